@@ -1,0 +1,13 @@
+//! Conveyor's domain: identifiers, timestamps, the async-action vocabulary (kinds, statuses,
+//! progress) and the resources actions work on. Everything here is pure: no IO, no async,
+//! no SQL, no HTTP. The store, engine, actions and API crates all speak these types.
+
+pub mod action;
+pub mod customer;
+pub mod ids;
+pub mod timestamp;
+
+pub use action::{ActionKind, ActionStatus, OperationStatus, Progress, UnknownKind};
+pub use customer::{Address, Customer, CustomerPatch, Metadata};
+pub use ids::{ActionId, CustomerId, ProjectId, RequestId};
+pub use timestamp::{ParseTimestampError, Timestamp};

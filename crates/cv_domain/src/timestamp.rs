@@ -1,0 +1,229 @@
+//! Millisecond timestamps and the lenient ISO 8601 parser Voucherify's clients need.
+//!
+//! Conveyor keeps time as whole milliseconds since the Unix epoch (the precision Voucherify
+//! shows) and always prints `YYYY-MM-DDTHH:MM:SS.mmmZ`. Parsing accepts every form the SDKs
+//! send (SPEC.md Decision 1): date only, `Z`, `+00:00`, `+0000`, no zone (UTC), and 0–9
+//! fraction digits.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
+
+/// A point in time, in whole milliseconds since the Unix epoch (UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(i64);
+
+/// Why a date string was not understood.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("cannot be recognized as a ISO-8601 compliant date")]
+pub struct ParseTimestampError;
+
+impl Timestamp {
+    /// The current wall-clock time.
+    pub fn now() -> Self {
+        Self::from_datetime(OffsetDateTime::now_utc())
+    }
+
+    /// From milliseconds since the epoch.
+    pub const fn from_millis(ms: i64) -> Self {
+        Self(ms)
+    }
+
+    /// Milliseconds since the epoch.
+    pub const fn as_millis(self) -> i64 {
+        self.0
+    }
+
+    /// This time plus `ms` milliseconds (saturating).
+    pub const fn plus_millis(self, ms: i64) -> Self {
+        Self(self.0.saturating_add(ms))
+    }
+
+    fn from_datetime(dt: OffsetDateTime) -> Self {
+        Self((dt.unix_timestamp_nanos() / 1_000_000) as i64)
+    }
+
+    fn to_datetime(self) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000_000)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
+
+    /// Parses the ISO 8601 forms Voucherify's clients send.
+    pub fn parse(input: &str) -> Result<Self, ParseTimestampError> {
+        parse_iso8601(input.trim()).ok_or(ParseTimestampError)
+    }
+
+    /// Parses a calendar date `YYYY-MM-DD` (customers' birthdates) without a time.
+    pub fn parse_date(input: &str) -> Option<Date> {
+        let b = input.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        let year: i32 = digits(&b[0..4])?;
+        let month: u8 = digits(&b[5..7])?;
+        let day: u8 = digits(&b[8..10])?;
+        Date::from_calendar_date(year, Month::try_from(month).ok()?, day).ok()
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let dt = self.to_datetime();
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+            dt.year(),
+            u8::from(dt.month()),
+            dt.day(),
+            dt.hour(),
+            dt.minute(),
+            dt.second(),
+            dt.millisecond()
+        )
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Timestamp::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+fn digits<T: std::str::FromStr>(b: &[u8]) -> Option<T> {
+    if b.is_empty() || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(b).ok()?.parse().ok()
+}
+
+fn parse_iso8601(s: &str) -> Option<Timestamp> {
+    let date = Timestamp::parse_date(s.get(..10)?)?;
+    let rest = &s[10..];
+    if rest.is_empty() {
+        return Some(Timestamp::from_datetime(date.midnight().assume_utc()));
+    }
+    let rest = rest.strip_prefix('T').or_else(|| rest.strip_prefix(' '))?;
+    let b = rest.as_bytes();
+    // HH[:mm[:ss[.fff…]]]
+    let hour: u8 = digits(b.get(0..2)?)?;
+    let mut pos = 2;
+    let (mut minute, mut second, mut nanos) = (0u8, 0u8, 0u32);
+    if b.get(pos) == Some(&b':') {
+        minute = digits(b.get(pos + 1..pos + 3)?)?;
+        pos += 3;
+        if b.get(pos) == Some(&b':') {
+            second = digits(b.get(pos + 1..pos + 3)?)?;
+            pos += 3;
+            if matches!(b.get(pos), Some(b'.') | Some(b',')) {
+                let start = pos + 1;
+                let mut end = start;
+                while end < b.len() && b[end].is_ascii_digit() {
+                    end += 1;
+                }
+                let frac = &rest[start..end];
+                if frac.len() > 9 {
+                    return None;
+                }
+                if !frac.is_empty() {
+                    let padded = format!("{frac:0<9}");
+                    nanos = padded.parse().ok()?;
+                }
+                pos = end;
+            }
+        }
+    }
+    let offset = parse_offset(&rest[pos..])?;
+    let time = Time::from_hms_nano(hour, minute, second, nanos).ok()?;
+    let dt = PrimitiveDateTime::new(date, time).assume_offset(offset);
+    Some(Timestamp::from_datetime(dt))
+}
+
+fn parse_offset(s: &str) -> Option<UtcOffset> {
+    if s.is_empty() || s == "Z" || s == "z" {
+        return Some(UtcOffset::UTC);
+    }
+    let sign: i8 = match s.as_bytes()[0] {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    let body = s[1..].as_bytes();
+    let (h, m): (i8, i8) = match body.len() {
+        2 => (digits(body)?, 0),
+        4 => (digits(&body[0..2])?, digits(&body[2..4])?),
+        5 if body[2] == b':' => (digits(&body[0..2])?, digits(&body[3..5])?),
+        _ => return None,
+    };
+    UtcOffset::from_hms(sign * h, sign * m, 0).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(s: &str) -> i64 {
+        Timestamp::parse(s).expect(s).as_millis()
+    }
+
+    #[test]
+    fn formats_with_milliseconds_and_z() {
+        let t = Timestamp::from_millis(1_662_378_017_098);
+        assert_eq!(t.to_string(), "2022-09-05T11:40:17.098Z");
+        assert_eq!(Timestamp::from_millis(0).to_string(), "1970-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn accepts_every_client_form() {
+        let base = 1_704_067_200_000; // 2024-01-01T00:00:00Z
+        for s in [
+            "2024-01-01",
+            "2024-01-01T00:00:00Z",
+            "2024-01-01T00:00:00.000Z",
+            "2024-01-01T00:00:00.000000+0000",
+            "2024-01-01T00:00:00.000000",
+            "2024-01-01T00:00:00+00:00",
+            "2024-01-01T00:00:00.000000000Z",
+            "2024-01-01T00:00Z",
+            "2024-01-01T00",
+            "2024-01-01T01:00:00+01:00",
+        ] {
+            assert_eq!(ms(s), base, "{s}");
+        }
+        assert_eq!(ms("2026-11-28T14:47:57.986000+0000"), 1_795_877_277_986);
+        assert_eq!(ms("2024-01-01T00:00:00.5Z"), base + 500);
+    }
+
+    #[test]
+    fn rejects_malformed_dates() {
+        for s in [
+            "",
+            "yesterday",
+            "2024-13-01",
+            "2024-02-30",
+            "2024-01-01T25:00:00Z",
+            "2024-01-01T00:00:00.1234567890Z",
+            "2024-01-01T00:00:00+5",
+            "2024-01-01X",
+            "2024/01/01",
+            "2024-01-01T00:00:00 UTC",
+        ] {
+            assert!(Timestamp::parse(s).is_err(), "{s:?} should fail");
+        }
+    }
+
+    #[test]
+    fn round_trips_through_display() {
+        for ms_val in [0, 1, 999, 1_662_378_017_098, 4_102_444_799_999] {
+            let t = Timestamp::from_millis(ms_val);
+            assert_eq!(Timestamp::parse(&t.to_string()), Ok(t));
+        }
+    }
+}
