@@ -1,1 +1,23 @@
-//! cv_store
+//! The storage contract of Conveyor.
+//!
+//! [`Store`] is the one narrow interface between Conveyor and its database, in domain terms:
+//! actions (the job rows, their payloads and reports), customers, projects and credentials.
+//! Two crates implement it, `cv_store_sqlite` and `cv_store_postgres`; the logic that must
+//! behave the same on both (how a chunk of patches becomes rows, how list pages are cut) lives
+//! here, above the SQL, and [`conformance`] pins every behaviour on both backends.
+
+pub mod conformance;
+mod error;
+mod model;
+mod paging;
+pub mod plan;
+pub mod sql;
+mod store;
+
+pub use error::StoreError;
+pub use model::{
+    ActionRecord, ChunkCommit, ChunkItem, ClaimedAction, CommitMode, CustomerPage, Fence,
+    ItemError, NewAction, ReportLine,
+};
+pub use paging::ActionPage;
+pub use store::{Store, Wakeups};

@@ -1,1 +1,12 @@
-//! cv_store_sqlite
+//! Conveyor's embedded SQLite backend: the default, single-node store.
+//!
+//! One writer connection (SQLite has a single writer anyway), guarded by a mutex and used from
+//! `spawn_blocking`; every write is a `BEGIN IMMEDIATE` transaction, so even a second process
+//! on the same file cannot interleave. A few read connections serve queries concurrently under
+//! WAL. Workers are woken in-process when an action is enqueued.
+
+mod convert;
+mod migrate;
+mod store;
+
+pub use store::SqliteStore;

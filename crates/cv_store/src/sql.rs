@@ -1,0 +1,145 @@
+//! SQL both backends run as written. Placeholders are PostgreSQL's `$N`; the SQLite backend
+//! rewrites them to `?N`. Timestamps are BIGINT milliseconds on both engines, so ordering and
+//! comparisons agree to the millisecond. Only what the dialects cannot share (DDL, claiming,
+//! array parameters, JSON column types) is written per backend.
+
+macro_rules! action_columns {
+    () => {
+        "id, project_id, kind, status, progress, attempt, cursor, total_items, \
+         done_count, failed_count, request_id, result, created_at, updated_at"
+    };
+}
+
+/// The columns of an action; both backends decode rows in this order.
+pub const ACTION_COLUMNS: &str = action_columns!();
+
+/// `$1` id, `$2` project, `$3` kind, `$4` request id, `$5` total items, `$6` created_at.
+pub const INSERT_ACTION: &str = "INSERT INTO async_actions \
+     (id, project_id, kind, status, progress, attempt, cursor, total_items, done_count, failed_count, \
+      request_id, created_at, updated_at) \
+     VALUES ($1, $2, $3, 'ENQUEUED', 0, 0, 0, $5, 0, 0, $4, $6, $6)";
+
+/// `$1` action id, `$2` body.
+pub const INSERT_PAYLOAD: &str = "INSERT INTO action_payloads (action_id, body) VALUES ($1, $2)";
+
+/// `$1` action id.
+pub const SELECT_PAYLOAD: &str = "SELECT body FROM action_payloads WHERE action_id = $1";
+
+/// `$1` project, `$2` id.
+pub const SELECT_ACTION: &str = concat!(
+    "SELECT ",
+    action_columns!(),
+    " FROM async_actions WHERE project_id = $1 AND id = $2",
+);
+
+/// `$1` project, `$2` before (exclusive), `$3` limit.
+pub const SELECT_ACTIONS_BEFORE: &str = concat!(
+    "SELECT ",
+    action_columns!(),
+    " FROM async_actions WHERE project_id = $1 AND created_at < $2 \
+      ORDER BY created_at DESC, id DESC LIMIT $3",
+);
+
+/// `$1` project, `$2` created_at.
+pub const SELECT_ACTIONS_AT: &str = concat!(
+    "SELECT ",
+    action_columns!(),
+    " FROM async_actions WHERE project_id = $1 AND created_at = $2 ORDER BY id DESC",
+);
+
+/// `$1` id, `$2` attempt, `$3` new expiry.
+pub const EXTEND_LEASE: &str = "UPDATE async_actions SET lease_expires_at = $3 \
+     WHERE id = $1 AND attempt = $2 AND status = 'IN_PROGRESS'";
+
+/// `$1` id, `$2` attempt, `$3` now.
+pub const RELEASE_LEASE: &str = "UPDATE async_actions SET lease_owner = NULL, lease_expires_at = $3 \
+     WHERE id = $1 AND attempt = $2 AND status = 'IN_PROGRESS'";
+
+/// The fence of a chunk commit, run first in the chunk's transaction. `$1` id, `$2` attempt,
+/// `$3` expected cursor, `$4` next cursor, `$5` done delta, `$6` failed delta, `$7` now.
+/// Progress is recomputed from the cursor, capped at 99 and never lowered. Returns the
+/// project id, or no row when the fence is stale.
+pub const FENCE_CHUNK: &str = "UPDATE async_actions SET \
+       cursor = $4, done_count = done_count + $5, failed_count = failed_count + $6, updated_at = $7, \
+       progress = CASE \
+         WHEN total_items <= 0 THEN progress \
+         WHEN ($4 * 100) / total_items >= 99 THEN 99 \
+         WHEN ($4 * 100) / total_items > progress THEN ($4 * 100) / total_items \
+         ELSE progress END \
+     WHERE id = $1 AND attempt = $2 AND status = 'IN_PROGRESS' AND cursor = $3 \
+     RETURNING project_id";
+
+/// `$1` id, `$2` attempt, `$3` final status, `$4` result JSON text, `$5` now.
+pub const FINISH_ACTION: &str = "UPDATE async_actions SET status = $3, \
+       progress = CASE WHEN $3 = 'DONE' THEN 100 ELSE progress END, \
+       result = $4, lease_owner = NULL, lease_expires_at = NULL, updated_at = $5 \
+     WHERE id = $1 AND attempt = $2 AND status = 'IN_PROGRESS'";
+
+/// `$1` action, `$2` line, `$3` key, `$4` found, `$5` updated, `$6` error JSON text or NULL.
+pub const INSERT_REPORT_LINE: &str = "INSERT INTO action_report_lines \
+     (action_id, line, item_key, found, updated, error) VALUES ($1, $2, $3, $4, $5, $6)";
+
+/// `$1` action, `$2` after line (exclusive), `$3` limit.
+pub const SELECT_REPORT_LINES: &str = "SELECT line, item_key, found, updated, error \
+     FROM action_report_lines WHERE action_id = $1 AND line > $2 ORDER BY line LIMIT $3";
+
+/// `$1` action, `$2` limit.
+pub const SELECT_FAILED_REPORT_LINES: &str = "SELECT line, item_key, found, updated, error \
+     FROM action_report_lines WHERE action_id = $1 AND error IS NOT NULL ORDER BY line LIMIT $2";
+
+/// The columns of a customer, in decoding order.
+pub const CUSTOMER_COLUMNS: &str = "id, source_id, name, description, email, phone, birthdate, birthday, \
+     address, metadata, created_at, updated_at";
+
+/// Insert or overwrite one fully planned customer row. `$1` id, `$2` project, `$3` source_id,
+/// `$4` name, `$5` description, `$6` email, `$7` phone, `$8` birthdate, `$9` birthday,
+/// `$10` address, `$11` metadata, `$12` created_at, `$13` updated_at.
+pub const UPSERT_CUSTOMER: &str = "INSERT INTO customers \
+     (id, project_id, source_id, name, description, email, phone, birthdate, birthday, address, \
+      metadata, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+     ON CONFLICT (id) DO UPDATE SET source_id = excluded.source_id, name = excluded.name, \
+       description = excluded.description, email = excluded.email, phone = excluded.phone, \
+       birthdate = excluded.birthdate, birthday = excluded.birthday, address = excluded.address, \
+       metadata = excluded.metadata, updated_at = excluded.updated_at";
+
+/// `$1` project, `$2` id or source_id.
+pub const SELECT_CUSTOMER: &str = "SELECT id, source_id, name, description, email, phone, birthdate, \
+       birthday, address, metadata, created_at, updated_at \
+     FROM customers WHERE project_id = $1 AND (id = $2 OR source_id = $2) \
+     ORDER BY CASE WHEN id = $2 THEN 0 ELSE 1 END LIMIT 1";
+
+/// `$1` project, `$2` id.
+pub const SELECT_CUSTOMER_BY_ID: &str = "SELECT id, source_id, name, description, email, phone, birthdate, \
+       birthday, address, metadata, created_at, updated_at \
+     FROM customers WHERE project_id = $1 AND id = $2";
+
+/// `$1` project, `$2` limit, `$3` offset.
+pub const SELECT_CUSTOMER_PAGE: &str = "SELECT id, source_id, name, description, email, phone, birthdate, \
+       birthday, address, metadata, created_at, updated_at \
+     FROM customers WHERE project_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3";
+
+/// `$1` project.
+pub const COUNT_CUSTOMERS: &str = "SELECT COUNT(*) FROM customers WHERE project_id = $1";
+
+/// `$1` project, `$2` id.
+pub const DELETE_CUSTOMER: &str = "DELETE FROM customers WHERE project_id = $1 AND id = $2";
+
+/// `$1` name.
+pub const SELECT_PROJECT: &str = "SELECT id FROM projects WHERE name = $1";
+
+/// `$1` id, `$2` name, `$3` now. Does nothing when the name exists.
+pub const INSERT_PROJECT: &str = "INSERT INTO projects (id, name, created_at) VALUES ($1, $2, $3) \
+     ON CONFLICT (name) DO NOTHING";
+
+/// `$1` app id, `$2` project, `$3` token hash, `$4` now.
+pub const UPSERT_CREDENTIAL: &str = "INSERT INTO credentials (app_id, project_id, token_hash, created_at) \
+     VALUES ($1, $2, $3, $4) ON CONFLICT (app_id) DO UPDATE SET project_id = excluded.project_id, \
+       token_hash = excluded.token_hash";
+
+/// `$1` app id.
+pub const SELECT_CREDENTIAL: &str = "SELECT project_id, token_hash FROM credentials WHERE app_id = $1";
+
+/// `$1` project.
+pub const COUNT_CREDENTIALS: &str = "SELECT COUNT(*) FROM credentials WHERE project_id = $1";
+

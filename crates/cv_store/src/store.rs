@@ -1,0 +1,173 @@
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use cv_domain::{
+    ActionId, ActionStatus, Customer, CustomerId, CustomerPatch, ProjectId, Timestamp,
+};
+
+use crate::{
+    ActionRecord, ChunkCommit, ClaimedAction, CustomerPage, Fence, NewAction, ReportLine,
+    StoreError,
+};
+
+/// Wakes idle workers when an action is enqueued: in-process on SQLite, fed by
+/// LISTEN/NOTIFY on PostgreSQL.
+pub type Wakeups = Arc<tokio::sync::Notify>;
+
+/// The storage contract. Every method is one short transaction; nothing holds a lock across
+/// calls. Methods that take `now` use it for every timestamp they write or compare, so tests
+/// can drive time explicitly.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// The notifier that fires when an action is enqueued (by any node, on PostgreSQL).
+    fn wakeups(&self) -> Wakeups;
+
+    /// Succeeds when the database answers and its schema is at the version this build expects.
+    async fn check_ready(&self) -> Result<(), StoreError>;
+
+    // --- Projects and credentials -------------------------------------------------------
+
+    /// The id of the project called `name`, creating it if needed.
+    async fn ensure_project(&self, name: &str, now: Timestamp) -> Result<ProjectId, StoreError>;
+
+    /// Stores (or replaces) the credential `app_id` with the token's hash for `project`.
+    async fn put_credential(
+        &self,
+        project: &ProjectId,
+        app_id: &str,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// The project and token hash of `app_id`.
+    async fn find_credential(
+        &self,
+        app_id: &str,
+    ) -> Result<Option<(ProjectId, String)>, StoreError>;
+
+    /// How many credentials `project` has.
+    async fn count_credentials(&self, project: &ProjectId) -> Result<u64, StoreError>;
+
+    // --- Actions ----------------------------------------------------------------------
+
+    /// Stores the action row and its payload in one transaction and wakes workers.
+    async fn create_action(&self, new: NewAction) -> Result<ActionRecord, StoreError>;
+
+    /// One action of `project`.
+    async fn get_action(
+        &self,
+        project: &ProjectId,
+        id: &ActionId,
+    ) -> Result<Option<ActionRecord>, StoreError>;
+
+    /// Up to `limit` actions of `project` created strictly before `before` (all if `None`),
+    /// newest first, ties by id descending.
+    async fn list_actions_before(
+        &self,
+        project: &ProjectId,
+        before: Option<Timestamp>,
+        limit: u32,
+    ) -> Result<Vec<ActionRecord>, StoreError>;
+
+    /// Every action of `project` created exactly at `at`, ids descending.
+    async fn list_actions_at(
+        &self,
+        project: &ProjectId,
+        at: Timestamp,
+    ) -> Result<Vec<ActionRecord>, StoreError>;
+
+    /// Claims the oldest runnable action (ENQUEUED, or IN_PROGRESS with an expired lease):
+    /// sets IN_PROGRESS, increments `attempt`, takes a lease until `now + lease_ms`.
+    /// Concurrent claimers never get the same action.
+    async fn claim_next(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease_ms: i64,
+    ) -> Result<Option<ClaimedAction>, StoreError>;
+
+    /// Extends the lease; [`StoreError::LeaseLost`] when the fence is stale.
+    async fn extend_lease(&self, fence: &Fence, now: Timestamp, lease_ms: i64)
+    -> Result<(), StoreError>;
+
+    /// Gives the lease up at once (graceful shutdown), so any node may re-claim the action.
+    async fn release_lease(&self, fence: &Fence, now: Timestamp) -> Result<(), StoreError>;
+
+    /// The stored payload of an action.
+    async fn load_payload(&self, id: &ActionId) -> Result<Vec<u8>, StoreError>;
+
+    /// Applies one chunk in one transaction: the item writes, their report lines, the new
+    /// cursor, counters and progress. Fenced: a stale attempt, or a cursor that moved, writes
+    /// nothing and answers [`StoreError::LeaseLost`].
+    async fn commit_chunk(
+        &self,
+        fence: &Fence,
+        now: Timestamp,
+        chunk: ChunkCommit,
+    ) -> Result<(), StoreError>;
+
+    /// Ends the action with `status` (DONE or FAILED) and its `result`; fenced.
+    async fn finish_action(
+        &self,
+        fence: &Fence,
+        now: Timestamp,
+        status: ActionStatus,
+        result: serde_json::Value,
+    ) -> Result<(), StoreError>;
+
+    /// Report lines of an action after line `after` (from the start when `None`), in order.
+    async fn report_lines(
+        &self,
+        id: &ActionId,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<ReportLine>, StoreError>;
+
+    /// The first `limit` failed report lines of an action, in order.
+    async fn failed_report_lines(
+        &self,
+        id: &ActionId,
+        limit: u32,
+    ) -> Result<Vec<ReportLine>, StoreError>;
+
+    // --- Customers --------------------------------------------------------------------
+
+    /// Creates or updates (by `source_id`) customers in one transaction, as a chunk would.
+    async fn upsert_customers(
+        &self,
+        project: &ProjectId,
+        patches: Vec<CustomerPatch>,
+        now: Timestamp,
+    ) -> Result<Vec<Customer>, StoreError>;
+
+    /// A customer by id, or else by source_id.
+    async fn get_customer(
+        &self,
+        project: &ProjectId,
+        id_or_source_id: &str,
+    ) -> Result<Option<Customer>, StoreError>;
+
+    /// Applies `patch` to the customer with this id; `None` if there is none.
+    async fn update_customer(
+        &self,
+        project: &ProjectId,
+        id: &CustomerId,
+        patch: CustomerPatch,
+        now: Timestamp,
+    ) -> Result<Option<Customer>, StoreError>;
+
+    /// Deletes the customer with this id; whether it existed.
+    async fn delete_customer(&self, project: &ProjectId, id: &CustomerId)
+    -> Result<bool, StoreError>;
+
+    /// A page (1-based) of customers, newest first, and the project's total.
+    async fn list_customers(
+        &self,
+        project: &ProjectId,
+        limit: u32,
+        page: u32,
+    ) -> Result<CustomerPage, StoreError>;
+}

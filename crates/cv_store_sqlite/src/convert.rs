@@ -1,0 +1,103 @@
+//! Conversions between rusqlite and the store's records.
+
+use std::borrow::Cow;
+
+use anyhow::anyhow;
+use cv_domain::{ActionId, Customer, CustomerId, Progress, ProjectId, RequestId, Timestamp};
+use cv_store::{ActionRecord, ItemError, ReportLine, StoreError};
+use rusqlite::{Row, ffi::ErrorCode};
+
+/// Rewrites the shared SQL's `$N` placeholders to SQLite's positional `?N`.
+pub fn sql(shared: &str) -> Cow<'_, str> {
+    if !shared.contains('$') {
+        return Cow::Borrowed(shared);
+    }
+    Cow::Owned(shared.replace('$', "?"))
+}
+
+/// Maps a rusqlite error to the store's vocabulary.
+pub fn error(err: rusqlite::Error) -> StoreError {
+    match &err {
+        rusqlite::Error::SqliteFailure(e, msg) => match e.code {
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+                StoreError::Unavailable(err.to_string())
+            }
+            ErrorCode::ConstraintViolation => StoreError::Conflict {
+                constraint: msg.clone().unwrap_or_else(|| "constraint".to_owned()),
+            },
+            _ => StoreError::Other(err.into()),
+        },
+        _ => StoreError::Other(err.into()),
+    }
+}
+
+fn json<T: serde::de::DeserializeOwned>(text: &str) -> rusqlite::Result<T> {
+    serde_json::from_str(text).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+fn parse<T: std::str::FromStr>(text: String) -> rusqlite::Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse::<T>().map_err(|e| {
+        rusqlite::Error::ToSqlConversionFailure(anyhow!("bad stored value: {e}").into())
+    })
+}
+
+/// Decodes a row selected with `cv_store::sql::ACTION_COLUMNS`.
+pub fn action(row: &Row<'_>) -> rusqlite::Result<ActionRecord> {
+    let result: Option<String> = row.get(11)?;
+    Ok(ActionRecord {
+        id: ActionId::from_string(row.get::<_, String>(0)?),
+        project_id: ProjectId::from_string(row.get::<_, String>(1)?),
+        kind: parse(row.get(2)?)?,
+        status: parse(row.get(3)?)?,
+        progress: Progress::from_stored(row.get(4)?),
+        attempt: row.get::<_, i64>(5)? as u32,
+        cursor: row.get::<_, i64>(6)? as u64,
+        total_items: row.get::<_, i64>(7)? as u64,
+        done_count: row.get::<_, i64>(8)? as u64,
+        failed_count: row.get::<_, i64>(9)? as u64,
+        request_id: RequestId::from_string(row.get::<_, String>(10)?),
+        result: result.as_deref().map(json).transpose()?,
+        created_at: Timestamp::from_millis(row.get(12)?),
+        updated_at: Timestamp::from_millis(row.get(13)?),
+    })
+}
+
+/// Decodes a report line row.
+pub fn report_line(row: &Row<'_>) -> rusqlite::Result<ReportLine> {
+    let error: Option<String> = row.get(4)?;
+    Ok(ReportLine {
+        line: row.get::<_, i64>(0)? as u64,
+        key: row.get(1)?,
+        found: row.get(2)?,
+        updated: row.get(3)?,
+        error: error.as_deref().map(json::<ItemError>).transpose()?,
+    })
+}
+
+/// Decodes a row selected with `cv_store::sql::CUSTOMER_COLUMNS`.
+pub fn customer(row: &Row<'_>) -> rusqlite::Result<Customer> {
+    let address: Option<String> = row.get(8)?;
+    let metadata: String = row.get(9)?;
+    Ok(Customer {
+        id: CustomerId::from_string(row.get::<_, String>(0)?),
+        source_id: row.get(1)?,
+        name: row.get(2)?,
+        description: row.get(3)?,
+        email: row.get(4)?,
+        phone: row.get(5)?,
+        birthdate: row.get(6)?,
+        birthday: row.get(7)?,
+        address: address.as_deref().map(json).transpose()?,
+        metadata: json(&metadata)?,
+        created_at: Timestamp::from_millis(row.get(10)?),
+        updated_at: row.get::<_, Option<i64>>(11)?.map(Timestamp::from_millis),
+    })
+}
+
+/// Serialises a value stored as JSON text.
+pub fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+}
