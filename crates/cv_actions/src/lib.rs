@@ -1,1 +1,96 @@
-//! cv_actions
+//! The Voucherify async-action types, one module each, behind one closed enum dispatch:
+//! [`Registry`] implements the engine's `Handlers` with an exhaustive `match` on
+//! `ActionKind`. Adding a type means adding a module and one match arm.
+
+mod customers_bulk_update;
+mod customers_metadata_update;
+mod report;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use cv_domain::ActionKind;
+use cv_engine::{ActionError, ActionRun, Handlers};
+use cv_store::ActionRecord;
+use serde::{Deserialize, Serialize};
+
+/// Settings the action types share.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ActionsConfig {
+    /// How long a bulk report stays downloadable after its action finished, in days.
+    pub report_ttl_days: u32,
+}
+
+impl Default for ActionsConfig {
+    fn default() -> Self {
+        Self {
+            report_ttl_days: 30,
+        }
+    }
+}
+
+/// The engine's view of every action type.
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    config: Arc<ActionsConfig>,
+}
+
+impl Registry {
+    /// A registry with these settings.
+    pub fn new(config: ActionsConfig) -> Self {
+        Self {
+            config: Arc::new(config),
+        }
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(payload: &[u8]) -> Result<T, ActionError> {
+    serde_json::from_slice(payload)
+        .map_err(|e| ActionError::Fatal(format!("The stored request could not be read: {e}")))
+}
+
+#[async_trait]
+impl Handlers for Registry {
+    async fn start(
+        &self,
+        action: &ActionRecord,
+        payload: Vec<u8>,
+    ) -> Result<Box<dyn ActionRun>, ActionError> {
+        let config = self.config.clone();
+        Ok(match action.kind {
+            ActionKind::CustomersBulkUpdate => {
+                Box::new(customers_bulk_update::Run::new(decode(&payload)?, config))
+            }
+            ActionKind::CustomersMetadataUpdate => Box::new(customers_metadata_update::Run::new(
+                decode(&payload)?,
+                config,
+            )),
+            ActionKind::CampaignVouchersImport
+            | ActionKind::CampaignVouchersImportCsv
+            | ActionKind::CampaignVouchersUpdate
+            | ActionKind::CampaignVouchersDelete
+            | ActionKind::CampaignVouchersGenerate
+            | ActionKind::CampaignsMetadataKeyPurge
+            | ActionKind::CustomersImportCsv
+            | ActionKind::CustomersMetadataKeyPurge
+            | ActionKind::ProductsBulkUpdate
+            | ActionKind::ProductsMetadataUpdate
+            | ActionKind::ProductsMetadataKeyPurge
+            | ActionKind::ProductsImportCsv
+            | ActionKind::SkusImportCsv
+            | ActionKind::VouchersImport
+            | ActionKind::VouchersImportCsv
+            | ActionKind::VouchersBulkUpdate
+            | ActionKind::VouchersMetadataUpdate
+            | ActionKind::VouchersMetadataKeyPurge
+            | ActionKind::OrdersImport
+            | ActionKind::OrdersMetadataKeyPurge => {
+                return Err(ActionError::Fatal(format!(
+                    "Async action type {} is not supported by this server version.",
+                    action.kind
+                )));
+            }
+        })
+    }
+}

@@ -1,1 +1,21 @@
-//! cv_api
+//! Conveyor's HTTP API: Voucherify's async-actions endpoints, the producers that enqueue
+//! actions, and the resources they act on, byte-compatible with Voucherify's wire format.
+//!
+//! This is the only crate that knows Voucherify's JSON shapes ([`wire`]); it converts them to
+//! domain types by hand at the edge and enqueues work through the store, never running it.
+
+mod auth;
+mod config;
+mod error;
+mod extract;
+mod request_id;
+mod router;
+mod routes;
+mod state;
+pub mod wire;
+
+pub use auth::hash_token;
+pub use config::ApiConfig;
+pub use error::ApiError;
+pub use router::router;
+pub use state::AppState;

@@ -120,7 +120,11 @@ mod tests {
             assert_eq!(aa.as_str().len(), 21);
             let v = RequestId::generate();
             assert!(v.as_str().starts_with("v-") && v.as_str().len() == 20);
-            assert!(v.as_str()[2..].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+            assert!(
+                v.as_str()[2..]
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+            );
             let c = CustomerId::generate();
             assert!(c.as_str().starts_with("cust_") && c.as_str().len() == 29);
             assert!(c.as_str()[5..].bytes().all(|b| b.is_ascii_alphanumeric()));

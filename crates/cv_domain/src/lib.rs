@@ -5,6 +5,7 @@
 pub mod action;
 pub mod customer;
 pub mod ids;
+pub mod payload;
 pub mod timestamp;
 
 pub use action::{ActionKind, ActionStatus, OperationStatus, Progress, UnknownKind};

@@ -56,7 +56,13 @@ pub fn plan_customers(
         match item {
             ChunkItem::Failed { key, error } => {
                 plan.failed += 1;
-                plan.lines.push(ReportLine { line, key, found: false, updated: false, error: Some(error) });
+                plan.lines.push(ReportLine {
+                    line,
+                    key,
+                    found: false,
+                    updated: false,
+                    error: Some(error),
+                });
             }
             ChunkItem::Customer(patch) => {
                 let key = patch.source_id.clone().unwrap_or_default();
@@ -74,10 +80,19 @@ pub fn plan_customers(
                     order.push(key.clone());
                 }
                 plan.done += 1;
-                plan.lines.push(ReportLine { line, key, found, updated: true, error: None });
+                plan.lines.push(ReportLine {
+                    line,
+                    key,
+                    found,
+                    updated: true,
+                    error: None,
+                });
             }
         }
     }
-    plan.rows = order.into_iter().filter_map(|k| by_source.remove(&k)).collect();
+    plan.rows = order
+        .into_iter()
+        .filter_map(|k| by_source.remove(&k))
+        .collect();
     plan
 }

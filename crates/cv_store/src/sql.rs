@@ -138,8 +138,8 @@ pub const UPSERT_CREDENTIAL: &str = "INSERT INTO credentials (app_id, project_id
        token_hash = excluded.token_hash";
 
 /// `$1` app id.
-pub const SELECT_CREDENTIAL: &str = "SELECT project_id, token_hash FROM credentials WHERE app_id = $1";
+pub const SELECT_CREDENTIAL: &str =
+    "SELECT project_id, token_hash FROM credentials WHERE app_id = $1";
 
 /// `$1` project.
 pub const COUNT_CREDENTIALS: &str = "SELECT COUNT(*) FROM credentials WHERE project_id = $1";
-

@@ -90,8 +90,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<ClaimedAction>, StoreError>;
 
     /// Extends the lease; [`StoreError::LeaseLost`] when the fence is stale.
-    async fn extend_lease(&self, fence: &Fence, now: Timestamp, lease_ms: i64)
-    -> Result<(), StoreError>;
+    async fn extend_lease(
+        &self,
+        fence: &Fence,
+        now: Timestamp,
+        lease_ms: i64,
+    ) -> Result<(), StoreError>;
 
     /// Gives the lease up at once (graceful shutdown), so any node may re-claim the action.
     async fn release_lease(&self, fence: &Fence, now: Timestamp) -> Result<(), StoreError>;
@@ -160,8 +164,11 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<Customer>, StoreError>;
 
     /// Deletes the customer with this id; whether it existed.
-    async fn delete_customer(&self, project: &ProjectId, id: &CustomerId)
-    -> Result<bool, StoreError>;
+    async fn delete_customer(
+        &self,
+        project: &ProjectId,
+        id: &CustomerId,
+    ) -> Result<bool, StoreError>;
 
     /// A page (1-based) of customers, newest first, and the project's total.
     async fn list_customers(

@@ -1,1 +1,16 @@
-//! cv_store_postgres
+//! Conveyor's PostgreSQL backend: the store for multi-node deployments.
+//!
+//! A pool of connections serves every call; each call is one short transaction. Workers claim
+//! actions with `FOR UPDATE SKIP LOCKED`, so any number of nodes can poll one database without
+//! handing an action out twice, and every later write is fenced by the claim's attempt.
+//! Enqueuing an action sends a `NOTIFY`; one dedicated connection per store `LISTEN`s and
+//! wakes the local workers, whichever node created the action.
+
+mod chunk;
+mod convert;
+mod db;
+mod listen;
+mod migrate;
+mod store;
+
+pub use store::PostgresStore;

@@ -104,7 +104,9 @@ impl SqliteStore {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(error)?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(error)?;
             let value = f(&tx)?;
             tx.commit().map_err(error)?;
             Ok(value)
@@ -144,7 +146,9 @@ fn apply_customer_items(
 ) -> Result<CustomerPlan, StoreError> {
     let keys = serde_json::to_string(&plan::customer_keys(&items)).map_err(anyhow::Error::from)?;
     let existing = {
-        let mut stmt = tx.prepare_cached(SELECT_CUSTOMERS_BY_SOURCE).map_err(error)?;
+        let mut stmt = tx
+            .prepare_cached(SELECT_CUSTOMERS_BY_SOURCE)
+            .map_err(error)?;
         stmt.query_map(params![project, keys], convert::customer)
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
             .map_err(error)?
@@ -182,10 +186,14 @@ impl Store for SqliteStore {
         let name = name.to_owned();
         self.write(move |tx| {
             let id = ProjectId::generate();
-            tx.execute(&sql(q::INSERT_PROJECT), params![id.as_str(), name, now.as_millis()])
+            tx.execute(
+                &sql(q::INSERT_PROJECT),
+                params![id.as_str(), name, now.as_millis()],
+            )
+            .map_err(error)?;
+            let id: String = tx
+                .query_row(&sql(q::SELECT_PROJECT), [&name], |r| r.get(0))
                 .map_err(error)?;
-            let id: String =
-                tx.query_row(&sql(q::SELECT_PROJECT), [&name], |r| r.get(0)).map_err(error)?;
             Ok(ProjectId::from_string(id))
         })
         .await
@@ -227,7 +235,9 @@ impl Store for SqliteStore {
     async fn count_credentials(&self, project: &ProjectId) -> Result<u64, StoreError> {
         let project = project.clone();
         self.read(move |c| {
-            c.query_row(&sql(q::COUNT_CREDENTIALS), [project.as_str()], |r| r.get::<_, i64>(0))
+            c.query_row(&sql(q::COUNT_CREDENTIALS), [project.as_str()], |r| {
+                r.get::<_, i64>(0)
+            })
         })
         .await
         .map(|n| n as u64)
@@ -248,8 +258,11 @@ impl Store for SqliteStore {
                     ],
                 )
                 .map_err(error)?;
-                tx.execute(&sql(q::INSERT_PAYLOAD), params![new.id.as_str(), new.payload])
-                    .map_err(error)?;
+                tx.execute(
+                    &sql(q::INSERT_PAYLOAD),
+                    params![new.id.as_str(), new.payload],
+                )
+                .map_err(error)?;
                 tx.query_row(
                     &sql(q::SELECT_ACTION),
                     params![new.project_id.as_str(), new.id.as_str()],
@@ -269,8 +282,12 @@ impl Store for SqliteStore {
     ) -> Result<Option<ActionRecord>, StoreError> {
         let (project, id) = (project.clone(), id.clone());
         self.read(move |c| {
-            c.query_row(&sql(q::SELECT_ACTION), params![project.as_str(), id.as_str()], convert::action)
-                .optional()
+            c.query_row(
+                &sql(q::SELECT_ACTION),
+                params![project.as_str(), id.as_str()],
+                convert::action,
+            )
+            .optional()
         })
         .await
     }
@@ -285,8 +302,11 @@ impl Store for SqliteStore {
         let before = before.map_or(i64::MAX, Timestamp::as_millis);
         self.read(move |c| {
             let mut stmt = c.prepare_cached(&sql(q::SELECT_ACTIONS_BEFORE))?;
-            stmt.query_map(params![project.as_str(), before, i64::from(limit)], convert::action)?
-                .collect()
+            stmt.query_map(
+                params![project.as_str(), before, i64::from(limit)],
+                convert::action,
+            )?
+            .collect()
         })
         .await
     }
@@ -299,7 +319,8 @@ impl Store for SqliteStore {
         let project = project.clone();
         self.read(move |c| {
             let mut stmt = c.prepare_cached(&sql(q::SELECT_ACTIONS_AT))?;
-            stmt.query_map(params![project.as_str(), at.as_millis()], convert::action)?.collect()
+            stmt.query_map(params![project.as_str(), at.as_millis()], convert::action)?
+                .collect()
         })
         .await
     }
@@ -315,7 +336,11 @@ impl Store for SqliteStore {
             .write(move |tx| {
                 tx.query_row(
                     CLAIM,
-                    params![worker, now.as_millis(), now.plus_millis(lease_ms).as_millis()],
+                    params![
+                        worker,
+                        now.as_millis(),
+                        now.plus_millis(lease_ms).as_millis()
+                    ],
                     convert::action,
                 )
                 .optional()
@@ -323,7 +348,10 @@ impl Store for SqliteStore {
             })
             .await?;
         Ok(record.map(|record| ClaimedAction {
-            fence: Fence { action_id: record.id.clone(), attempt: record.attempt },
+            fence: Fence {
+                action_id: record.id.clone(),
+                attempt: record.attempt,
+            },
             record,
         }))
     }
@@ -346,7 +374,11 @@ impl Store for SqliteStore {
                     ],
                 )
                 .map_err(error)?;
-            if n == 0 { Err(lease_lost(&fence)) } else { Ok(()) }
+            if n == 0 {
+                Err(lease_lost(&fence))
+            } else {
+                Ok(())
+            }
         })
         .await
     }
@@ -356,7 +388,11 @@ impl Store for SqliteStore {
         self.write(move |tx| {
             tx.execute(
                 &sql(q::RELEASE_LEASE),
-                params![fence.action_id.as_str(), i64::from(fence.attempt), now.as_millis()],
+                params![
+                    fence.action_id.as_str(),
+                    i64::from(fence.attempt),
+                    now.as_millis()
+                ],
             )
             .map_err(error)?;
             Ok(())
@@ -366,7 +402,8 @@ impl Store for SqliteStore {
 
     async fn load_payload(&self, id: &ActionId) -> Result<Vec<u8>, StoreError> {
         let id = id.clone();
-        self.read(move |c| c.query_row(&sql(q::SELECT_PAYLOAD), [id.as_str()], |r| r.get(0))).await
+        self.read(move |c| c.query_row(&sql(q::SELECT_PAYLOAD), [id.as_str()], |r| r.get(0)))
+            .await
     }
 
     async fn commit_chunk(
@@ -380,7 +417,9 @@ impl Store for SqliteStore {
         // Not `self.write`: a chunk in RollbackAfterWrites mode must roll back after writing.
         tokio::task::spawn_blocking(move || {
             let mut conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(error)?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(error)?;
             let (done, failed) = count_outcomes(&chunk.items);
             let project: Option<String> = tx
                 .query_row(
@@ -400,7 +439,9 @@ impl Store for SqliteStore {
                 .map_err(error)?;
             let project = project.ok_or_else(|| lease_lost(&fence))?;
             let plan = apply_customer_items(&tx, &project, chunk.items, chunk.first_item, now)?;
-            let mut stmt = tx.prepare_cached(&sql(q::INSERT_REPORT_LINE)).map_err(error)?;
+            let mut stmt = tx
+                .prepare_cached(&sql(q::INSERT_REPORT_LINE))
+                .map_err(error)?;
             for line in &plan.lines {
                 stmt.execute(params![
                     fence.action_id.as_str(),
@@ -443,7 +484,11 @@ impl Store for SqliteStore {
                     ],
                 )
                 .map_err(error)?;
-            if n == 0 { Err(lease_lost(&fence)) } else { Ok(()) }
+            if n == 0 {
+                Err(lease_lost(&fence))
+            } else {
+                Ok(())
+            }
         })
         .await
     }
@@ -458,8 +503,11 @@ impl Store for SqliteStore {
         let after = after.map_or(-1, |a| a as i64);
         self.read(move |c| {
             let mut stmt = c.prepare_cached(&sql(q::SELECT_REPORT_LINES))?;
-            stmt.query_map(params![id.as_str(), after, i64::from(limit)], convert::report_line)?
-                .collect()
+            stmt.query_map(
+                params![id.as_str(), after, i64::from(limit)],
+                convert::report_line,
+            )?
+            .collect()
         })
         .await
     }
@@ -472,7 +520,8 @@ impl Store for SqliteStore {
         let id = id.clone();
         self.read(move |c| {
             let mut stmt = c.prepare_cached(&sql(q::SELECT_FAILED_REPORT_LINES))?;
-            stmt.query_map(params![id.as_str(), i64::from(limit)], convert::report_line)?.collect()
+            stmt.query_map(params![id.as_str(), i64::from(limit)], convert::report_line)?
+                .collect()
         })
         .await
     }
@@ -498,8 +547,12 @@ impl Store for SqliteStore {
     ) -> Result<Option<Customer>, StoreError> {
         let (project, key) = (project.clone(), id_or_source_id.to_owned());
         self.read(move |c| {
-            c.query_row(&sql(q::SELECT_CUSTOMER), params![project.as_str(), key], convert::customer)
-                .optional()
+            c.query_row(
+                &sql(q::SELECT_CUSTOMER),
+                params![project.as_str(), key],
+                convert::customer,
+            )
+            .optional()
         })
         .await
     }
@@ -539,7 +592,10 @@ impl Store for SqliteStore {
         let (project, id) = (project.clone(), id.clone());
         self.write(move |tx| {
             let n = tx
-                .execute(&sql(q::DELETE_CUSTOMER), params![project.as_str(), id.as_str()])
+                .execute(
+                    &sql(q::DELETE_CUSTOMER),
+                    params![project.as_str(), id.as_str()],
+                )
                 .map_err(error)?;
             Ok(n > 0)
         })
@@ -557,11 +613,17 @@ impl Store for SqliteStore {
             let offset = i64::from(page.saturating_sub(1)) * i64::from(limit);
             let mut stmt = c.prepare_cached(&sql(q::SELECT_CUSTOMER_PAGE))?;
             let customers = stmt
-                .query_map(params![project.as_str(), i64::from(limit), offset], convert::customer)?
+                .query_map(
+                    params![project.as_str(), i64::from(limit), offset],
+                    convert::customer,
+                )?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             let total: i64 =
                 c.query_row(&sql(q::COUNT_CUSTOMERS), [project.as_str()], |r| r.get(0))?;
-            Ok(CustomerPage { customers, total: total as u64 })
+            Ok(CustomerPage {
+                customers,
+                total: total as u64,
+            })
         })
         .await
     }
@@ -589,6 +651,9 @@ fn write_customer(tx: &Transaction<'_>, project: &str, c: &Customer) -> Result<(
 }
 
 fn count_outcomes(items: &[ChunkItem]) -> (i64, i64) {
-    let failed = items.iter().filter(|i| matches!(i, ChunkItem::Failed { .. })).count() as i64;
+    let failed = items
+        .iter()
+        .filter(|i| matches!(i, ChunkItem::Failed { .. }))
+        .count() as i64;
     (items.len() as i64 - failed, failed)
 }

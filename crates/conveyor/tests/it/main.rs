@@ -1,1 +1,12 @@
+//! Conveyor's integration tests: the real HTTP server on a real SQLite file and a real
+//! PostgreSQL (when `CONVEYOR_TEST_DATABASE_URL` is set), driven by a real HTTP client.
 
+#[macro_use]
+mod support;
+
+mod async_actions;
+mod crash;
+mod customers;
+mod customers_bulk;
+mod errors;
+mod isolation;

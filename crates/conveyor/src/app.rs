@@ -1,0 +1,80 @@
+//! One process: the HTTP API and/or the engine over one store.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use cv_actions::Registry;
+use cv_api::AppState;
+use cv_engine::Engine;
+use cv_store::Store;
+use tokio_util::sync::CancellationToken;
+use tracing::info;
+
+use crate::Config;
+
+/// The engine for `store` with the configured action types.
+pub fn engine(store: Arc<dyn Store>, config: &Config) -> Engine {
+    Engine::new(
+        store,
+        Arc::new(Registry::new(config.actions.clone())),
+        config.engine.clone(),
+    )
+}
+
+/// The HTTP router for `store`.
+pub fn router(store: Arc<dyn Store>, config: &Config) -> axum::Router {
+    cv_api::router(AppState::new(store, config.api.clone()))
+}
+
+/// Serves the API on `listener` and runs workers until `shutdown`; then stops accepting
+/// requests, lets workers finish or abandon their current chunk, and returns.
+pub async fn serve(
+    store: Arc<dyn Store>,
+    config: &Config,
+    listener: tokio::net::TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let engine = engine(store.clone(), config);
+    let workers = tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move { engine.run(shutdown).await }
+    });
+    info!(message = "Listening.", address = %listener.local_addr()?);
+    axum::serve(listener, router(store, config))
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .await
+        .context("HTTP server failed")?;
+    workers.await.context("engine task failed")?;
+    Ok(())
+}
+
+/// Runs workers only (extra nodes on PostgreSQL) until `shutdown`.
+pub async fn work(store: Arc<dyn Store>, config: &Config, shutdown: CancellationToken) {
+    engine(store, config).run(shutdown).await;
+}
+
+/// A token cancelled on SIGINT or SIGTERM.
+pub fn shutdown_on_signals() -> CancellationToken {
+    let token = CancellationToken::new();
+    let cancel = token.clone();
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            match signal(SignalKind::terminate()) {
+                Ok(mut term) => {
+                    tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+                }
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        info!(message = "Shutting down: finishing current chunks.");
+        cancel.cancel();
+    });
+    token
+}

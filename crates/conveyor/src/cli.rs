@@ -1,0 +1,200 @@
+//! The command line: `conveyor serve | worker | migrate | projects create | config default`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::{Config, app, bootstrap, store};
+
+/// Conveyor: a self-hosted, Voucherify-compatible async actions server.
+#[derive(Debug, Parser)]
+#[command(name = "conveyor", version)]
+pub struct Cli {
+    /// TOML configuration file (see `conveyor config default`).
+    #[arg(long, global = true, env = "CONVEYOR_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address the HTTP API listens on [default: 127.0.0.1:8080].
+    #[arg(long, global = true, env = "CONVEYOR_BIND")]
+    pub bind: Option<String>,
+    /// Database: sqlite://PATH (embedded, the default: sqlite://./conveyor.db) or postgres://….
+    #[arg(long, global = true, env = "CONVEYOR_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// App id of the default project (with --app-token).
+    #[arg(long, global = true, env = "CONVEYOR_APP_ID")]
+    pub app_id: Option<String>,
+    /// App token of the default project (with --app-id); stored hashed.
+    #[arg(
+        long,
+        global = true,
+        env = "CONVEYOR_APP_TOKEN",
+        hide_env_values = true
+    )]
+    pub app_token: Option<String>,
+    /// Actions run concurrently by this process [default: 4].
+    #[arg(long, global = true, env = "CONVEYOR_WORKERS")]
+    pub workers: Option<usize>,
+    /// Items per chunk (one transaction and checkpoint each) [default: 1000].
+    #[arg(long, global = true, env = "CONVEYOR_CHUNK_SIZE")]
+    pub chunk_size: Option<usize>,
+    /// Lease of a claimed action, in milliseconds [default: 30000].
+    #[arg(long, global = true, env = "CONVEYOR_LEASE_MS")]
+    pub lease_ms: Option<u64>,
+    /// Largest accepted request body in bytes [default: 10485760].
+    #[arg(long, global = true, env = "CONVEYOR_BODY_LIMIT_BYTES")]
+    pub body_limit_bytes: Option<usize>,
+    /// Base URL for report links [default: from the request's Host header].
+    #[arg(long, global = true, env = "CONVEYOR_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Days a bulk report stays downloadable [default: 30].
+    #[arg(long, global = true, env = "CONVEYOR_REPORT_TTL_DAYS")]
+    pub report_ttl_days: Option<u32>,
+    /// Log filter, e.g. `info` or `conveyor=debug` (RUST_LOG wins) [default: info].
+    #[arg(long, global = true, env = "CONVEYOR_LOG")]
+    pub log: Option<String>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The process roles and admin commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the API and workers in one process (migrates first).
+    Serve,
+    /// Run workers only: extra nodes sharing a PostgreSQL database (migrates first).
+    Worker,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage projects.
+    #[command(subcommand)]
+    Projects(ProjectsCommand),
+    /// Configuration helpers.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// `conveyor projects …`.
+#[derive(Debug, Subcommand)]
+pub enum ProjectsCommand {
+    /// Create a project (or reuse one by that name) and print a new app id/token pair for it.
+    Create {
+        /// The project's name.
+        name: String,
+    },
+}
+
+/// `conveyor config …`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the example configuration file, with every setting and its default.
+    Default,
+}
+
+impl Cli {
+    /// The configuration: file, then environment and flags.
+    pub fn resolve_config(&self) -> anyhow::Result<Config> {
+        let mut c = Config::load(self.config.as_deref())?;
+        if let Some(v) = &self.bind {
+            c.bind = v.clone();
+        }
+        if let Some(v) = &self.database_url {
+            c.database_url = v.clone();
+        }
+        if let Some(v) = &self.app_id {
+            c.app_id = Some(v.clone());
+        }
+        if let Some(v) = &self.app_token {
+            c.app_token = Some(v.clone());
+        }
+        if let Some(v) = self.workers {
+            c.engine.workers = v;
+        }
+        if let Some(v) = self.chunk_size {
+            c.engine.chunk_size = v;
+        }
+        if let Some(v) = self.lease_ms {
+            c.engine.lease_ms = v;
+            c.engine.heartbeat_ms = c.engine.heartbeat_ms.min(v / 3).max(1);
+        }
+        if let Some(v) = self.body_limit_bytes {
+            c.api.body_limit_bytes = v;
+        }
+        if let Some(v) = &self.public_url {
+            c.api.public_url = Some(v.clone());
+        }
+        if let Some(v) = self.report_ttl_days {
+            c.actions.report_ttl_days = v;
+        }
+        if let Some(v) = &self.log {
+            c.log = v.clone();
+        }
+        Ok(c)
+    }
+}
+
+/// Runs the parsed command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Config(ConfigCommand::Default) = cli.command {
+        print!("{}", crate::config::EXAMPLE);
+        return Ok(());
+    }
+    let config = cli.resolve_config()?;
+    init_tracing(&config.log);
+    let store = store::open(&config.database_url).await?;
+    match cli.command {
+        Command::Migrate => {
+            println!("Migrations applied ({}).", store.backend());
+        }
+        Command::Serve => {
+            let (_, generated) = bootstrap::default_project(
+                &*store,
+                config.app_id.as_deref(),
+                config.app_token.as_deref(),
+            )
+            .await?;
+            if let Some(creds) = generated {
+                println!("Generated credentials for the default project (shown only once):");
+                println!("  X-App-Id:    {}", creds.app_id);
+                println!("  X-App-Token: {}", creds.app_token);
+            }
+            let listener = tokio::net::TcpListener::bind(&config.bind)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.bind))?;
+            println!("Conveyor listening on http://{}", listener.local_addr()?);
+            app::serve(store, &config, listener, app::shutdown_on_signals()).await?;
+        }
+        Command::Worker => app::work(store, &config, app::shutdown_on_signals()).await,
+        Command::Projects(ProjectsCommand::Create { name }) => {
+            let project = store
+                .ensure_project(&name, cv_domain::Timestamp::now())
+                .await?;
+            let creds = bootstrap::create_credentials(&*store, &project).await?;
+            println!("Project {name} ({project}):");
+            println!("  X-App-Id:    {}", creds.app_id);
+            println!("  X-App-Token: {}", creds.app_token);
+        }
+        Command::Config(_) => {}
+    }
+    Ok(())
+}
+
+fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+}

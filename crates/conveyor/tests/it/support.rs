@@ -1,0 +1,299 @@
+//! `TestApp`: a real server on port 0 over a fresh store, with typed request helpers and an
+//! engine the test drives explicitly.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use conveyor::{Config, bootstrap};
+use cv_api::hash_token;
+use cv_domain::{ProjectId, Timestamp};
+use cv_engine::{Clock, DrainReport, Engine, FailPoints, ManualClock};
+use cv_store::Store;
+use cv_store_postgres::PostgresStore;
+use cv_store_sqlite::SqliteStore;
+use serde_json::Value;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Credentials of the two test projects.
+pub const A: (&str, &str) = ("app-a", "token-a");
+pub const B: (&str, &str) = ("app-b", "token-b");
+
+pub struct TestApp {
+    pub store: Arc<dyn Store>,
+    pub config: Config,
+    pub addr: SocketAddr,
+    pub project_a: ProjectId,
+    pub project_b: ProjectId,
+    pub clock: ManualClock,
+    client: reqwest::Client,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub struct Resp {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Resp {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+}
+
+async fn open(backend: Backend) -> Option<(Arc<dyn Store>, Option<tempfile::TempDir>)> {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let store = SqliteStore::open(dir.path().join("conveyor.db"))
+                .await
+                .expect("open sqlite");
+            Some((Arc::new(store), Some(dir)))
+        }
+        Backend::Postgres => {
+            let Ok(url) = std::env::var("CONVEYOR_TEST_DATABASE_URL") else {
+                assert!(
+                    std::env::var("CONVEYOR_TEST_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                    "CONVEYOR_TEST_REQUIRE_POSTGRES=1 but CONVEYOR_TEST_DATABASE_URL is not set"
+                );
+                return None;
+            };
+            let schema = format!("t_{}", cv_domain::ids::random_secret(12).to_lowercase());
+            let store = PostgresStore::connect_in_schema(&url, &schema)
+                .await
+                .expect("connect postgres");
+            Some((Arc::new(store), None))
+        }
+    }
+}
+
+impl TestApp {
+    /// A server with default configuration; `None` when the backend is not available.
+    pub async fn spawn(backend: Backend) -> Option<Self> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// A server whose configuration `adjust` changed first.
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<Self> {
+        let (store, dir) = open(backend).await?;
+        let mut config = Config::default();
+        config.engine.chunk_size = 500;
+        adjust(&mut config);
+        let (project_a, _) = bootstrap::default_project(&*store, Some(A.0), Some(A.1))
+            .await
+            .expect("bootstrap");
+        let project_b = store
+            .ensure_project("b", Timestamp::now())
+            .await
+            .expect("project b");
+        store
+            .put_credential(&project_b, B.0, &hash_token(B.1), Timestamp::now())
+            .await
+            .expect("cred b");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let router = conveyor::app::router(store.clone(), &config);
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        Some(Self {
+            store,
+            config,
+            addr,
+            project_a,
+            project_b,
+            clock: ManualClock::new(),
+            client: reqwest::Client::new(),
+            _dir: dir,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// An engine over this app's store with the given failure points, on the test's clock.
+    pub fn engine(&self, failpoints: FailPoints) -> Engine {
+        let handlers = Arc::new(cv_actions::Registry::new(self.config.actions.clone()));
+        let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());
+        Engine::with_parts(
+            self.store.clone(),
+            handlers,
+            self.config.engine.clone(),
+            clock,
+            failpoints,
+        )
+    }
+
+    /// Runs every runnable action to completion.
+    pub async fn run_pending(&self) -> DrainReport {
+        self.engine(FailPoints::none())
+            .run_pending()
+            .await
+            .expect("drain")
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        creds: Option<(&str, &str)>,
+        body: Option<Vec<u8>>,
+    ) -> Resp {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some((id, token)) = creds {
+            req = req.header("X-App-Id", id).header("X-App-Token", token);
+        }
+        if let Some(body) = body {
+            req = req.header("Content-Type", "application/json").body(body);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("body");
+        Resp {
+            status,
+            headers,
+            text,
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.send(reqwest::Method::GET, path, Some(A), None).await
+    }
+
+    pub async fn get_as(&self, creds: (&str, &str), path: &str) -> Resp {
+        self.send(reqwest::Method::GET, path, Some(creds), None)
+            .await
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Resp {
+        self.send(
+            reqwest::Method::POST,
+            path,
+            Some(A),
+            Some(body.to_string().into_bytes()),
+        )
+        .await
+    }
+
+    pub async fn post_raw(&self, path: &str, body: &[u8]) -> Resp {
+        self.send(reqwest::Method::POST, path, Some(A), Some(body.to_vec()))
+            .await
+    }
+
+    pub async fn put(&self, path: &str, body: &Value) -> Resp {
+        self.send(
+            reqwest::Method::PUT,
+            path,
+            Some(A),
+            Some(body.to_string().into_bytes()),
+        )
+        .await
+    }
+
+    pub async fn delete(&self, path: &str) -> Resp {
+        self.send(reqwest::Method::DELETE, path, Some(A), None)
+            .await
+    }
+
+    /// Submits a bulk update and returns the action id.
+    pub async fn bulk_update(&self, customers: &Value) -> String {
+        let res = self.post("/v1/customers/bulk/async", customers).await;
+        assert_eq!(res.status, 202, "{}", res.text);
+        res.json()["async_action_id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    }
+
+    /// Everything a request could have changed, to compare before and after.
+    pub async fn snapshot(&self) -> String {
+        let mut out = String::new();
+        for project in [&self.project_a, &self.project_b] {
+            let actions = self
+                .store
+                .list_actions(project, None, 1000)
+                .await
+                .expect("actions");
+            let customers = self
+                .store
+                .list_customers(project, 100, 1)
+                .await
+                .expect("customers");
+            out.push_str(&format!(
+                "{project}: actions {:?} customers {} {:?}\n",
+                actions
+                    .actions
+                    .iter()
+                    .map(|a| (a.id.to_string(), a.status, a.updated_at))
+                    .collect::<Vec<_>>(),
+                customers.total,
+                customers
+                    .customers
+                    .iter()
+                    .map(|c| (c.id.to_string(), c.updated_at))
+                    .collect::<Vec<_>>(),
+            ));
+        }
+        out
+    }
+}
+
+/// `n` bulk-update items `c0…c{n-1}`.
+pub fn customers(n: usize) -> Value {
+    Value::Array(
+        (0..n)
+            .map(|i| serde_json::json!({"source_id": format!("c{i}"), "name": format!("Customer {i}"), "metadata": {"i": i}}))
+            .collect(),
+    )
+}
+
+pub fn is_hex_id(value: &str, prefix: &str, len: usize) -> bool {
+    value.strip_prefix(prefix).is_some_and(|rest| {
+        rest.len() == len
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// One test body, run once on SQLite and once on PostgreSQL (skipped when PostgreSQL is not
+/// configured, unless CONVEYOR_TEST_REQUIRE_POSTGRES=1).
+macro_rules! backend_tests {
+    ($(async fn $name:ident($backend:ident) $body:block)*) => {
+        $(
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+                async fn run($backend: $crate::support::Backend) $body
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    run($crate::support::Backend::Sqlite).await
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if std::env::var("CONVEYOR_TEST_DATABASE_URL").is_ok()
+                        || std::env::var("CONVEYOR_TEST_REQUIRE_POSTGRES").as_deref() == Ok("1")
+                    {
+                        run($crate::support::Backend::Postgres).await
+                    }
+                }
+            }
+        )*
+    };
+}

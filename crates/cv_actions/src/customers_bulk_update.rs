@@ -1,0 +1,71 @@
+//! `CUSTOMERS.BULK_UPDATE`: upsert customers by `source_id` (`POST /v1/customers/bulk/async`).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use cv_domain::{CustomerPatch, Timestamp, customer::Field, payload::CustomersBulkUpdate};
+use cv_engine::{ActionError, ActionRun};
+use cv_store::{ActionRecord, ChunkItem, ItemError, Store};
+
+use crate::{ActionsConfig, report};
+
+pub(crate) struct Run {
+    customers: Vec<CustomerPatch>,
+    config: Arc<ActionsConfig>,
+}
+
+impl Run {
+    pub fn new(payload: CustomersBulkUpdate, config: Arc<ActionsConfig>) -> Self {
+        Self {
+            customers: payload.customers,
+            config,
+        }
+    }
+}
+
+/// Checks what the request's JSON schema cannot: that dates are real calendar dates.
+fn validate(patch: &CustomerPatch) -> Result<(), ItemError> {
+    for (name, field) in [
+        ("birthdate", &patch.birthdate),
+        ("birthday", &patch.birthday),
+    ] {
+        if let Field::Set(value) = field {
+            if Timestamp::parse_date(value).is_none() {
+                return Err(ItemError {
+                    message: "Invalid payload".to_owned(),
+                    details: format!(
+                        "Property .{name} should match format \"date\" (actual value is '{value}')"
+                    ),
+                    key: "invalid_payload".to_owned(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl ActionRun for Run {
+    async fn chunk(&mut self, cursor: u64, max: usize) -> Result<Vec<ChunkItem>, ActionError> {
+        let start = (cursor as usize).min(self.customers.len());
+        let end = (start + max).min(self.customers.len());
+        Ok(self.customers[start..end]
+            .iter()
+            .map(|patch| match validate(patch) {
+                Ok(()) => ChunkItem::Customer(patch.clone()),
+                Err(error) => ChunkItem::Failed {
+                    key: patch.source_id.clone().unwrap_or_default(),
+                    error,
+                },
+            })
+            .collect())
+    }
+
+    async fn result(
+        &mut self,
+        store: &dyn Store,
+        action: &ActionRecord,
+    ) -> Result<serde_json::Value, ActionError> {
+        Ok(report::bulk_report(store, action, &self.config, Some("source_id")).await?)
+    }
+}

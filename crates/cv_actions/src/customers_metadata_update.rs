@@ -1,0 +1,49 @@
+//! `CUSTOMERS.METADATA_UPDATE`: merge the same metadata into every listed customer, creating
+//! missing ones (`POST /v1/customers/metadata/async`).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use cv_domain::{CustomerPatch, payload::CustomersMetadataUpdate};
+use cv_engine::{ActionError, ActionRun};
+use cv_store::{ActionRecord, ChunkItem, Store};
+
+use crate::{ActionsConfig, report};
+
+pub(crate) struct Run {
+    payload: CustomersMetadataUpdate,
+    config: Arc<ActionsConfig>,
+}
+
+impl Run {
+    pub fn new(payload: CustomersMetadataUpdate, config: Arc<ActionsConfig>) -> Self {
+        Self { payload, config }
+    }
+}
+
+#[async_trait]
+impl ActionRun for Run {
+    async fn chunk(&mut self, cursor: u64, max: usize) -> Result<Vec<ChunkItem>, ActionError> {
+        let ids = &self.payload.source_ids;
+        let start = (cursor as usize).min(ids.len());
+        let end = (start + max).min(ids.len());
+        Ok(ids[start..end]
+            .iter()
+            .map(|source_id| {
+                ChunkItem::Customer(CustomerPatch {
+                    source_id: Some(source_id.clone()),
+                    metadata: Some(self.payload.metadata.clone()),
+                    ..Default::default()
+                })
+            })
+            .collect())
+    }
+
+    async fn result(
+        &mut self,
+        store: &dyn Store,
+        action: &ActionRecord,
+    ) -> Result<serde_json::Value, ActionError> {
+        Ok(report::bulk_report(store, action, &self.config, None).await?)
+    }
+}

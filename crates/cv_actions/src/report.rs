@@ -1,0 +1,49 @@
+//! The bulk-report result family (SPEC.md §3.1 C), shared by the six `*.BULK_UPDATE` and
+//! `*.METADATA_UPDATE` types.
+
+use cv_domain::Timestamp;
+use cv_store::{ActionRecord, Store};
+use serde_json::{Value, json};
+
+use crate::ActionsConfig;
+
+/// At most this many item errors are listed in `result.errors`; the report has them all.
+pub const MAX_ERRORS: u32 = 1000;
+
+/// The path of an action's report on this server. The API turns it into an absolute URL.
+pub fn report_path(action: &ActionRecord) -> String {
+    format!("/v1/async-actions/{}/report", action.id)
+}
+
+/// `{done_count, failed_count, reports, reports_available_till, errors}`. Each error carries
+/// `message, details, key` and, when `item_key` is given, the item's key under that name
+/// (`source_id`, `code`).
+pub async fn bulk_report(
+    store: &dyn Store,
+    action: &ActionRecord,
+    config: &ActionsConfig,
+    item_key: Option<&str>,
+) -> Result<Value, cv_store::StoreError> {
+    let failed = store.failed_report_lines(&action.id, MAX_ERRORS).await?;
+    let errors: Vec<Value> = failed
+        .into_iter()
+        .filter_map(|line| {
+            let error = line.error?;
+            let mut e =
+                json!({"message": error.message, "details": error.details, "key": error.key});
+            if let (Some(name), Some(obj)) = (item_key, e.as_object_mut()) {
+                obj.insert(name.to_owned(), Value::String(line.key));
+            }
+            Some(e)
+        })
+        .collect();
+    let ttl_ms = i64::from(config.report_ttl_days) * 24 * 3600 * 1000;
+    let available_till = Timestamp::now().plus_millis(ttl_ms);
+    Ok(json!({
+        "done_count": action.done_count,
+        "failed_count": action.failed_count,
+        "reports": [report_path(action)],
+        "reports_available_till": available_till,
+        "errors": errors,
+    }))
+}

@@ -1,0 +1,21 @@
+use serde::{Deserialize, Serialize};
+
+/// HTTP settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Largest accepted request body, in bytes (Voucherify: 10 MB). Larger bodies get 413.
+    pub body_limit_bytes: usize,
+    /// The externally visible base URL (e.g. `https://promo.example.com`), used for report
+    /// links. When unset, links are built from the request's `Host` header.
+    pub public_url: Option<String>,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            body_limit_bytes: 10 * 1024 * 1024,
+            public_url: None,
+        }
+    }
+}

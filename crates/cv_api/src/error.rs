@@ -1,0 +1,159 @@
+//! The API's error type and Voucherify's error bodies.
+//!
+//! Error policy: handlers return `Result<_, ApiError>` and use `?` on store calls; a
+//! `StoreError` becomes an opaque 500 (or 503 when the database is unavailable) whose cause
+//! is logged here and never sent. Client mistakes are explicit variants with Voucherify's
+//! status, key and message, rendered as `{code, key, message, details, request_id,
+//! resource_id, resource_type}`. The one exception is 413, which Voucherify sends in the
+//! Boom shape `{statusCode, error, message}`.
+
+use axum::{
+    Json,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use cv_store::StoreError;
+use serde_json::{Map, Value, json};
+use tracing::error;
+
+use crate::request_id;
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400 `invalid_payload`: the body is malformed or violates the schema.
+    #[error("invalid payload: {0}")]
+    InvalidPayload(String),
+    /// 400 `invalid_query_params`.
+    #[error("invalid query params: {0}")]
+    InvalidQueryParams(String),
+    /// 401 `unauthorized`: missing or wrong credentials.
+    #[error("unauthorized")]
+    Unauthorized,
+    /// 404 `not_found` for a resource id.
+    #[error("{resource_type} {resource_id} not found")]
+    NotFound {
+        /// e.g. `async_action`, `customer`.
+        resource_type: &'static str,
+        /// The id asked for.
+        resource_id: String,
+    },
+    /// 404 for a path no route serves.
+    #[error("no route for {0}")]
+    NoRoute(String),
+    /// 405 with a hint of the allowed methods.
+    #[error("{0}")]
+    MethodNotAllowed(String),
+    /// 413 in Boom shape.
+    #[error("payload over {0} bytes")]
+    PayloadTooLarge(usize),
+    /// 503: the database cannot be reached.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// 500: a bug or unexpected database error; logged, never shown.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Unavailable(msg) => ApiError::Unavailable(msg),
+            other => ApiError::Internal(other.into()),
+        }
+    }
+}
+
+impl ApiError {
+    /// Status, key and message: the one table of Conveyor's error codes.
+    fn code(&self) -> (StatusCode, &'static str, &'static str) {
+        match self {
+            ApiError::InvalidPayload(_) => (
+                StatusCode::BAD_REQUEST,
+                "invalid_payload",
+                "Invalid payload",
+            ),
+            ApiError::InvalidQueryParams(_) => (
+                StatusCode::BAD_REQUEST,
+                "invalid_query_params",
+                "Invalid query params",
+            ),
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
+            ApiError::NotFound { .. } | ApiError::NoRoute(_) => {
+                (StatusCode::NOT_FOUND, "not_found", "Resource not found")
+            }
+            ApiError::MethodNotAllowed(_) => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "HTTP Method Not Allowed",
+            ),
+            ApiError::PayloadTooLarge(_) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "Request Entity Too Large",
+            ),
+            ApiError::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "service_unavailable",
+                "Service unavailable",
+            ),
+            ApiError::Internal(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "Internal server error",
+            ),
+        }
+    }
+
+    fn details(&self) -> Option<String> {
+        match self {
+            ApiError::InvalidPayload(d)
+            | ApiError::InvalidQueryParams(d)
+            | ApiError::MethodNotAllowed(d)
+            | ApiError::NoRoute(d) => Some(d.clone()),
+            ApiError::NotFound {
+                resource_type,
+                resource_id,
+            } => Some(format!("Cannot find {resource_type} with id {resource_id}")),
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, key, message) = self.code();
+        match &self {
+            ApiError::Internal(err) => {
+                error!(message = "Internal error.", error = %format!("{err:#}"))
+            }
+            ApiError::Unavailable(msg) => error!(message = "Database unavailable.", error = %msg),
+            _ => {}
+        }
+        if let ApiError::PayloadTooLarge(limit) = self {
+            let body = json!({
+                "statusCode": 413,
+                "error": message,
+                "message": format!("Payload content length greater than maximum allowed: {limit}"),
+            });
+            return (status, Json(body)).into_response();
+        }
+        let mut body = Map::new();
+        body.insert("code".into(), json!(status.as_u16()));
+        body.insert("key".into(), json!(key));
+        body.insert("message".into(), json!(message));
+        if let Some(details) = self.details() {
+            body.insert("details".into(), json!(details));
+        }
+        body.insert("request_id".into(), json!(request_id::current().as_str()));
+        if let ApiError::NotFound {
+            resource_type,
+            resource_id,
+        } = &self
+        {
+            body.insert("resource_id".into(), json!(resource_id));
+            body.insert("resource_type".into(), json!(resource_type));
+        }
+        (status, Json(Value::Object(body))).into_response()
+    }
+}

@@ -1,0 +1,61 @@
+//! The one route table.
+
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    http::Uri,
+    middleware,
+    routing::{get, post},
+};
+
+use crate::{ApiError, AppState, auth, request_id, routes};
+
+/// The whole HTTP API over `state`.
+pub fn router(state: AppState) -> Router {
+    let v1 = Router::new()
+        .route("/v1/async-actions", get(routes::async_actions::list))
+        .route("/v1/async-actions/{id}", get(routes::async_actions::get))
+        .route(
+            "/v1/async-actions/{id}/report",
+            get(routes::async_actions::report),
+        )
+        .route(
+            "/v1/customers",
+            get(routes::customers::list).post(routes::customers::create),
+        )
+        .route(
+            "/v1/customers/{id}",
+            get(routes::customers::get)
+                .put(routes::customers::update)
+                .delete(routes::customers::delete),
+        )
+        .route(
+            "/v1/customers/bulk/async",
+            post(routes::customers_async::bulk_update),
+        )
+        .route(
+            "/v1/customers/metadata/async",
+            post(routes::customers_async::metadata_update),
+        )
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_app_key,
+        ));
+    let limit = state.config.body_limit_bytes;
+    let routes = Router::new()
+        .route("/healthz", get(routes::health::healthz))
+        .route("/readyz", get(routes::health::readyz))
+        .merge(v1)
+        .fallback(no_route)
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state);
+    // The request-id layer wraps the finished router as one service: axum adds the `Allow`
+    // header of a 405 outside per-route layers, and this layer needs to read it.
+    Router::new()
+        .fallback_service(routes)
+        .layer(middleware::from_fn(request_id::layer))
+}
+
+async fn no_route(uri: Uri) -> ApiError {
+    ApiError::NoRoute(format!("Cannot find route {}", uri.path()))
+}

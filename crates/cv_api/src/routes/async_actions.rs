@@ -1,0 +1,139 @@
+//! `GET /v1/async-actions`, `GET /v1/async-actions/{id}` and the bulk report download.
+
+use axum::{
+    Extension, Json,
+    body::Body,
+    extract::{Path, State},
+    http::{HeaderMap, header},
+    response::{IntoResponse, Response},
+};
+use cv_domain::{ActionId, Timestamp};
+use cv_store::{ActionRecord, ReportLine};
+use futures_util::stream;
+
+use super::base_url;
+use crate::{
+    ApiError, AppState,
+    auth::Project,
+    extract::QueryMap,
+    wire::action::{AsyncAction, AsyncActionList},
+};
+
+const REPORT_PAGE: u32 = 1000;
+
+async fn find(state: &AppState, project: &Project, id: &str) -> Result<ActionRecord, ApiError> {
+    let not_found = || ApiError::NotFound {
+        resource_type: "async_action",
+        resource_id: id.to_owned(),
+    };
+    if !ActionId::is_well_formed(id) {
+        return Err(not_found());
+    }
+    state
+        .store
+        .get_action(&project.0, &ActionId::from_string(id))
+        .await?
+        .ok_or_else(not_found)
+}
+
+/// List, newest first; `limit` 1..100 (default 10), `end_date` strictly before.
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(project): Extension<Project>,
+    query: QueryMap,
+) -> Result<Json<AsyncActionList>, ApiError> {
+    let limit = query.int("limit", 1, 100, 10)?;
+    let end_date = query.date("end_date")?;
+    let page = state
+        .store
+        .list_actions(&project.0, end_date, limit)
+        .await?;
+    Ok(Json(AsyncActionList::from(&page)))
+}
+
+/// One action, with `result` once finished.
+pub async fn get(
+    State(state): State<AppState>,
+    Extension(project): Extension<Project>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<AsyncAction>, ApiError> {
+    let action = find(&state, &project, &id).await?;
+    Ok(Json(AsyncAction::new(&action, &base_url(&state, &headers))))
+}
+
+/// The bulk report as CSV (`id,found,updated,error`, one line per item), streamed page by
+/// page, while `reports_available_till` has not passed.
+pub async fn report(
+    State(state): State<AppState>,
+    Extension(project): Extension<Project>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let action = find(&state, &project, &id).await?;
+    let available_till = action
+        .result
+        .as_ref()
+        .filter(|_| action.status.is_final())
+        .and_then(|r| r.get("reports_available_till"))
+        .and_then(|v| v.as_str())
+        .and_then(|s| Timestamp::parse(s).ok());
+    if !available_till.is_some_and(|till| Timestamp::now() <= till) {
+        return Err(ApiError::NotFound {
+            resource_type: "report",
+            resource_id: id,
+        });
+    }
+    let store = state.store.clone();
+    let action_id = action.id.clone();
+    let header_line = Some(Ok::<_, std::io::Error>(
+        "id,found,updated,error\n".to_owned(),
+    ));
+    let pages = stream::unfold(Some(None::<u64>), move |after| {
+        let (store, action_id) = (store.clone(), action_id.clone());
+        async move {
+            let after = after?;
+            match store.report_lines(&action_id, after, REPORT_PAGE).await {
+                Ok(lines) if lines.is_empty() => None,
+                Ok(lines) => {
+                    let next = lines.last().map(|l| l.line);
+                    let text: String = lines.iter().map(csv_line).collect();
+                    Some((Ok(text), Some(next)))
+                }
+                Err(err) => Some((Err(std::io::Error::other(err.to_string())), None)),
+            }
+        }
+    });
+    let body = stream::StreamExt::chain(stream::iter(header_line), pages);
+    let filename = format!("attachment; filename=\"{id}-report.csv\"");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, filename),
+        ],
+        Body::from_stream(body),
+    )
+        .into_response())
+}
+
+fn csv_field(value: &str) -> String {
+    if value.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value.to_owned()
+    }
+}
+
+fn csv_line(line: &ReportLine) -> String {
+    let error = line
+        .error
+        .as_ref()
+        .map(|e| format!("{}: {}", e.message, e.details))
+        .unwrap_or_default();
+    format!(
+        "{},{},{},{}\n",
+        csv_field(&line.key),
+        line.found,
+        line.updated,
+        csv_field(&error)
+    )
+}

@@ -1,0 +1,103 @@
+//! Customers: create (upsert by `source_id`), get, update, delete, list.
+
+use axum::{
+    Extension, Json,
+    extract::{Path, State},
+    http::StatusCode,
+};
+use cv_domain::{Customer, Timestamp};
+
+use crate::{
+    ApiError, AppState,
+    auth::Project,
+    extract::{JsonBody, QueryMap},
+    wire::{
+        customer::{self, CustomerList, CustomerResponse},
+        validate::JsonPath,
+    },
+};
+
+async fn find(state: &AppState, project: &Project, id: &str) -> Result<Customer, ApiError> {
+    state
+        .store
+        .get_customer(&project.0, id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound {
+            resource_type: "customer",
+            resource_id: id.to_owned(),
+        })
+}
+
+/// `POST /v1/customers`: creates a customer, or updates the one with the same `source_id`.
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(project): Extension<Project>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<CustomerResponse>, ApiError> {
+    let patch = customer::patch(&body, &JsonPath::root(), false)?;
+    let mut rows = state
+        .store
+        .upsert_customers(&project.0, vec![patch], Timestamp::now())
+        .await?;
+    let created = rows
+        .pop()
+        .ok_or_else(|| anyhow::anyhow!("upsert returned no row"))?;
+    Ok(Json(created.into()))
+}
+
+/// `GET /v1/customers/{id or source_id}`.
+pub async fn get(
+    State(state): State<AppState>,
+    Extension(project): Extension<Project>,
+    Path(id): Path<String>,
+) -> Result<Json<CustomerResponse>, ApiError> {
+    Ok(Json(find(&state, &project, &id).await?.into()))
+}
+
+/// `PUT /v1/customers/{id or source_id}`: applies the given fields; metadata merges.
+pub async fn update(
+    State(state): State<AppState>,
+    Extension(project): Extension<Project>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<CustomerResponse>, ApiError> {
+    let mut patch = customer::patch(&body, &JsonPath::root(), false)?;
+    let existing = find(&state, &project, &id).await?;
+    // The path names the customer; a body source_id may not re-key it onto another one.
+    patch.source_id = None;
+    let updated = state
+        .store
+        .update_customer(&project.0, &existing.id, patch, Timestamp::now())
+        .await?
+        .ok_or_else(|| ApiError::NotFound {
+            resource_type: "customer",
+            resource_id: id,
+        })?;
+    Ok(Json(updated.into()))
+}
+
+/// `DELETE /v1/customers/{id or source_id}`: 204.
+pub async fn delete(
+    State(state): State<AppState>,
+    Extension(project): Extension<Project>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let existing = find(&state, &project, &id).await?;
+    state
+        .store
+        .delete_customer(&project.0, &existing.id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /v1/customers`: `limit` 1..100 (default 10), `page` 1..99, newest first.
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(project): Extension<Project>,
+    query: QueryMap,
+) -> Result<Json<CustomerList>, ApiError> {
+    let limit = query.int("limit", 1, 100, 10)?;
+    let page = query.int("page", 1, 99, 1)?;
+    let customers = state.store.list_customers(&project.0, limit, page).await?;
+    Ok(Json(CustomerList::new(customers, limit, page)))
+}

@@ -1,0 +1,29 @@
+//! `GET /healthz` (the process is alive) and `GET /readyz` (the database answers and its
+//! schema is current). Neither needs credentials.
+
+use axum::{Json, extract::State, http::StatusCode};
+use serde_json::{Value, json};
+
+use crate::AppState;
+
+/// Liveness.
+pub async fn healthz() -> Json<Value> {
+    Json(json!({"status": "ok"}))
+}
+
+/// Readiness.
+pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+    match state.store.check_ready().await {
+        Ok(()) => (
+            StatusCode::OK,
+            Json(json!({"status": "ready", "backend": state.store.backend()})),
+        ),
+        Err(err) => {
+            tracing::warn!(message = "Not ready.", %err);
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({"status": "unavailable"})),
+            )
+        }
+    }
+}

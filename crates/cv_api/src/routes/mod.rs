@@ -1,0 +1,50 @@
+//! Route handlers, one module per resource. Each handler extracts, calls the store, and
+//! converts to a wire shape.
+
+pub mod async_actions;
+pub mod customers;
+pub mod customers_async;
+pub mod health;
+
+use axum::http::{HeaderMap, header};
+use cv_domain::{ActionId, ActionKind, ProjectId, Timestamp};
+use cv_store::NewAction;
+use serde::Serialize;
+
+use crate::{ApiError, AppState, request_id};
+
+/// Stores a new action with its payload (before the reply is sent) and returns its id.
+pub async fn enqueue(
+    state: &AppState,
+    project: &ProjectId,
+    kind: ActionKind,
+    payload: &impl Serialize,
+    total_items: u64,
+) -> Result<ActionId, ApiError> {
+    let payload = serde_json::to_vec(payload).map_err(anyhow::Error::from)?;
+    let record = state
+        .store
+        .create_action(NewAction {
+            id: ActionId::generate(),
+            project_id: project.clone(),
+            kind,
+            request_id: request_id::current(),
+            payload,
+            total_items,
+            created_at: Timestamp::now(),
+        })
+        .await?;
+    Ok(record.id)
+}
+
+/// The base URL clients reach this server at: the configured public URL, else the `Host`.
+pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(url) = &state.config.public_url {
+        return url.trim_end_matches('/').to_owned();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}

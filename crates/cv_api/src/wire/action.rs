@@ -1,0 +1,103 @@
+//! Async-action responses (SPEC.md §1, §2).
+
+use cv_domain::{ActionStatus, OperationStatus};
+use cv_store::{ActionPage, ActionRecord};
+use serde::Serialize;
+use serde_json::Value;
+
+/// An action in a list: `AsyncActionBase`, never with `result`.
+#[derive(Debug, Serialize)]
+pub struct AsyncActionItem {
+    id: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    status: ActionStatus,
+    operation_status: OperationStatus,
+    created_at: String,
+    updated_at: String,
+    request_id: String,
+    processing_time: i64,
+    progress: u8,
+    object: &'static str,
+}
+
+impl From<&ActionRecord> for AsyncActionItem {
+    fn from(a: &ActionRecord) -> Self {
+        Self {
+            id: a.id.to_string(),
+            kind: a.kind.as_str(),
+            status: a.status,
+            operation_status: a.status.operation_status(),
+            created_at: a.created_at.to_string(),
+            updated_at: a.updated_at.to_string(),
+            request_id: a.request_id.to_string(),
+            processing_time: (a.updated_at.as_millis() - a.created_at.as_millis()).max(0),
+            progress: a.progress.get(),
+            object: "async_action",
+        }
+    }
+}
+
+/// `GET /v1/async-actions/{id}`: the item plus `result` once finished.
+#[derive(Debug, Serialize)]
+pub struct AsyncAction {
+    #[serde(flatten)]
+    item: AsyncActionItem,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<Value>,
+}
+
+impl AsyncAction {
+    /// The response for `action`; relative report paths in the result become absolute URLs
+    /// under `base_url`.
+    pub fn new(action: &ActionRecord, base_url: &str) -> Self {
+        let result = match (&action.result, action.status.is_final()) {
+            (Some(result), true) => Some(absolute_reports(result.clone(), base_url)),
+            _ => None,
+        };
+        Self {
+            item: AsyncActionItem::from(action),
+            result,
+        }
+    }
+}
+
+fn absolute_reports(mut result: Value, base_url: &str) -> Value {
+    if let Some(Value::Array(reports)) = result.get_mut("reports") {
+        for report in reports.iter_mut() {
+            if let Value::String(path) = report {
+                if path.starts_with('/') {
+                    *path = format!("{}{path}", base_url.trim_end_matches('/'));
+                }
+            }
+        }
+    }
+    result
+}
+
+/// `GET /v1/async-actions`.
+#[derive(Debug, Serialize)]
+pub struct AsyncActionList {
+    object: &'static str,
+    data_ref: &'static str,
+    async_actions: Vec<AsyncActionItem>,
+    has_more: bool,
+}
+
+impl From<&ActionPage> for AsyncActionList {
+    fn from(page: &ActionPage) -> Self {
+        Self {
+            object: "list",
+            data_ref: "async_actions",
+            async_actions: page.actions.iter().map(AsyncActionItem::from).collect(),
+            has_more: page.has_more,
+        }
+    }
+}
+
+/// `{"async_action_id": "aa_…"}`, the reply of every producer.
+#[derive(Debug, Serialize)]
+pub struct AsyncActionCreated {
+    /// The new action's id.
+    pub async_action_id: String,
+}

@@ -1,0 +1,6 @@
+//! Voucherify's wire shapes: response DTOs built from domain records, and hand-written
+//! request validation that produces Voucherify's `Property .<path> <problem>` details.
+
+pub mod action;
+pub mod customer;
+pub mod validate;

@@ -1,0 +1,106 @@
+//! Path-aware checks over a parsed JSON body. Each error names the property the way
+//! Voucherify does: `Property .[2].source_id is required`, `Property .email should be string`.
+
+use cv_domain::customer::Field;
+use serde_json::{Map, Value};
+
+use crate::ApiError;
+
+/// Where a value sits in the body: `""` for the root, `[2]`, `[2].address`, `metadata`…
+#[derive(Debug, Clone, Default)]
+pub struct JsonPath(String);
+
+impl JsonPath {
+    /// The body itself.
+    pub fn root() -> Self {
+        Self::default()
+    }
+
+    /// The array element `index` under this path.
+    pub fn index(&self, index: usize) -> Self {
+        Self(format!("{}[{index}]", self.0))
+    }
+
+    /// The property `name` under this path.
+    pub fn key(&self, name: &str) -> Self {
+        if self.0.is_empty() {
+            Self(name.to_owned())
+        } else {
+            Self(format!("{}.{name}", self.0))
+        }
+    }
+
+    fn subject(&self) -> String {
+        if self.0.is_empty() {
+            "Payload".to_owned()
+        } else {
+            format!("Property .{}", self.0)
+        }
+    }
+
+    /// `invalid_payload` with "<subject> should be <expected>".
+    pub fn should_be(&self, expected: &str) -> ApiError {
+        ApiError::InvalidPayload(format!("{} should be {expected}", self.subject()))
+    }
+
+    /// `invalid_payload` with "<subject> is required".
+    pub fn required(&self) -> ApiError {
+        ApiError::InvalidPayload(format!("{} is required", self.subject()))
+    }
+
+    /// `invalid_payload` with a custom problem.
+    pub fn invalid(&self, problem: &str) -> ApiError {
+        ApiError::InvalidPayload(format!("{} {problem}", self.subject()))
+    }
+}
+
+/// The value as an object.
+pub fn object<'a>(value: &'a Value, at: &JsonPath) -> Result<&'a Map<String, Value>, ApiError> {
+    value.as_object().ok_or_else(|| at.should_be("object"))
+}
+
+/// The value as an array.
+pub fn array<'a>(value: &'a Value, at: &JsonPath) -> Result<&'a Vec<Value>, ApiError> {
+    value.as_array().ok_or_else(|| at.should_be("array"))
+}
+
+/// An optional string property: absent → keep, `null` → clear, a string → set.
+pub fn string_field(
+    obj: &Map<String, Value>,
+    name: &str,
+    at: &JsonPath,
+) -> Result<Field<String>, ApiError> {
+    match obj.get(name) {
+        None => Ok(Field::Keep),
+        Some(Value::Null) => Ok(Field::Clear),
+        Some(Value::String(s)) => Ok(Field::Set(s.clone())),
+        Some(_) => Err(at.key(name).should_be("string")),
+    }
+}
+
+/// A required, non-empty string property.
+pub fn required_string(
+    obj: &Map<String, Value>,
+    name: &str,
+    at: &JsonPath,
+) -> Result<String, ApiError> {
+    match obj.get(name) {
+        None | Some(Value::Null) => Err(at.key(name).required()),
+        Some(Value::String(s)) if s.is_empty() => Err(at.key(name).invalid("must not be empty")),
+        Some(Value::String(s)) => Ok(s.clone()),
+        Some(_) => Err(at.key(name).should_be("string")),
+    }
+}
+
+/// An optional object property (`null` counts as absent).
+pub fn object_field<'a>(
+    obj: &'a Map<String, Value>,
+    name: &str,
+    at: &JsonPath,
+) -> Result<Option<&'a Map<String, Value>>, ApiError> {
+    match obj.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(m)) => Ok(Some(m)),
+        Some(_) => Err(at.key(name).should_be("object")),
+    }
+}

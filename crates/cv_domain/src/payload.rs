@@ -1,0 +1,23 @@
+//! The stored payloads of action types: what the API stores when it enqueues an action
+//! (claim-check) and what the action reads back. Both sides use these types, so the format
+//! has one definition.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{CustomerPatch, Metadata};
+
+/// `CUSTOMERS.BULK_UPDATE`: upsert each customer by `source_id`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomersBulkUpdate {
+    /// One patch per request item, in request order; each has a `source_id`.
+    pub customers: Vec<CustomerPatch>,
+}
+
+/// `CUSTOMERS.METADATA_UPDATE`: merge `metadata` into every listed customer (upsert).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomersMetadataUpdate {
+    /// The customers, in request order.
+    pub source_ids: Vec<String>,
+    /// The keys to set.
+    pub metadata: Metadata,
+}

@@ -1,0 +1,88 @@
+//! Plumbing shared by the store's modules: connection settings, cached statements.
+
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use cv_store::{Fence, StoreError};
+use deadpool_postgres::GenericClient;
+use tokio_postgres::{Row, types::ToSql};
+
+use crate::convert::error;
+
+/// Whether `schema` is a plain lowercase identifier, usable unquoted everywhere.
+fn valid_schema(schema: &str) -> bool {
+    let mut chars = schema.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c == '_')
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && schema.len() <= 63
+}
+
+/// The connection settings for `url`, with defaults for what it leaves out, and
+/// `search_path=<schema>` when a schema is given (refused unless [`valid_schema`]).
+pub fn config(url: &str, schema: Option<&str>) -> anyhow::Result<tokio_postgres::Config> {
+    let mut config: tokio_postgres::Config = url
+        .parse()
+        .context("parsing the PostgreSQL connection URL")?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(10));
+    }
+    if config.get_application_name().is_none() {
+        config.application_name("conveyor");
+    }
+    if let Some(schema) = schema {
+        if !valid_schema(schema) {
+            bail!("invalid schema name {schema:?}: expected [a-z_][a-z0-9_]*, at most 63 bytes");
+        }
+        let options = match config.get_options() {
+            Some(options) if !options.trim().is_empty() => {
+                format!("{options} -c search_path={schema}")
+            }
+            _ => format!("-c search_path={schema}"),
+        };
+        config.options(options);
+    }
+    Ok(config)
+}
+
+/// Statement parameters.
+pub type Params<'a> = &'a [&'a (dyn ToSql + Sync)];
+
+/// Runs a (cached) prepared statement; every row.
+pub async fn query(
+    c: &impl GenericClient,
+    sql: &str,
+    params: Params<'_>,
+) -> Result<Vec<Row>, StoreError> {
+    let stmt = c.prepare_cached(sql).await.map_err(error)?;
+    c.query(&stmt, params).await.map_err(error)
+}
+
+/// Runs a (cached) prepared statement; the row, if any.
+pub async fn query_opt(
+    c: &impl GenericClient,
+    sql: &str,
+    params: Params<'_>,
+) -> Result<Option<Row>, StoreError> {
+    let stmt = c.prepare_cached(sql).await.map_err(error)?;
+    c.query_opt(&stmt, params).await.map_err(error)
+}
+
+/// Runs a (cached) prepared statement; how many rows it changed.
+pub async fn execute(
+    c: &impl GenericClient,
+    sql: &str,
+    params: Params<'_>,
+) -> Result<u64, StoreError> {
+    let stmt = c.prepare_cached(sql).await.map_err(error)?;
+    c.execute(&stmt, params).await.map_err(error)
+}
+
+/// The error of a write whose fence is stale.
+pub fn lease_lost(fence: &Fence) -> StoreError {
+    StoreError::LeaseLost(fence.action_id.clone())
+}
+
+/// Decodes a `COUNT(*)` row.
+pub fn count(row: &Row) -> Result<u64, StoreError> {
+    Ok(row.try_get::<_, i64>(0).map_err(error)? as u64)
+}

@@ -1,0 +1,468 @@
+use std::{
+    sync::{Arc, LazyLock},
+    time::Duration,
+};
+
+use anyhow::{Context as _, anyhow};
+use async_trait::async_trait;
+use cv_domain::{
+    ActionId, ActionStatus, Customer, CustomerId, CustomerPatch, ProjectId, Timestamp,
+};
+use cv_store::{
+    ActionRecord, ChunkCommit, ChunkItem, ClaimedAction, CustomerPage, Fence, NewAction,
+    ReportLine, Store, StoreError, Wakeups, sql as q,
+};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use tokio::task::JoinHandle;
+use tokio_postgres::NoTls;
+
+use crate::{
+    chunk,
+    convert::{self, error, pool_error},
+    db::{self, Params, count, execute, lease_lost, query, query_opt},
+    listen, migrate,
+};
+
+const POOL_SIZE: usize = 16;
+
+const CLAIM: &str = "UPDATE async_actions a SET status = 'IN_PROGRESS', attempt = a.attempt + 1, \
+       lease_owner = $1, lease_expires_at = $3, updated_at = $2 \
+     FROM (SELECT id FROM async_actions \
+         WHERE status IN ('ENQUEUED', 'IN_PROGRESS') \
+           AND (status = 'ENQUEUED' OR lease_expires_at < $2) \
+         ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) c \
+     WHERE a.id = c.id \
+     RETURNING a.id, a.project_id, a.kind, a.status, a.progress, a.attempt, a.cursor, \
+       a.total_items, a.done_count, a.failed_count, a.request_id, a.result, a.created_at, \
+       a.updated_at";
+
+/// `$1` channel, `$2` action id.
+const NOTIFY: &str = "SELECT pg_notify($1, $2)";
+
+/// The shared lookup by id, locking the row against a concurrent read-modify-write.
+static SELECT_CUSTOMER_BY_ID_FOR_UPDATE: LazyLock<String> =
+    LazyLock::new(|| format!("{} FOR UPDATE", q::SELECT_CUSTOMER_BY_ID));
+
+/// The PostgreSQL store. Cheap to clone.
+#[derive(Clone)]
+pub struct PostgresStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: Pool,
+    wake: Wakeups,
+    channel: String,
+    listener: JoinHandle<()>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
+}
+
+impl PostgresStore {
+    /// Connects a pool to the database at `url` (a `postgres://` URL or key=value string,
+    /// without TLS), applies migrations and starts listening for enqueued actions.
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        Self::open(url, None).await
+    }
+
+    /// Like [`PostgresStore::connect`], but keeps everything in `schema` (created if needed):
+    /// every connection runs with `search_path=<schema>`. `schema` must be a lowercase
+    /// identifier (`[a-z_][a-z0-9_]*`). Tests use it to get a fresh store in one database.
+    pub async fn connect_in_schema(url: &str, schema: &str) -> anyhow::Result<Self> {
+        Self::open(url, Some(schema)).await
+    }
+
+    async fn open(url: &str, schema: Option<&str>) -> anyhow::Result<Self> {
+        let config = db::config(url, schema)?;
+        let manager = Manager::from_config(
+            config.clone(),
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(Duration::from_secs(30)))
+            .create_timeout(Some(Duration::from_secs(10)))
+            .recycle_timeout(Some(Duration::from_secs(5)))
+            .build()
+            .context("building the PostgreSQL pool")?;
+        {
+            let mut client = pool.get().await.context("connecting to PostgreSQL")?;
+            let client: &mut tokio_postgres::Client = &mut client;
+            if let Some(schema) = schema {
+                migrate::ensure_schema(client, schema)
+                    .await
+                    .with_context(|| format!("creating schema {schema}"))?;
+            }
+            migrate::migrate(client)
+                .await
+                .context("applying PostgreSQL migrations")?;
+        }
+        let wake = Wakeups::default();
+        let channel = listen::channel(schema);
+        let listener = tokio::spawn(listen::run(config, channel.clone(), wake.clone()));
+        Ok(Self {
+            inner: Arc::new(Inner {
+                pool,
+                wake,
+                channel,
+                listener,
+            }),
+        })
+    }
+
+    /// A pooled connection.
+    pub(crate) async fn client(&self) -> Result<deadpool_postgres::Client, StoreError> {
+        self.inner.pool.get().await.map_err(pool_error)
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn wakeups(&self) -> Wakeups {
+        self.inner.wake.clone()
+    }
+
+    async fn check_ready(&self) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let client: &tokio_postgres::Client = &client;
+        let version = migrate::version(client).await.map_err(error)?;
+        if version == migrate::LATEST {
+            Ok(())
+        } else {
+            Err(StoreError::Unavailable(format!(
+                "schema version {version}, expected {}",
+                migrate::LATEST
+            )))
+        }
+    }
+
+    async fn ensure_project(&self, name: &str, now: Timestamp) -> Result<ProjectId, StoreError> {
+        let client = self.client().await?;
+        let id = ProjectId::generate();
+        execute(
+            &client,
+            q::INSERT_PROJECT,
+            &[&id.as_str(), &name, &now.as_millis()],
+        )
+        .await?;
+        let row = query_opt(&client, q::SELECT_PROJECT, &[&name]).await?;
+        let row = row.ok_or_else(|| anyhow!("project {name} vanished after insert"))?;
+        Ok(ProjectId::from_string(
+            row.try_get::<_, String>(0).map_err(error)?,
+        ))
+    }
+
+    async fn put_credential(
+        &self,
+        project: &ProjectId,
+        app_id: &str,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let params: Params<'_> = &[&app_id, &project.as_str(), &token_hash, &now.as_millis()];
+        execute(&client, q::UPSERT_CREDENTIAL, params).await?;
+        Ok(())
+    }
+
+    async fn find_credential(
+        &self,
+        app_id: &str,
+    ) -> Result<Option<(ProjectId, String)>, StoreError> {
+        let client = self.client().await?;
+        let Some(row) = query_opt(&client, q::SELECT_CREDENTIAL, &[&app_id]).await? else {
+            return Ok(None);
+        };
+        let project: String = row.try_get(0).map_err(error)?;
+        Ok(Some((
+            ProjectId::from_string(project),
+            row.try_get(1).map_err(error)?,
+        )))
+    }
+
+    async fn count_credentials(&self, project: &ProjectId) -> Result<u64, StoreError> {
+        let client = self.client().await?;
+        let rows = query(&client, q::COUNT_CREDENTIALS, &[&project.as_str()]).await?;
+        rows.first().map_or(Ok(0), count)
+    }
+
+    async fn create_action(&self, new: NewAction) -> Result<ActionRecord, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(error)?;
+        let params: Params<'_> = &[
+            &new.id.as_str(),
+            &new.project_id.as_str(),
+            &new.kind.as_str(),
+            &new.request_id.as_str(),
+            &(new.total_items as i64),
+            &new.created_at.as_millis(),
+        ];
+        execute(&tx, q::INSERT_ACTION, params).await?;
+        execute(&tx, q::INSERT_PAYLOAD, &[&new.id.as_str(), &new.payload]).await?;
+        execute(&tx, NOTIFY, &[&self.inner.channel, &new.id.as_str()]).await?;
+        let row = query_opt(
+            &tx,
+            q::SELECT_ACTION,
+            &[&new.project_id.as_str(), &new.id.as_str()],
+        )
+        .await?
+        .ok_or_else(|| anyhow!("action {} vanished after insert", new.id))?;
+        let record = convert::action(&row)?;
+        tx.commit().await.map_err(error)?;
+        self.inner.wake.notify_waiters();
+        Ok(record)
+    }
+
+    async fn get_action(
+        &self,
+        project: &ProjectId,
+        id: &ActionId,
+    ) -> Result<Option<ActionRecord>, StoreError> {
+        let client = self.client().await?;
+        let row = query_opt(
+            &client,
+            q::SELECT_ACTION,
+            &[&project.as_str(), &id.as_str()],
+        )
+        .await?;
+        row.as_ref().map(convert::action).transpose()
+    }
+
+    async fn list_actions_before(
+        &self,
+        project: &ProjectId,
+        before: Option<Timestamp>,
+        limit: u32,
+    ) -> Result<Vec<ActionRecord>, StoreError> {
+        let client = self.client().await?;
+        let before = before.map_or(i64::MAX, Timestamp::as_millis);
+        let params: Params<'_> = &[&project.as_str(), &before, &i64::from(limit)];
+        let rows = query(&client, q::SELECT_ACTIONS_BEFORE, params).await?;
+        convert::all(&rows, convert::action)
+    }
+
+    async fn list_actions_at(
+        &self,
+        project: &ProjectId,
+        at: Timestamp,
+    ) -> Result<Vec<ActionRecord>, StoreError> {
+        let client = self.client().await?;
+        let rows = query(
+            &client,
+            q::SELECT_ACTIONS_AT,
+            &[&project.as_str(), &at.as_millis()],
+        )
+        .await?;
+        convert::all(&rows, convert::action)
+    }
+
+    async fn claim_next(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease_ms: i64,
+    ) -> Result<Option<ClaimedAction>, StoreError> {
+        let client = self.client().await?;
+        let expires = now.plus_millis(lease_ms).as_millis();
+        let row = query_opt(&client, CLAIM, &[&worker, &now.as_millis(), &expires]).await?;
+        let Some(record) = row.as_ref().map(convert::action).transpose()? else {
+            return Ok(None);
+        };
+        Ok(Some(ClaimedAction {
+            fence: Fence {
+                action_id: record.id.clone(),
+                attempt: record.attempt,
+            },
+            record,
+        }))
+    }
+
+    async fn extend_lease(
+        &self,
+        fence: &Fence,
+        now: Timestamp,
+        lease_ms: i64,
+    ) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let expires = now.plus_millis(lease_ms).as_millis();
+        let params: Params<'_> = &[
+            &fence.action_id.as_str(),
+            &i64::from(fence.attempt),
+            &expires,
+        ];
+        let n = execute(&client, q::EXTEND_LEASE, params).await?;
+        if n == 0 {
+            Err(lease_lost(fence))
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn release_lease(&self, fence: &Fence, now: Timestamp) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let params: Params<'_> = &[
+            &fence.action_id.as_str(),
+            &i64::from(fence.attempt),
+            &now.as_millis(),
+        ];
+        execute(&client, q::RELEASE_LEASE, params).await?;
+        Ok(())
+    }
+
+    async fn load_payload(&self, id: &ActionId) -> Result<Vec<u8>, StoreError> {
+        let client = self.client().await?;
+        let row = query_opt(&client, q::SELECT_PAYLOAD, &[&id.as_str()])
+            .await?
+            .ok_or_else(|| anyhow!("no payload for action {id}"))?;
+        row.try_get(0).map_err(error)
+    }
+
+    async fn commit_chunk(
+        &self,
+        fence: &Fence,
+        now: Timestamp,
+        chunk: ChunkCommit,
+    ) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        chunk::commit(&mut client, fence, now, chunk).await
+    }
+
+    async fn finish_action(
+        &self,
+        fence: &Fence,
+        now: Timestamp,
+        status: ActionStatus,
+        result: serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let params: Params<'_> = &[
+            &fence.action_id.as_str(),
+            &i64::from(fence.attempt),
+            &status.as_str(),
+            &result.to_string(),
+            &now.as_millis(),
+        ];
+        let n = execute(&client, q::FINISH_ACTION, params).await?;
+        if n == 0 {
+            Err(lease_lost(fence))
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn report_lines(
+        &self,
+        id: &ActionId,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<ReportLine>, StoreError> {
+        let client = self.client().await?;
+        let after = after.map_or(-1, |a| a as i64);
+        let params: Params<'_> = &[&id.as_str(), &after, &i64::from(limit)];
+        let rows = query(&client, q::SELECT_REPORT_LINES, params).await?;
+        convert::all(&rows, convert::report_line)
+    }
+
+    async fn failed_report_lines(
+        &self,
+        id: &ActionId,
+        limit: u32,
+    ) -> Result<Vec<ReportLine>, StoreError> {
+        let client = self.client().await?;
+        let params: Params<'_> = &[&id.as_str(), &i64::from(limit)];
+        let rows = query(&client, q::SELECT_FAILED_REPORT_LINES, params).await?;
+        convert::all(&rows, convert::report_line)
+    }
+
+    async fn upsert_customers(
+        &self,
+        project: &ProjectId,
+        patches: Vec<CustomerPatch>,
+        now: Timestamp,
+    ) -> Result<Vec<Customer>, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(error)?;
+        let items = patches.into_iter().map(ChunkItem::Customer).collect();
+        let plan = chunk::apply_customer_items(&tx, project.as_str(), items, 0, now, None).await?;
+        tx.commit().await.map_err(error)?;
+        Ok(plan.rows)
+    }
+
+    async fn get_customer(
+        &self,
+        project: &ProjectId,
+        id_or_source_id: &str,
+    ) -> Result<Option<Customer>, StoreError> {
+        let client = self.client().await?;
+        let params: Params<'_> = &[&project.as_str(), &id_or_source_id];
+        let row = query_opt(&client, q::SELECT_CUSTOMER, params).await?;
+        row.as_ref().map(convert::customer).transpose()
+    }
+
+    async fn update_customer(
+        &self,
+        project: &ProjectId,
+        id: &CustomerId,
+        patch: CustomerPatch,
+        now: Timestamp,
+    ) -> Result<Option<Customer>, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(error)?;
+        let params: Params<'_> = &[&project.as_str(), &id.as_str()];
+        let Some(row) = query_opt(&tx, &SELECT_CUSTOMER_BY_ID_FOR_UPDATE, params).await? else {
+            return Ok(None);
+        };
+        let mut customer = convert::customer(&row)?;
+        patch.apply(&mut customer, now);
+        chunk::write_customers(&tx, project.as_str(), std::slice::from_ref(&customer)).await?;
+        tx.commit().await.map_err(error)?;
+        Ok(Some(customer))
+    }
+
+    async fn delete_customer(
+        &self,
+        project: &ProjectId,
+        id: &CustomerId,
+    ) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        let n = execute(
+            &client,
+            q::DELETE_CUSTOMER,
+            &[&project.as_str(), &id.as_str()],
+        )
+        .await?;
+        Ok(n > 0)
+    }
+
+    async fn list_customers(
+        &self,
+        project: &ProjectId,
+        limit: u32,
+        page: u32,
+    ) -> Result<CustomerPage, StoreError> {
+        let client = self.client().await?;
+        let offset = i64::from(page.saturating_sub(1)) * i64::from(limit);
+        let page_params: Params<'_> = &[&project.as_str(), &i64::from(limit), &offset];
+        let count_params: Params<'_> = &[&project.as_str()];
+        let (rows, total) = futures_util::try_join!(
+            query(&client, q::SELECT_CUSTOMER_PAGE, page_params),
+            query(&client, q::COUNT_CUSTOMERS, count_params),
+        )?;
+        Ok(CustomerPage {
+            customers: convert::all(&rows, convert::customer)?,
+            total: total.first().map_or(Ok(0), count)?,
+        })
+    }
+}

@@ -1,0 +1,285 @@
+//! What only the PostgreSQL backend does: concurrent migrations, cross-node wake-ups over
+//! LISTEN/NOTIFY (and after the listening connection is killed), error mapping, big chunks.
+//!
+//! Same switches as the conformance suite: `CONVEYOR_TEST_DATABASE_URL`, and
+//! `CONVEYOR_TEST_REQUIRE_POSTGRES=1` to fail instead of skipping.
+
+use std::time::Duration;
+
+use cv_domain::{ActionId, ActionKind, CustomerPatch, ProjectId, RequestId, Timestamp};
+use cv_store::{ChunkCommit, ChunkItem, CommitMode, NewAction, Store, StoreError};
+use cv_store_postgres::PostgresStore;
+use rand::Rng as _;
+
+fn url() -> Option<String> {
+    let url = std::env::var("CONVEYOR_TEST_DATABASE_URL").ok();
+    if url.is_none() && std::env::var("CONVEYOR_TEST_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+        panic!("CONVEYOR_TEST_REQUIRE_POSTGRES=1 but CONVEYOR_TEST_DATABASE_URL is not set");
+    }
+    url
+}
+
+fn schema() -> String {
+    format!("t_{:016x}", rand::rng().random::<u64>())
+}
+
+fn new_action(project: &ProjectId, total: u64) -> NewAction {
+    NewAction {
+        id: ActionId::generate(),
+        project_id: project.clone(),
+        kind: ActionKind::CustomersBulkUpdate,
+        request_id: RequestId::generate(),
+        payload: b"{}".to_vec(),
+        total_items: total,
+        created_at: Timestamp::from_millis(1),
+    }
+}
+
+/// Enqueues on `a` until `b`'s wake-ups fire (its LISTEN may still be starting); after how
+/// many enqueues.
+async fn woken_across(a: &PostgresStore, b: &PostgresStore, project: &ProjectId) -> Option<u32> {
+    let wake = b.wakeups();
+    for attempt in 1..=50 {
+        let notified = wake.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        a.create_action(new_action(project, 0))
+            .await
+            .expect("create");
+        if tokio::time::timeout(Duration::from_millis(200), notified)
+            .await
+            .is_ok()
+        {
+            return Some(attempt);
+        }
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_starts_migrate_once() {
+    let Some(url) = url() else { return };
+    let schema = schema();
+    let starts = (0..4).map(|_| {
+        let (url, schema) = (url.clone(), schema.clone());
+        tokio::spawn(async move { PostgresStore::connect_in_schema(&url, &schema).await })
+    });
+    for start in starts {
+        let store = start.await.expect("join").expect("connect");
+        store.check_ready().await.expect("ready");
+        assert_eq!(store.backend(), "postgres");
+    }
+    assert!(
+        PostgresStore::connect_in_schema(&url, "Bad-Name")
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn notify_wakes_other_nodes_and_survives_reconnects() {
+    let Some(url) = url() else { return };
+    let schema = schema();
+    let a = PostgresStore::connect_in_schema(&url, &schema)
+        .await
+        .expect("connect a");
+    let b = PostgresStore::connect_in_schema(&url, &schema)
+        .await
+        .expect("connect b");
+    let p = a
+        .ensure_project("default", Timestamp::from_millis(0))
+        .await
+        .expect("project");
+    assert!(
+        woken_across(&a, &b, &p).await.is_some(),
+        "b's listener starts"
+    );
+    assert_eq!(
+        woken_across(&a, &b, &p).await,
+        Some(1),
+        "b is woken by a's enqueue"
+    );
+
+    // Kill every LISTEN connection on this schema's channel; the listener reconnects.
+    let (admin, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .expect("admin");
+    tokio::spawn(connection);
+    let killed = admin
+        .query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE query = $1 AND pid <> pg_backend_pid()",
+            &[&format!("LISTEN \"conveyor_actions_{schema}\"")],
+        )
+        .await
+        .expect("terminate");
+    assert_eq!(killed.len(), 2, "both stores were listening");
+    // Past the reconnect backoff, a wake-up can only come from a NOTIFY.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        woken_across(&a, &b, &p).await,
+        Some(1),
+        "b is woken after reconnecting"
+    );
+    assert_eq!(woken_across(&b, &a, &p).await, Some(1), "and so is a");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn errors_map_to_store_errors() {
+    let Some(url) = url() else { return };
+    let store = PostgresStore::connect_in_schema(&url, &schema())
+        .await
+        .expect("connect");
+    let p = store
+        .ensure_project("default", Timestamp::from_millis(0))
+        .await
+        .expect("project");
+    let action = new_action(&p, 0);
+    store.create_action(action.clone()).await.expect("create");
+    let err = store.create_action(action).await;
+    assert!(matches!(err, Err(StoreError::Conflict { .. })), "{err:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn large_chunk_commits_in_one_go() {
+    let Some(url) = url() else { return };
+    let store = PostgresStore::connect_in_schema(&url, &schema())
+        .await
+        .expect("connect");
+    let p = store
+        .ensure_project("default", Timestamp::from_millis(0))
+        .await
+        .expect("project");
+    const N: u64 = 5_000;
+    let action = store
+        .create_action(new_action(&p, 2 * N))
+        .await
+        .expect("create");
+    let claim = store
+        .claim_next("w", Timestamp::from_millis(2), 60_000)
+        .await
+        .expect("claim");
+    let fence = claim.expect("claimed").fence;
+    let items = |offset: u64| -> Vec<ChunkItem> {
+        (0..N)
+            .map(|i| {
+                ChunkItem::Customer(CustomerPatch {
+                    source_id: Some(format!("s{}", (i + offset) % N)),
+                    ..Default::default()
+                })
+            })
+            .collect()
+    };
+    for (first, offset) in [(0, 0), (N, 7)] {
+        let chunk = ChunkCommit {
+            first_item: first,
+            items: items(offset),
+            next_cursor: first + N,
+            mode: CommitMode::Commit,
+        };
+        store
+            .commit_chunk(&fence, Timestamp::from_millis(3), chunk)
+            .await
+            .expect("commit");
+    }
+    let rec = store
+        .get_action(&p, &action.id)
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(
+        (rec.cursor, rec.done_count, rec.progress.get()),
+        (2 * N, 2 * N, 99)
+    );
+    let lines = store
+        .report_lines(&action.id, Some(N - 1), 10)
+        .await
+        .expect("lines");
+    assert_eq!((lines[0].line, lines[0].found), (N, true));
+    assert_eq!(store.list_customers(&p, 1, 1).await.expect("list").total, N);
+}
+
+/// Two actions creating the same new customers at once: both commit (the second sees the
+/// first's rows, as with SQLite's single writer) instead of one failing on the unique key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_chunks_on_the_same_customers_serialise() {
+    let Some(url) = url() else { return };
+    let store = PostgresStore::connect_in_schema(&url, &schema())
+        .await
+        .expect("connect");
+    let p = store
+        .ensure_project("default", Timestamp::from_millis(0))
+        .await
+        .expect("project");
+    const N: u64 = 300;
+    for round in 0..5u64 {
+        let mut tasks = Vec::new();
+        for reverse in [false, true] {
+            let action = store
+                .create_action(new_action(&p, N))
+                .await
+                .expect("create");
+            let claim = store
+                .claim_next("w", Timestamp::from_millis(2), 60_000)
+                .await
+                .expect("claim");
+            let fence = claim.expect("claimed").fence;
+            let mut keys: Vec<u64> = (0..N).collect();
+            if reverse {
+                keys.reverse();
+            }
+            let items = keys
+                .into_iter()
+                .map(|i| {
+                    ChunkItem::Customer(CustomerPatch {
+                        source_id: Some(format!("r{round}-{i}")),
+                        metadata: serde_json::json!({ format!("from_{reverse}"): true })
+                            .as_object()
+                            .cloned(),
+                        ..Default::default()
+                    })
+                })
+                .collect();
+            let chunk = ChunkCommit {
+                first_item: 0,
+                items,
+                next_cursor: N,
+                mode: CommitMode::Commit,
+            };
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                store
+                    .commit_chunk(&fence, Timestamp::from_millis(3), chunk)
+                    .await
+                    .map(|()| action.id)
+            }));
+        }
+        let mut found = 0;
+        for task in tasks {
+            let id = task.await.expect("join").expect("both chunks commit");
+            let lines = store
+                .report_lines(&id, None, N as u32)
+                .await
+                .expect("lines");
+            found += lines.iter().filter(|l| l.found).count() as u64;
+        }
+        assert_eq!(
+            found, N,
+            "round {round}: each customer is created once, then found once"
+        );
+        let c = store
+            .get_customer(&p, &format!("r{round}-0"))
+            .await
+            .expect("get")
+            .expect("exists");
+        assert_eq!(
+            c.metadata.len(),
+            2,
+            "round {round}: both chunks' metadata merged"
+        );
+    }
+    assert_eq!(
+        store.list_customers(&p, 1, 1).await.expect("list").total,
+        5 * N
+    );
+}

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on SQLite and on PostgreSQL.
+#
+# PostgreSQL: uses $CONVEYOR_TEST_DATABASE_URL when it is set (each test creates and uses its
+# own schema there); otherwise, as root, starts a throwaway cluster with .ci/pg-test.sh
+# (installing Debian's postgresql first if it is missing) and stops it at the end.
+# Extra arguments go to `cargo test` (e.g. a test name filter).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -z "${CONVEYOR_TEST_DATABASE_URL:-}" ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "Set CONVEYOR_TEST_DATABASE_URL=postgres://USER@HOST:PORT/DB, or run as root to start a throwaway PostgreSQL." >&2
+    exit 2
+  fi
+  CONVEYOR_TEST_DATABASE_URL=$(bash .ci/pg-test.sh start)
+  export CONVEYOR_TEST_DATABASE_URL
+  trap 'bash .ci/pg-test.sh stop' EXIT
+fi
+export CONVEYOR_TEST_REQUIRE_POSTGRES=1
+cargo test --workspace --locked "$@"
