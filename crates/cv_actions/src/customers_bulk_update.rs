@@ -29,8 +29,8 @@ fn validate(patch: &CustomerPatch) -> Result<(), ItemError> {
         ("birthdate", &patch.birthdate),
         ("birthday", &patch.birthday),
     ] {
-        if let Field::Set(value) = field {
-            if Timestamp::parse_date(value).is_none() {
+        if let Field::Set(value) = field
+            && Timestamp::parse_date(value).is_none() {
                 return Err(ItemError {
                     message: "Invalid payload".to_owned(),
                     details: format!(
@@ -39,7 +39,6 @@ fn validate(patch: &CustomerPatch) -> Result<(), ItemError> {
                     key: "invalid_payload".to_owned(),
                 });
             }
-        }
     }
     Ok(())
 }

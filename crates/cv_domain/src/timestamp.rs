@@ -155,7 +155,7 @@ fn parse_offset(s: &str) -> Option<UtcOffset> {
         b'-' => -1,
         _ => return None,
     };
-    let body = s[1..].as_bytes();
+    let body = &s.as_bytes()[1..];
     let (h, m): (i8, i8) = match body.len() {
         2 => (digits(body)?, 0),
         4 => (digits(&body[0..2])?, digits(&body[2..4])?),

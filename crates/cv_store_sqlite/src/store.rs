@@ -171,7 +171,7 @@ impl Store for SqliteStore {
     }
 
     async fn check_ready(&self) -> Result<(), StoreError> {
-        let version = self.read(|c| migrate::version(c)).await?;
+        let version = self.read(migrate::version).await?;
         if version == migrate::LATEST {
             Ok(())
         } else {
