@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use axum::{
     body::Bytes,
     extract::{FromRequest, FromRequestParts, Query, Request},
-    http::{StatusCode, request::Parts},
-    response::IntoResponse,
+    http::{header, request::Parts},
 };
+use futures_util::StreamExt;
 use serde_json::Value;
 
 use crate::{ApiError, AppState};
@@ -20,14 +20,7 @@ impl FromRequest<AppState> for JsonBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let limit = state.config.body_limit_bytes;
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.into_response().status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge(limit)
-            } else {
-                ApiError::InvalidPayload("Payload could not be read".to_owned())
-            }
-        })?;
+        let bytes = read_limited(req, state.config.body_limit_bytes).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(JsonBody(Value::Null));
         }
@@ -35,6 +28,36 @@ impl FromRequest<AppState> for JsonBody {
             .map(JsonBody)
             .map_err(|e| ApiError::InvalidPayload(format!("Payload is not valid JSON: {e}")))
     }
+}
+
+/// How much of an oversized body is read and dropped before answering 413, so that a client
+/// still sending gets the answer rather than a reset connection.
+const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
+
+/// Reads the body up to `limit` bytes. Over the limit, the rest is drained (up to
+/// [`DRAIN_LIMIT`]) and the answer is 413.
+async fn read_limited(req: Request, limit: usize) -> Result<Bytes, ApiError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let mut stream = req.into_body().into_data_stream();
+    let mut body = Vec::with_capacity(declared.unwrap_or(0).min(limit));
+    let mut seen = 0usize;
+    while let Some(frame) = stream.next().await {
+        let frame = frame.map_err(|_| ApiError::InvalidPayload("Payload could not be read".to_owned()))?;
+        seen += frame.len();
+        if seen <= limit {
+            body.extend_from_slice(&frame);
+        } else if seen > DRAIN_LIMIT {
+            break;
+        }
+    }
+    if seen > limit {
+        return Err(ApiError::PayloadTooLarge(limit));
+    }
+    Ok(Bytes::from(body))
 }
 
 /// Query parameters as plain strings; unknown ones are ignored by the handlers.

@@ -2,7 +2,6 @@
 
 use axum::{
     Router,
-    extract::DefaultBodyLimit,
     http::Uri,
     middleware,
     routing::{get, post},
@@ -41,13 +40,11 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::require_app_key,
         ));
-    let limit = state.config.body_limit_bytes;
     let routes = Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
         .merge(v1)
         .fallback(no_route)
-        .layer(DefaultBodyLimit::max(limit))
         .with_state(state);
     // The request-id layer wraps the finished router as one service: axum adds the `Allow`
     // header of a 405 outside per-route layers, and this layer needs to read it.

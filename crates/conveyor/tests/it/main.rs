@@ -8,5 +8,6 @@ mod async_actions;
 mod crash;
 mod customers;
 mod customers_bulk;
+mod documented_examples;
 mod errors;
 mod isolation;

@@ -1,0 +1,102 @@
+//! Our responses next to the examples in Voucherify's own OpenAPI documents (read from
+//! `shared/voucherify-openapi/` beside the repository, or `$CONVEYOR_VOUCHERIFY_OPENAPI`):
+//! every documented field is present with the same JSON type, and enums and fixed texts match.
+
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, customers};
+
+fn openapi_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("CONVEYOR_VOUCHERIFY_OPENAPI").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/voucherify-openapi")
+    });
+    if dir.join("async-actions.json").exists() {
+        return Some(dir);
+    }
+    assert!(std::env::var("CI").is_err(), "Voucherify's OpenAPI documents not found at {}", dir.display());
+    eprintln!("skipped: Voucherify's OpenAPI documents not found at {}", dir.display());
+    None
+}
+
+fn example(doc: &Value, path: &str, status: &str, name: &str) -> Value {
+    doc["paths"][path]["get"]["responses"][status]["content"]["application/json"]["examples"][name]["value"].clone()
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Every field of `documented` exists in `ours` with the same JSON type (recursively); fields
+/// whose values are enums or constants must be equal.
+fn assert_shape(documented: &Value, ours: &Value, at: &str) {
+    assert_eq!(kind(documented), kind(ours), "{at}: documented {documented}, ours {ours}");
+    match (documented, ours) {
+        (Value::Object(d), Value::Object(o)) => {
+            for (key, dv) in d {
+                let ov = o.get(key).unwrap_or_else(|| panic!("{at}.{key} is missing from {ours}"));
+                if ["status", "operation_status", "object", "data_ref", "type", "code", "key", "message"].contains(&key.as_str()) {
+                    assert_eq!(dv, ov, "{at}.{key}");
+                }
+                assert_shape(dv, ov, &format!("{at}.{key}"));
+            }
+        }
+        (Value::Array(d), Value::Array(o)) => {
+            if let (Some(dv), Some(ov)) = (d.first(), o.first()) {
+                assert_shape(dv, ov, &format!("{at}[0]"));
+            }
+        }
+        _ => {}
+    }
+}
+
+backend_tests! {
+    async fn responses_have_the_shapes_of_voucherifys_examples(backend) {
+        let Some(dir) = openapi_dir() else { return };
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("async-actions.json")).expect("read")).expect("parse");
+        let app = TestApp::spawn(backend).await.expect("app");
+
+        // Created in the documented example's order: the list shows the bulk update first.
+        let res = app.post("/v1/customers/metadata/async", &json!({"source_ids": ["c0", "c1", "c2"], "metadata": {"lang": "en"}})).await;
+        let meta = res.json()["async_action_id"].as_str().expect("id").to_owned();
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        let bulk = app.bulk_update(&customers(3)).await;
+        app.run_pending().await;
+
+        for (name, id) in [("CUSTOMERS.BULK_UPDATE", &bulk), ("CUSTOMERS.METADATA_UPDATE", &meta)] {
+            let documented = example(&doc, "/v1/async-actions/{asyncActionId}", "200", name);
+            assert!(documented.is_object(), "example {name} exists");
+            let ours = app.get(&format!("/v1/async-actions/{id}")).await.json();
+            assert_shape(&documented, &ours, name);
+            assert_eq!(ours["result"]["done_count"], documented["result"]["done_count"]);
+        }
+
+        // The list example leaves out has_more (added to the schema later); ours always has it.
+        let documented = example(&doc, "/v1/async-actions", "200", "List Async Actions");
+        let ours = app.get("/v1/async-actions").await.json();
+        assert_shape(&documented, &ours, "list");
+        assert_eq!(ours["has_more"], false);
+
+        let documented = example(&doc, "/v1/async-actions", "400", "Invalid Query Parameters");
+        let ours = app.get("/v1/async-actions?end_date=not-a-date").await.json();
+        assert_shape(&documented, &ours, "400");
+        assert_eq!(ours["details"], documented["details"]);
+
+        let documented = example(&doc, "/v1/async-actions/{asyncActionId}", "404", "Async-Action-Not-Found");
+        let missing = documented["resource_id"].as_str().expect("documented id");
+        let ours = app.get(&format!("/v1/async-actions/{missing}")).await.json();
+        assert_shape(&documented, &ours, "404");
+        for key in ["details", "resource_id", "resource_type"] {
+            assert_eq!(ours[key], documented[key], "404 {key}");
+        }
+    }
+}
