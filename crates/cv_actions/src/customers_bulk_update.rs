@@ -30,15 +30,16 @@ fn validate(patch: &CustomerPatch) -> Result<(), ItemError> {
         ("birthday", &patch.birthday),
     ] {
         if let Field::Set(value) = field
-            && Timestamp::parse_date(value).is_none() {
-                return Err(ItemError {
-                    message: "Invalid payload".to_owned(),
-                    details: format!(
-                        "Property .{name} should match format \"date\" (actual value is '{value}')"
-                    ),
-                    key: "invalid_payload".to_owned(),
-                });
-            }
+            && Timestamp::parse_date(value).is_none()
+        {
+            return Err(ItemError {
+                message: "Invalid payload".to_owned(),
+                details: format!(
+                    "Property .{name} should match format \"date\" (actual value is '{value}')"
+                ),
+                key: "invalid_payload".to_owned(),
+            });
+        }
     }
     Ok(())
 }

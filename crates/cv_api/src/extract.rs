@@ -46,7 +46,8 @@ async fn read_limited(req: Request, limit: usize) -> Result<Bytes, ApiError> {
     let mut body = Vec::with_capacity(declared.unwrap_or(0).min(limit));
     let mut seen = 0usize;
     while let Some(frame) = stream.next().await {
-        let frame = frame.map_err(|_| ApiError::InvalidPayload("Payload could not be read".to_owned()))?;
+        let frame =
+            frame.map_err(|_| ApiError::InvalidPayload("Payload could not be read".to_owned()))?;
         seen += frame.len();
         if seen <= limit {
             body.extend_from_slice(&frame);

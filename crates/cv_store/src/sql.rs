@@ -63,8 +63,8 @@ pub const FENCE_CHUNK: &str = "UPDATE async_actions SET \
        cursor = $4, done_count = done_count + $5, failed_count = failed_count + $6, updated_at = $7, \
        progress = CASE \
          WHEN total_items <= 0 THEN progress \
-         WHEN ($4 * 100) / total_items >= 99 THEN 99 \
-         WHEN ($4 * 100) / total_items > progress THEN ($4 * 100) / total_items \
+         WHEN (CAST($4 AS BIGINT) * 100) / total_items >= 99 THEN 99 \
+         WHEN (CAST($4 AS BIGINT) * 100) / total_items > progress THEN (CAST($4 AS BIGINT) * 100) / total_items \
          ELSE progress END \
      WHERE id = $1 AND attempt = $2 AND status = 'IN_PROGRESS' AND cursor = $3 \
      RETURNING project_id";

@@ -12,23 +12,12 @@ use cv_store::{
 };
 use deadpool_postgres::GenericClient;
 use futures_util::future::try_join_all;
-use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::types::ToSql;
 
 use crate::{
     convert::{self, error},
     db::lease_lost,
 };
-
-/// The parameter types of the shared FENCE_CHUNK.
-const FENCE_TYPES: &[Type] = &[
-    Type::TEXT,
-    Type::INT8,
-    Type::INT8,
-    Type::INT8,
-    Type::INT8,
-    Type::INT8,
-    Type::INT8,
-];
 
 /// Serialises chunks that touch the same source_ids (`$1` project, `$2` keys), as SQLite's
 /// single writer does: without it, two chunks could both miss a customer and both insert it.
@@ -69,11 +58,7 @@ pub async fn commit(
         &failed,
         &now.as_millis(),
     ];
-    // Typed: left to infer, PostgreSQL reads `$4 * 100` as INTEGER against `cursor = $4`.
-    let stmt = tx
-        .prepare_typed_cached(q::FENCE_CHUNK, FENCE_TYPES)
-        .await
-        .map_err(error)?;
+    let stmt = tx.prepare_cached(q::FENCE_CHUNK).await.map_err(error)?;
     let row = tx
         .query_opt(&stmt, params)
         .await

@@ -5,8 +5,10 @@
 //! on the same file cannot interleave. A few read connections serve queries concurrently under
 //! WAL. Workers are woken in-process when an action is enqueued.
 
+mod chunk;
 mod convert;
+mod db;
 mod migrate;
 mod store;
 
-pub use store::SqliteStore;
+pub use db::SqliteStore;

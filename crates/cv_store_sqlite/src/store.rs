@@ -1,30 +1,21 @@
-use std::{
-    path::Path,
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicUsize, Ordering},
-    },
-};
+//! `impl Store for SqliteStore`.
 
-use anyhow::Context as _;
 use async_trait::async_trait;
 use cv_domain::{
     ActionId, ActionStatus, Customer, CustomerId, CustomerPatch, ProjectId, Timestamp,
 };
 use cv_store::{
-    ActionRecord, ChunkCommit, ChunkItem, ClaimedAction, CommitMode, CustomerPage, Fence,
-    NewAction, ReportLine, Store, StoreError, Wakeups,
-    plan::{self, CustomerPlan},
-    sql as q,
+    ActionRecord, ChunkCommit, ChunkItem, ClaimedAction, CustomerPage, Fence, NewAction,
+    ReportLine, Store, StoreError, Wakeups, sql as q,
 };
-use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, params};
 
 use crate::{
+    SqliteStore,
+    chunk::{self, apply_customer_items, lease_lost, write_customer},
     convert::{self, error, sql},
     migrate,
 };
-
-const READERS: usize = 4;
 
 const CLAIM: &str = "UPDATE async_actions SET status = 'IN_PROGRESS', attempt = attempt + 1, \
        lease_owner = ?1, lease_expires_at = ?3, updated_at = ?2 \
@@ -34,131 +25,6 @@ const CLAIM: &str = "UPDATE async_actions SET status = 'IN_PROGRESS', attempt = 
          ORDER BY created_at, id LIMIT 1) \
      RETURNING id, project_id, kind, status, progress, attempt, cursor, total_items, \
        done_count, failed_count, request_id, result, created_at, updated_at";
-
-const SELECT_CUSTOMERS_BY_SOURCE: &str = "SELECT id, source_id, name, description, email, phone, \
-       birthdate, birthday, address, metadata, created_at, updated_at \
-     FROM customers WHERE project_id = ?1 AND source_id IN (SELECT value FROM json_each(?2))";
-
-/// The SQLite store. Cheap to clone.
-#[derive(Clone)]
-pub struct SqliteStore {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    writer: Mutex<Connection>,
-    readers: Vec<Mutex<Connection>>,
-    next_reader: AtomicUsize,
-    wake: Wakeups,
-}
-
-fn configure(conn: &Connection) -> rusqlite::Result<()> {
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-         PRAGMA cache_size = -65536;",
-    )
-}
-
-impl SqliteStore {
-    /// Opens (creating if needed) the database file at `path` and applies migrations.
-    pub async fn open(path: impl AsRef<Path>) -> anyhow::Result<Self> {
-        let path = path.as_ref().to_owned();
-        tokio::task::spawn_blocking(move || Self::open_blocking(&path)).await?
-    }
-
-    fn open_blocking(path: &Path) -> anyhow::Result<Self> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("creating directory {}", dir.display()))?;
-        }
-        let mut writer = Connection::open(path)
-            .with_context(|| format!("opening SQLite database {}", path.display()))?;
-        configure(&writer)?;
-        migrate::migrate(&mut writer).context("applying SQLite migrations")?;
-        let readers = (0..READERS)
-            .map(|_| {
-                let conn = Connection::open(path)?;
-                configure(&conn)?;
-                conn.execute_batch("PRAGMA query_only = ON;")?;
-                Ok(Mutex::new(conn))
-            })
-            .collect::<rusqlite::Result<Vec<_>>>()?;
-        Ok(Self {
-            inner: Arc::new(Inner {
-                writer: Mutex::new(writer),
-                readers,
-                next_reader: AtomicUsize::new(0),
-                wake: Wakeups::default(),
-            }),
-        })
-    }
-
-    /// Runs `f` in an immediate write transaction on the writer connection; commits when
-    /// `f` returns `Ok`.
-    async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
-    {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(error)?;
-            let value = f(&tx)?;
-            tx.commit().map_err(error)?;
-            Ok(value)
-        })
-        .await
-        .map_err(|e| StoreError::Other(e.into()))?
-    }
-
-    /// Runs `f` on one of the read connections.
-    async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
-    {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let i = inner.next_reader.fetch_add(1, Ordering::Relaxed) % inner.readers.len();
-            let conn = inner.readers[i].lock().unwrap_or_else(|p| p.into_inner());
-            f(&conn).map_err(error)
-        })
-        .await
-        .map_err(|e| StoreError::Other(e.into()))?
-    }
-}
-
-fn lease_lost(fence: &Fence) -> StoreError {
-    StoreError::LeaseLost(fence.action_id.clone())
-}
-
-/// Reads the customers a chunk touches, plans the chunk and writes the planned rows.
-fn apply_customer_items(
-    tx: &Transaction<'_>,
-    project: &str,
-    items: Vec<ChunkItem>,
-    first_line: u64,
-    now: Timestamp,
-) -> Result<CustomerPlan, StoreError> {
-    let keys = serde_json::to_string(&plan::customer_keys(&items)).map_err(anyhow::Error::from)?;
-    let existing = {
-        let mut stmt = tx
-            .prepare_cached(SELECT_CUSTOMERS_BY_SOURCE)
-            .map_err(error)?;
-        stmt.query_map(params![project, keys], convert::customer)
-            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-            .map_err(error)?
-    };
-    let plan = plan::plan_customers(existing, items, first_line, now);
-    for customer in &plan.rows {
-        write_customer(tx, project, customer)?;
-    }
-    Ok(plan)
-}
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -413,54 +279,8 @@ impl Store for SqliteStore {
         chunk: ChunkCommit,
     ) -> Result<(), StoreError> {
         let fence = fence.clone();
-        let inner = self.inner.clone();
-        // Not `self.write`: a chunk in RollbackAfterWrites mode must roll back after writing.
-        tokio::task::spawn_blocking(move || {
-            let mut conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(error)?;
-            let (done, failed) = count_outcomes(&chunk.items);
-            let project: Option<String> = tx
-                .query_row(
-                    &sql(q::FENCE_CHUNK),
-                    params![
-                        fence.action_id.as_str(),
-                        i64::from(fence.attempt),
-                        chunk.first_item as i64,
-                        chunk.next_cursor as i64,
-                        done,
-                        failed,
-                        now.as_millis()
-                    ],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(error)?;
-            let project = project.ok_or_else(|| lease_lost(&fence))?;
-            let plan = apply_customer_items(&tx, &project, chunk.items, chunk.first_item, now)?;
-            let mut stmt = tx
-                .prepare_cached(&sql(q::INSERT_REPORT_LINE))
-                .map_err(error)?;
-            for line in &plan.lines {
-                stmt.execute(params![
-                    fence.action_id.as_str(),
-                    line.line as i64,
-                    line.key,
-                    line.found,
-                    line.updated,
-                    line.error.as_ref().map(convert::to_json),
-                ])
-                .map_err(error)?;
-            }
-            drop(stmt);
-            match chunk.mode {
-                CommitMode::Commit => tx.commit().map_err(error),
-                CommitMode::RollbackAfterWrites => Err(StoreError::InjectedFailure),
-            }
-        })
-        .await
-        .map_err(|e| StoreError::Other(e.into()))?
+        self.write_tx(move |tx| chunk::commit(tx, &fence, now, chunk))
+            .await
     }
 
     async fn finish_action(
@@ -627,33 +447,4 @@ impl Store for SqliteStore {
         })
         .await
     }
-}
-
-fn write_customer(tx: &Transaction<'_>, project: &str, c: &Customer) -> Result<(), StoreError> {
-    let mut stmt = tx.prepare_cached(&sql(q::UPSERT_CUSTOMER)).map_err(error)?;
-    stmt.execute(params![
-        c.id.as_str(),
-        project,
-        c.source_id,
-        c.name,
-        c.description,
-        c.email,
-        c.phone,
-        c.birthdate,
-        c.birthday,
-        c.address.as_ref().map(convert::to_json),
-        convert::to_json(&c.metadata),
-        c.created_at.as_millis(),
-        c.updated_at.map(Timestamp::as_millis),
-    ])
-    .map_err(error)?;
-    Ok(())
-}
-
-fn count_outcomes(items: &[ChunkItem]) -> (i64, i64) {
-    let failed = items
-        .iter()
-        .filter(|i| matches!(i, ChunkItem::Failed { .. }))
-        .count() as i64;
-    (items.len() as i64 - failed, failed)
 }

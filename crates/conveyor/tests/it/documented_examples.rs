@@ -9,19 +9,30 @@ use serde_json::{Value, json};
 use crate::support::{TestApp, customers};
 
 fn openapi_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("CONVEYOR_VOUCHERIFY_OPENAPI").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/voucherify-openapi")
-    });
+    let dir = std::env::var_os("CONVEYOR_VOUCHERIFY_OPENAPI")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/voucherify-openapi")
+        });
     if dir.join("async-actions.json").exists() {
         return Some(dir);
     }
-    assert!(std::env::var("CI").is_err(), "Voucherify's OpenAPI documents not found at {}", dir.display());
-    eprintln!("skipped: Voucherify's OpenAPI documents not found at {}", dir.display());
+    assert!(
+        std::env::var("CI").is_err(),
+        "Voucherify's OpenAPI documents not found at {}",
+        dir.display()
+    );
+    eprintln!(
+        "skipped: Voucherify's OpenAPI documents not found at {}",
+        dir.display()
+    );
     None
 }
 
 fn example(doc: &Value, path: &str, status: &str, name: &str) -> Value {
-    doc["paths"][path]["get"]["responses"][status]["content"]["application/json"]["examples"][name]["value"].clone()
+    doc["paths"][path]["get"]["responses"][status]["content"]["application/json"]["examples"][name]
+        ["value"]
+        .clone()
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -39,12 +50,29 @@ fn kind(v: &Value) -> &'static str {
 /// Every field of `documented` exists in `ours` with the same JSON type (recursively); fields
 /// whose values are enums or constants must be equal.
 fn assert_shape(documented: &Value, ours: &Value, at: &str) {
-    assert_eq!(kind(documented), kind(ours), "{at}: documented {documented}, ours {ours}");
+    assert_eq!(
+        kind(documented),
+        kind(ours),
+        "{at}: documented {documented}, ours {ours}"
+    );
     match (documented, ours) {
         (Value::Object(d), Value::Object(o)) => {
             for (key, dv) in d {
-                let ov = o.get(key).unwrap_or_else(|| panic!("{at}.{key} is missing from {ours}"));
-                if ["status", "operation_status", "object", "data_ref", "type", "code", "key", "message"].contains(&key.as_str()) {
+                let ov = o
+                    .get(key)
+                    .unwrap_or_else(|| panic!("{at}.{key} is missing from {ours}"));
+                if [
+                    "status",
+                    "operation_status",
+                    "object",
+                    "data_ref",
+                    "type",
+                    "code",
+                    "key",
+                    "message",
+                ]
+                .contains(&key.as_str())
+                {
                     assert_eq!(dv, ov, "{at}.{key}");
                 }
                 assert_shape(dv, ov, &format!("{at}.{key}"));

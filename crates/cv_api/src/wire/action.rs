@@ -66,9 +66,10 @@ fn absolute_reports(mut result: Value, base_url: &str) -> Value {
     if let Some(Value::Array(reports)) = result.get_mut("reports") {
         for report in reports.iter_mut() {
             if let Value::String(path) = report
-                && path.starts_with('/') {
-                    *path = format!("{}{path}", base_url.trim_end_matches('/'));
-                }
+                && path.starts_with('/')
+            {
+                *path = format!("{}{path}", base_url.trim_end_matches('/'));
+            }
         }
     }
     result

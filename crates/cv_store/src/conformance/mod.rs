@@ -1,0 +1,88 @@
+//! The backend conformance suite: one story per behaviour, run against SQLite and PostgreSQL
+//! by each backend crate's `tests/conformance.rs` through [`conformance_tests!`](crate::conformance_tests). A backend is correct when every
+//! function here passes on a freshly migrated, empty store.
+
+mod queue;
+mod resources;
+
+use cv_domain::{
+    ActionId, ActionKind, CustomerPatch, ProjectId, RequestId, Timestamp, customer::Field,
+};
+
+use crate::{ChunkItem, NewAction, Store};
+
+pub use queue::*;
+pub use resources::*;
+
+pub(super) const LEASE: i64 = 30_000;
+
+pub(super) fn t(ms: i64) -> Timestamp {
+    Timestamp::from_millis(1_700_000_000_000 + ms)
+}
+
+pub(super) async fn project(store: &dyn Store, name: &str) -> ProjectId {
+    store
+        .ensure_project(name, t(0))
+        .await
+        .expect("ensure project")
+}
+
+pub(super) async fn enqueue(
+    store: &dyn Store,
+    project: &ProjectId,
+    created_at: Timestamp,
+    total: u64,
+) -> ActionId {
+    let id = ActionId::generate();
+    store
+        .create_action(NewAction {
+            id: id.clone(),
+            project_id: project.clone(),
+            kind: ActionKind::CustomersBulkUpdate,
+            request_id: RequestId::generate(),
+            payload: br#"{"items":[]}"#.to_vec(),
+            total_items: total,
+            created_at,
+        })
+        .await
+        .expect("create action");
+    id
+}
+
+pub(super) fn patch(source_id: &str, name: &str) -> ChunkItem {
+    ChunkItem::Customer(CustomerPatch {
+        source_id: Some(source_id.to_owned()),
+        name: Field::Set(name.to_owned()),
+        ..Default::default()
+    })
+}
+
+/// Generates one `#[tokio::test]` per conformance case. `$fresh` is an async fn returning
+/// `Option<Arc<dyn Store>>`: a freshly migrated, empty store, or `None` to skip (a backend
+/// that is not configured on this machine).
+#[macro_export]
+macro_rules! conformance_tests {
+    ($fresh:path) => {
+        $crate::conformance_tests!(@cases $fresh;
+            claim_race_has_exactly_one_winner,
+            expired_lease_is_reclaimed_with_next_attempt,
+            stale_attempt_commit_changes_nothing,
+            chunk_commit_is_atomic,
+            list_pages_never_skip_or_repeat,
+            projects_are_isolated,
+            customers_round_trip,
+            released_lease_is_claimable_at_once,
+            claims_oldest_first
+        );
+    };
+    (@cases $fresh:path; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                if let Some(store) = $fresh().await {
+                    $crate::conformance::$case(store).await;
+                }
+            }
+        )*
+    };
+}

@@ -1,0 +1,250 @@
+//! Listing, projects and customers.
+
+use std::{collections::HashSet, sync::Arc};
+
+use cv_domain::{CustomerPatch, customer::Field};
+use serde_json::json;
+
+use crate::Store;
+
+use super::{enqueue, project, t};
+
+/// Newest first with ties broken by id; `end_date` paging with any limit returns every action
+/// exactly once even when several share one `created_at`.
+pub async fn list_pages_never_skip_or_repeat(store: Arc<dyn Store>) {
+    let p = project(&*store, "default").await;
+    let other = project(&*store, "other").await;
+    enqueue(&*store, &other, t(5), 0).await;
+    // created_at offsets: a tie group of 3 at 5, a tie group of 2 at 3, singles elsewhere.
+    let mut ids = Vec::new();
+    for at in [1, 3, 3, 5, 5, 5, 7, 9] {
+        ids.push((at, enqueue(&*store, &p, t(at), 0).await));
+    }
+    let all = store.list_actions(&p, None, 100).await.expect("list");
+    assert!(!all.has_more);
+    let mut expected = ids.clone();
+    expected.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
+    assert_eq!(
+        all.actions.iter().map(|a| a.id.clone()).collect::<Vec<_>>(),
+        expected
+            .iter()
+            .map(|(_, id)| id.clone())
+            .collect::<Vec<_>>()
+    );
+    for limit in 1..=9 {
+        let mut seen = Vec::new();
+        let mut end_date = None;
+        for _ in 0..20 {
+            let page = store.list_actions(&p, end_date, limit).await.expect("page");
+            seen.extend(page.actions.iter().map(|a| a.id.clone()));
+            if !page.has_more {
+                break;
+            }
+            end_date = page.actions.last().map(|a| a.created_at);
+        }
+        let unique: HashSet<_> = seen.iter().cloned().collect();
+        assert_eq!(
+            unique.len(),
+            seen.len(),
+            "limit {limit}: no action repeated"
+        );
+        assert_eq!(seen.len(), ids.len(), "limit {limit}: no action skipped");
+    }
+    let before = store
+        .list_actions(&p, Some(t(5)), 10)
+        .await
+        .expect("before");
+    assert_eq!(before.actions.len(), 3, "end_date is strictly before");
+}
+
+/// Actions, customers and credentials of one project are invisible to another.
+pub async fn projects_are_isolated(store: Arc<dyn Store>) {
+    let a = project(&*store, "a").await;
+    let b = project(&*store, "b").await;
+    assert_ne!(a, b);
+    assert_eq!(
+        project(&*store, "a").await,
+        a,
+        "ensure_project is idempotent"
+    );
+    let id = enqueue(&*store, &a, t(0), 0).await;
+    assert!(store.get_action(&a, &id).await.expect("get").is_some());
+    assert!(store.get_action(&b, &id).await.expect("get").is_none());
+    assert!(
+        store
+            .list_actions(&b, None, 10)
+            .await
+            .expect("list")
+            .actions
+            .is_empty()
+    );
+    let created = store
+        .upsert_customers(
+            &a,
+            vec![CustomerPatch {
+                source_id: Some("s".into()),
+                ..Default::default()
+            }],
+            t(1),
+        )
+        .await
+        .expect("upsert");
+    let cid = created[0].id.clone();
+    assert!(
+        store
+            .get_customer(&b, cid.as_str())
+            .await
+            .expect("get")
+            .is_none()
+    );
+    assert!(store.get_customer(&b, "s").await.expect("get").is_none());
+    assert!(!store.delete_customer(&b, &cid).await.expect("delete"));
+    assert!(
+        store
+            .update_customer(&b, &cid, CustomerPatch::default(), t(2))
+            .await
+            .expect("update")
+            .is_none()
+    );
+    // The same source_id may exist in both projects.
+    store
+        .upsert_customers(
+            &b,
+            vec![CustomerPatch {
+                source_id: Some("s".into()),
+                ..Default::default()
+            }],
+            t(1),
+        )
+        .await
+        .expect("upsert in b");
+    store
+        .put_credential(&a, "app-a", "hash-a", t(0))
+        .await
+        .expect("cred");
+    store
+        .put_credential(&b, "app-b", "hash-b", t(0))
+        .await
+        .expect("cred");
+    assert_eq!(
+        store.find_credential("app-a").await.expect("find"),
+        Some((a.clone(), "hash-a".into()))
+    );
+    assert_eq!(store.find_credential("nope").await.expect("find"), None);
+    assert_eq!(store.count_credentials(&b).await.expect("count"), 1);
+}
+
+/// Customer CRUD: upsert by source_id merges metadata, lookups by id or source_id, update,
+/// delete, and newest-first pages with a total.
+pub async fn customers_round_trip(store: Arc<dyn Store>) {
+    let p = project(&*store, "default").await;
+    let meta = |v: serde_json::Value| v.as_object().cloned();
+    let first = store
+        .upsert_customers(
+            &p,
+            vec![CustomerPatch {
+                source_id: Some("s1".into()),
+                name: Field::Set("Ann".into()),
+                metadata: meta(json!({"a": 1, "nested": {"x": [1, 2]}})),
+                address: Field::Set(cv_domain::Address {
+                    city: Some("Oslo".into()),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }],
+            t(1),
+        )
+        .await
+        .expect("create");
+    let id = first[0].id.clone();
+    assert!(id.as_str().starts_with("cust_"));
+    let again = store
+        .upsert_customers(
+            &p,
+            vec![CustomerPatch {
+                source_id: Some("s1".into()),
+                metadata: meta(json!({"b": true})),
+                ..Default::default()
+            }],
+            t(2),
+        )
+        .await
+        .expect("upsert");
+    assert_eq!(again[0].id, id);
+    let got = store
+        .get_customer(&p, id.as_str())
+        .await
+        .expect("get")
+        .expect("by id");
+    assert_eq!(
+        got.metadata,
+        meta(json!({"a": 1, "nested": {"x": [1, 2]}, "b": true})).unwrap_or_default()
+    );
+    assert_eq!(got.name.as_deref(), Some("Ann"));
+    assert_eq!(
+        got.address.as_ref().and_then(|a| a.city.as_deref()),
+        Some("Oslo")
+    );
+    assert_eq!((got.created_at, got.updated_at), (t(1), Some(t(2))));
+    assert_eq!(
+        store
+            .get_customer(&p, "s1")
+            .await
+            .expect("get")
+            .map(|c| c.id),
+        Some(id.clone())
+    );
+    let updated = store
+        .update_customer(
+            &p,
+            &id,
+            CustomerPatch {
+                email: Field::Set("a@b.c".into()),
+                name: Field::Clear,
+                ..Default::default()
+            },
+            t(3),
+        )
+        .await
+        .expect("update")
+        .expect("exists");
+    assert_eq!(
+        (updated.email.as_deref(), updated.name),
+        (Some("a@b.c"), None)
+    );
+    for i in 0..5 {
+        store
+            .upsert_customers(
+                &p,
+                vec![CustomerPatch {
+                    source_id: Some(format!("n{i}")),
+                    ..Default::default()
+                }],
+                t(10 + i),
+            )
+            .await
+            .expect("create");
+    }
+    let page1 = store.list_customers(&p, 2, 1).await.expect("list");
+    assert_eq!(page1.total, 6);
+    assert_eq!(
+        page1
+            .customers
+            .iter()
+            .map(|c| c.source_id.clone().unwrap_or_default())
+            .collect::<Vec<_>>(),
+        vec!["n4", "n3"]
+    );
+    let page3 = store.list_customers(&p, 2, 3).await.expect("list");
+    assert_eq!(
+        page3
+            .customers
+            .iter()
+            .map(|c| c.source_id.clone().unwrap_or_default())
+            .collect::<Vec<_>>(),
+        vec!["n0", "s1"]
+    );
+    assert!(store.delete_customer(&p, &id).await.expect("delete"));
+    assert!(!store.delete_customer(&p, &id).await.expect("delete again"));
+    assert!(store.get_customer(&p, "s1").await.expect("get").is_none());
+}

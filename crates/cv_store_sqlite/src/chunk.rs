@@ -1,0 +1,124 @@
+//! Chunk commits, and the customer writes they share with the customer calls.
+
+use cv_domain::{Customer, Timestamp};
+use cv_store::{
+    ChunkCommit, ChunkItem, CommitMode, Fence, StoreError,
+    plan::{self, CustomerPlan},
+    sql as q,
+};
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use crate::convert::{self, error, sql};
+
+/// `?1` project, `?2` a JSON array of source_ids.
+const SELECT_CUSTOMERS_BY_SOURCE: &str = "SELECT id, source_id, name, description, email, phone, \
+       birthdate, birthday, address, metadata, created_at, updated_at \
+     FROM customers WHERE project_id = ?1 AND source_id IN (SELECT value FROM json_each(?2))";
+
+/// The fence of a stale attempt (or a moved cursor).
+pub fn lease_lost(fence: &Fence) -> StoreError {
+    StoreError::LeaseLost(fence.action_id.clone())
+}
+
+/// Applies one chunk in `tx`: the fence, the customer writes, one report line per item; then
+/// commits, or rolls back for [`CommitMode::RollbackAfterWrites`].
+pub fn commit(
+    tx: Transaction<'_>,
+    fence: &Fence,
+    now: Timestamp,
+    chunk: ChunkCommit,
+) -> Result<(), StoreError> {
+    let (done, failed) = count_outcomes(&chunk.items);
+    let project: Option<String> = tx
+        .query_row(
+            &sql(q::FENCE_CHUNK),
+            params![
+                fence.action_id.as_str(),
+                i64::from(fence.attempt),
+                chunk.first_item as i64,
+                chunk.next_cursor as i64,
+                done,
+                failed,
+                now.as_millis()
+            ],
+            |r| r.get(0),
+        )
+        .optional()
+        .map_err(error)?;
+    let project = project.ok_or_else(|| lease_lost(fence))?;
+    let plan = apply_customer_items(&tx, &project, chunk.items, chunk.first_item, now)?;
+    {
+        let mut stmt = tx
+            .prepare_cached(&sql(q::INSERT_REPORT_LINE))
+            .map_err(error)?;
+        for line in &plan.lines {
+            stmt.execute(params![
+                fence.action_id.as_str(),
+                line.line as i64,
+                line.key,
+                line.found,
+                line.updated,
+                line.error.as_ref().map(convert::to_json),
+            ])
+            .map_err(error)?;
+        }
+    }
+    match chunk.mode {
+        CommitMode::Commit => tx.commit().map_err(error),
+        CommitMode::RollbackAfterWrites => Err(StoreError::InjectedFailure),
+    }
+}
+
+/// Reads the customers a chunk touches, plans the chunk and writes the planned rows.
+pub fn apply_customer_items(
+    tx: &Transaction<'_>,
+    project: &str,
+    items: Vec<ChunkItem>,
+    first_line: u64,
+    now: Timestamp,
+) -> Result<CustomerPlan, StoreError> {
+    let keys = serde_json::to_string(&plan::customer_keys(&items)).map_err(anyhow::Error::from)?;
+    let existing = {
+        let mut stmt = tx
+            .prepare_cached(SELECT_CUSTOMERS_BY_SOURCE)
+            .map_err(error)?;
+        stmt.query_map(params![project, keys], convert::customer)
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .map_err(error)?
+    };
+    let plan = plan::plan_customers(existing, items, first_line, now);
+    for customer in &plan.rows {
+        write_customer(tx, project, customer)?;
+    }
+    Ok(plan)
+}
+
+/// Inserts or overwrites one planned customer row.
+pub fn write_customer(tx: &Transaction<'_>, project: &str, c: &Customer) -> Result<(), StoreError> {
+    let mut stmt = tx.prepare_cached(&sql(q::UPSERT_CUSTOMER)).map_err(error)?;
+    stmt.execute(params![
+        c.id.as_str(),
+        project,
+        c.source_id,
+        c.name,
+        c.description,
+        c.email,
+        c.phone,
+        c.birthdate,
+        c.birthday,
+        c.address.as_ref().map(convert::to_json),
+        convert::to_json(&c.metadata),
+        c.created_at.as_millis(),
+        c.updated_at.map(Timestamp::as_millis),
+    ])
+    .map_err(error)?;
+    Ok(())
+}
+
+fn count_outcomes(items: &[ChunkItem]) -> (i64, i64) {
+    let failed = items
+        .iter()
+        .filter(|i| matches!(i, ChunkItem::Failed { .. }))
+        .count() as i64;
+    (items.len() as i64 - failed, failed)
+}
