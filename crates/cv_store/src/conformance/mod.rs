@@ -1,6 +1,6 @@
 //! The backend conformance suite: one story per behaviour, run against SQLite and PostgreSQL
-//! by each backend crate's `tests/conformance.rs` through [`conformance_tests!`](crate::conformance_tests). A backend is correct when every
-//! function here passes on a freshly migrated, empty store.
+//! by each backend crate's `tests/conformance.rs` through [`crate::conformance_tests!`]. A
+//! backend is correct when every function here passes on a freshly migrated, empty store.
 
 mod queue;
 mod resources;
