@@ -18,4 +18,12 @@ if [ -z "${CONVEYOR_TEST_DATABASE_URL:-}" ]; then
   trap 'bash .ci/pg-test.sh stop' EXIT
 fi
 export CONVEYOR_TEST_REQUIRE_POSTGRES=1
-cargo test --workspace --locked "$@"
+
+log=$(mktemp)
+status=0
+cargo test --workspace --locked "$@" 2>&1 | tee "$log" || status=$?
+# One closing line for the whole run (cargo prints one per test binary).
+awk '/^test result:/ { for (i = 2; i <= NF; i++) { if ($i == "passed;") p += $(i-1); if ($i == "failed;") f += $(i-1) } }
+     END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+rm -f "$log"
+exit "$status"
