@@ -21,7 +21,15 @@ export CONVEYOR_TEST_REQUIRE_POSTGRES=1
 
 log=$(mktemp)
 status=0
-cargo test --workspace --locked "$@" 2>&1 | tee "$log" || status=$?
+{
+  cargo test --workspace --locked "$@" 2>&1
+  # Voucherify's own SDKs against the real binary (needs PyPI and npm; skip with
+  # CONVEYOR_SKIP_SDK_TESTS=1, and when a test filter is given).
+  if [ "${CONVEYOR_SKIP_SDK_TESTS:-0}" != 1 ] && [ $# -eq 0 ]; then
+    cargo build --locked -q -p conveyor --bin conveyor 2>&1
+    bash scripts/sdk-test.sh "${CARGO_TARGET_DIR:-target}/debug/conveyor" 2>&1
+  fi
+} | tee "$log" || status=$?
 # One closing line for the whole run (cargo prints one per test binary).
 awk '/^test result:/ { for (i = 2; i <= NF; i++) { if ($i == "passed;") p += $(i-1); if ($i == "failed;") f += $(i-1) } }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
