@@ -101,3 +101,43 @@ backend_tests! {
         }
     }
 }
+
+backend_tests! {
+    async fn graceful_shutdown_stops_at_a_chunk_boundary_and_releases_the_lease(backend) {
+        const TOTAL: u64 = 20_000;
+        let app = TestApp::spawn_with(backend, |c| {
+            c.engine.chunk_size = 100;
+            c.engine.workers = 1;
+        })
+        .await
+        .expect("app");
+        let id = cv_domain::ActionId::from_string(app.bulk_update(&customers(TOTAL as usize)).await);
+        let engine = app.engine(FailPoints::none());
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let running = tokio::spawn({
+            let shutdown = shutdown.clone();
+            async move { engine.run(shutdown).await }
+        });
+        // Stop as soon as the first chunk is committed.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let a = app.store.get_action(&app.project_a, &id).await.expect("get").expect("exists");
+            if a.cursor > 0 {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "never started");
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        shutdown.cancel();
+        running.await.expect("engine returns after shutdown");
+        let a = app.store.get_action(&app.project_a, &id).await.expect("get").expect("exists");
+        assert_eq!(a.status, cv_domain::ActionStatus::InProgress);
+        assert!(a.cursor > 0 && a.cursor < TOTAL && a.cursor % 100 == 0, "stopped between chunks: {}", a.cursor);
+        assert_eq!(a.done_count, a.cursor, "counters match the checkpoint");
+        // The lease was released: a restarted engine continues at once, without waiting for expiry.
+        let drained = app.run_pending().await;
+        assert_eq!(drained.finished, 1);
+        let a = app.store.get_action(&app.project_a, &id).await.expect("get").expect("exists");
+        assert_eq!((a.status, a.done_count, a.attempt), (cv_domain::ActionStatus::Done, TOTAL, 2));
+    }
+}

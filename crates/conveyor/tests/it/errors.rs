@@ -69,6 +69,8 @@ backend_tests! {
 
     async fn bad_query_params_are_rejected(backend) {
         let app = TestApp::spawn(backend).await.expect("app");
+        app.bulk_update(&customers(1)).await;
+        let before = app.snapshot().await;
         let cases = [
             ("/v1/async-actions?limit=0", "Property .limit must be >= 1"),
             ("/v1/async-actions?limit=101", "Property .limit must be <= 100"),
@@ -85,6 +87,7 @@ backend_tests! {
         }
         // Unknown parameters are ignored.
         assert_eq!(app.get("/v1/async-actions?_=1700000000000&foo=bar").await.status, 200);
+        assert_eq!(app.snapshot().await, before);
     }
 
     async fn unknown_ids_answer_not_found(backend) {
