@@ -7,7 +7,7 @@ use cv_domain::{CustomerPatch, Timestamp, customer::Field, payload::CustomersBul
 use cv_engine::{ActionError, ActionRun};
 use cv_store::{ActionRecord, ChunkItem, ItemError, Store};
 
-use crate::{ActionsConfig, report};
+use crate::{ActionsConfig, chunk_of, report};
 
 pub(crate) struct Run {
     customers: Vec<CustomerPatch>,
@@ -47,9 +47,7 @@ fn validate(patch: &CustomerPatch) -> Result<(), ItemError> {
 #[async_trait]
 impl ActionRun for Run {
     async fn chunk(&mut self, cursor: u64, max: usize) -> Result<Vec<ChunkItem>, ActionError> {
-        let start = (cursor as usize).min(self.customers.len());
-        let end = (start + max).min(self.customers.len());
-        Ok(self.customers[start..end]
+        Ok(chunk_of(&self.customers, cursor, max)
             .iter()
             .map(|patch| match validate(patch) {
                 Ok(()) => ChunkItem::Customer(patch.clone()),

@@ -8,7 +8,7 @@ use cv_domain::{CustomerPatch, payload::CustomersMetadataUpdate};
 use cv_engine::{ActionError, ActionRun};
 use cv_store::{ActionRecord, ChunkItem, Store};
 
-use crate::{ActionsConfig, report};
+use crate::{ActionsConfig, chunk_of, report};
 
 pub(crate) struct Run {
     payload: CustomersMetadataUpdate,
@@ -24,10 +24,7 @@ impl Run {
 #[async_trait]
 impl ActionRun for Run {
     async fn chunk(&mut self, cursor: u64, max: usize) -> Result<Vec<ChunkItem>, ActionError> {
-        let ids = &self.payload.source_ids;
-        let start = (cursor as usize).min(ids.len());
-        let end = (start + max).min(ids.len());
-        Ok(ids[start..end]
+        Ok(chunk_of(&self.payload.source_ids, cursor, max)
             .iter()
             .map(|source_id| {
                 ChunkItem::Customer(CustomerPatch {

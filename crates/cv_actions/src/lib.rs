@@ -45,6 +45,15 @@ impl Registry {
     }
 }
 
+/// The items of a chunk: `items[cursor..cursor + max]`, clamped to the end.
+fn chunk_of<T>(items: &[T], cursor: u64, max: usize) -> &[T] {
+    let start = usize::try_from(cursor)
+        .unwrap_or(usize::MAX)
+        .min(items.len());
+    let end = start.saturating_add(max).min(items.len());
+    &items[start..end]
+}
+
 fn decode<T: serde::de::DeserializeOwned>(payload: &[u8]) -> Result<T, ActionError> {
     serde_json::from_slice(payload)
         .map_err(|e| ActionError::Fatal(format!("The stored request could not be read: {e}")))

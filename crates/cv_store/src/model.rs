@@ -132,6 +132,19 @@ pub struct ChunkCommit {
     pub mode: CommitMode,
 }
 
+impl ChunkCommit {
+    /// How many items will be written and how many already failed, as the counter deltas
+    /// the fence adds.
+    pub fn outcome_counts(&self) -> (i64, i64) {
+        let failed = self
+            .items
+            .iter()
+            .filter(|i| matches!(i, ChunkItem::Failed { .. }))
+            .count();
+        ((self.items.len() - failed) as i64, failed as i64)
+    }
+}
+
 /// One line of an action's report: what happened to one item.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportLine {

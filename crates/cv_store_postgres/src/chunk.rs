@@ -48,7 +48,7 @@ pub async fn commit(
     chunk: ChunkCommit,
 ) -> Result<(), StoreError> {
     let tx = client.transaction().await.map_err(error)?;
-    let (done, failed) = count_outcomes(&chunk.items);
+    let (done, failed) = chunk.outcome_counts();
     let params: &[&(dyn ToSql + Sync)] = &[
         &fence.action_id.as_str(),
         &i64::from(fence.attempt),
@@ -181,12 +181,4 @@ async fn insert_report_lines(
     .await
     .map_err(error)?;
     Ok(())
-}
-
-fn count_outcomes(items: &[ChunkItem]) -> (i64, i64) {
-    let failed = items
-        .iter()
-        .filter(|i| matches!(i, ChunkItem::Failed { .. }))
-        .count() as i64;
-    (items.len() as i64 - failed, failed)
 }

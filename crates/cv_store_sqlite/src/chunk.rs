@@ -28,7 +28,7 @@ pub fn commit(
     now: Timestamp,
     chunk: ChunkCommit,
 ) -> Result<(), StoreError> {
-    let (done, failed) = count_outcomes(&chunk.items);
+    let (done, failed) = chunk.outcome_counts();
     let project: Option<String> = tx
         .query_row(
             &sql(q::FENCE_CHUNK),
@@ -113,12 +113,4 @@ pub fn write_customer(tx: &Transaction<'_>, project: &str, c: &Customer) -> Resu
     ])
     .map_err(error)?;
     Ok(())
-}
-
-fn count_outcomes(items: &[ChunkItem]) -> (i64, i64) {
-    let failed = items
-        .iter()
-        .filter(|i| matches!(i, ChunkItem::Failed { .. }))
-        .count() as i64;
-    (items.len() as i64 - failed, failed)
 }

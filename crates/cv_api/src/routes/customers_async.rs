@@ -2,37 +2,28 @@
 //! `POST /v1/customers/metadata/async` (CUSTOMERS.METADATA_UPDATE). Both validate the whole
 //! body first (a bad body changes nothing), store the action, and answer 202 at once.
 
-use axum::{Extension, Json, extract::State, http::StatusCode};
+use axum::{Extension, extract::State};
 use cv_domain::ActionKind;
 
-use super::enqueue;
-use crate::{
-    ApiError, AppState, auth::Project, extract::JsonBody, wire::action::AsyncActionCreated,
-    wire::customer,
-};
+use super::{Accepted, enqueue};
+use crate::{ApiError, AppState, auth::Project, extract::JsonBody, wire::customer};
 
 /// CUSTOMERS.BULK_UPDATE.
 pub async fn bulk_update(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
     JsonBody(body): JsonBody,
-) -> Result<(StatusCode, Json<AsyncActionCreated>), ApiError> {
+) -> Result<Accepted, ApiError> {
     let payload = customer::bulk_update(&body)?;
     let total = payload.customers.len() as u64;
-    let id = enqueue(
+    enqueue(
         &state,
         &project.0,
         ActionKind::CustomersBulkUpdate,
         &payload,
         total,
     )
-    .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(AsyncActionCreated {
-            async_action_id: id.to_string(),
-        }),
-    ))
+    .await
 }
 
 /// CUSTOMERS.METADATA_UPDATE.
@@ -40,21 +31,15 @@ pub async fn metadata_update(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
     JsonBody(body): JsonBody,
-) -> Result<(StatusCode, Json<AsyncActionCreated>), ApiError> {
+) -> Result<Accepted, ApiError> {
     let payload = customer::metadata_update(&body)?;
     let total = payload.source_ids.len() as u64;
-    let id = enqueue(
+    enqueue(
         &state,
         &project.0,
         ActionKind::CustomersMetadataUpdate,
         &payload,
         total,
     )
-    .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(AsyncActionCreated {
-            async_action_id: id.to_string(),
-        }),
-    ))
+    .await
 }

@@ -6,21 +6,28 @@ pub mod customers;
 pub mod customers_async;
 pub mod health;
 
-use axum::http::{HeaderMap, header};
+use axum::{
+    Json,
+    http::{HeaderMap, StatusCode, header},
+};
 use cv_domain::{ActionId, ActionKind, ProjectId, Timestamp};
 use cv_store::NewAction;
 use serde::Serialize;
 
-use crate::{ApiError, AppState, request_id};
+use crate::{ApiError, AppState, request_id, wire::action::AsyncActionCreated};
 
-/// Stores a new action with its payload (before the reply is sent) and returns its id.
+/// A producer's reply: 202 with `{"async_action_id": "aa_…"}`.
+pub type Accepted = (StatusCode, Json<AsyncActionCreated>);
+
+/// Stores a new action with its payload (before the reply is sent) and answers 202 with its
+/// id.
 pub async fn enqueue(
     state: &AppState,
     project: &ProjectId,
     kind: ActionKind,
     payload: &impl Serialize,
     total_items: u64,
-) -> Result<ActionId, ApiError> {
+) -> Result<Accepted, ApiError> {
     let payload = serde_json::to_vec(payload).map_err(anyhow::Error::from)?;
     let record = state
         .store
@@ -34,7 +41,10 @@ pub async fn enqueue(
             created_at: Timestamp::now(),
         })
         .await?;
-    Ok(record.id)
+    let created = AsyncActionCreated {
+        async_action_id: record.id.to_string(),
+    };
+    Ok((StatusCode::ACCEPTED, Json(created)))
 }
 
 /// The base URL clients reach this server at: the configured public URL, else the `Host`.
