@@ -148,6 +148,28 @@ impl CustomerPatch {
     }
 }
 
+/// A customer as a CSV import row describes it: the whole profile. Importing it creates the
+/// customer, or replaces every field (metadata included) of the one with the same `source_id`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CustomerRecord {
+    /// The key of the import.
+    pub source_id: String,
+    /// Name.
+    pub name: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Email.
+    pub email: Option<String>,
+    /// Phone.
+    pub phone: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub birthdate: Option<String>,
+    /// Address, when any address column was filled.
+    pub address: Option<Address>,
+    /// Metadata, replacing the stored metadata.
+    pub metadata: Metadata,
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

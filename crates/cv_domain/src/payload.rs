@@ -21,3 +21,21 @@ pub struct CustomersMetadataUpdate {
     /// The keys to set.
     pub metadata: Metadata,
 }
+
+/// A CSV file uploaded for an import action, stored in parts before the action was created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Upload {
+    /// How many parts the file was stored in (numbered from 0).
+    pub parts: u32,
+    /// The file's size in bytes.
+    pub bytes: u64,
+    /// Data rows (records after the header).
+    pub rows: u64,
+}
+
+/// `CUSTOMERS.IMPORT_CSV`: the uploaded file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CustomersImportCsv {
+    /// Where the file is.
+    pub upload: Upload,
+}

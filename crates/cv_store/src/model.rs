@@ -1,8 +1,8 @@
 //! Records passed across the [`crate::Store`] boundary.
 
 use cv_domain::{
-    ActionId, ActionKind, ActionStatus, Customer, CustomerPatch, Progress, ProjectId, RequestId,
-    Timestamp,
+    ActionId, ActionKind, ActionStatus, Customer, CustomerPatch, CustomerRecord, Progress,
+    ProjectId, RequestId, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 
@@ -98,6 +98,9 @@ pub struct ItemError {
 pub enum ChunkItem {
     /// Upsert a customer by `source_id` (merging metadata).
     Customer(CustomerPatch),
+    /// Create, or fully replace, the customer with this `source_id` (CSV import). A source_id
+    /// this action already imported fails as a duplicate.
+    CustomerImport(CustomerRecord),
     /// An item the action already found invalid; it is reported, not written.
     Failed {
         /// The item's key (source_id, code…).
@@ -118,6 +121,15 @@ pub enum CommitMode {
     RollbackAfterWrites,
 }
 
+/// Which items get a report line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportMode {
+    /// Every item (the bulk-report family, whose report lists each item).
+    AllItems,
+    /// Only failed items (imports, whose result lists the failures).
+    FailuresOnly,
+}
+
 /// One chunk of work: its items, and where the checkpoint moves when it commits. Items are
 /// numbered from `first_item` (the current cursor), which makes their report lines idempotent.
 #[derive(Debug, Clone)]
@@ -128,6 +140,8 @@ pub struct ChunkCommit {
     pub items: Vec<ChunkItem>,
     /// The cursor after this chunk.
     pub next_cursor: u64,
+    /// Which items get a report line.
+    pub report: ReportMode,
     /// Commit or (tests) roll back after the writes.
     pub mode: CommitMode,
 }

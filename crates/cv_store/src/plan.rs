@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use cv_domain::{Customer, CustomerId, Timestamp};
 
-use crate::{ChunkItem, ReportLine};
+use crate::{ChunkItem, ItemError, ReportLine};
 
 /// What a chunk of customer items turns into.
 #[derive(Debug, Default)]
@@ -27,7 +27,7 @@ pub fn customer_keys(items: &[ChunkItem]) -> Vec<String> {
         .iter()
         .filter_map(|item| match item {
             ChunkItem::Customer(patch) => patch.source_id.clone(),
-            ChunkItem::Failed { .. } => None,
+            ChunkItem::CustomerImport(_) | ChunkItem::Failed { .. } => None,
         })
         .collect();
     keys.sort_unstable();
@@ -54,6 +54,22 @@ pub fn plan_customers(
     for (offset, item) in items.into_iter().enumerate() {
         let line = first_line + offset as u64;
         match item {
+            ChunkItem::CustomerImport(record) => {
+                // Imports never reach the merge planner; report it rather than drop it.
+                plan.failed += 1;
+                let error = ItemError {
+                    message: "Internal error".to_owned(),
+                    details: "an import row was planned as an update".to_owned(),
+                    key: "internal_error".to_owned(),
+                };
+                plan.lines.push(ReportLine {
+                    line,
+                    key: record.source_id,
+                    found: false,
+                    updated: false,
+                    error: Some(error),
+                });
+            }
             ChunkItem::Failed { key, error } => {
                 plan.failed += 1;
                 plan.lines.push(ReportLine {
@@ -95,4 +111,21 @@ pub fn plan_customers(
         .filter_map(|k| by_source.remove(&k))
         .collect();
     plan
+}
+
+/// Whether a chunk is an import (its items are written by [`crate::sql::IMPORT_CUSTOMER`]
+/// one by one) rather than a merge planned by [`plan_customers`].
+pub fn is_import(items: &[ChunkItem]) -> bool {
+    items
+        .iter()
+        .any(|i| matches!(i, ChunkItem::CustomerImport(_)))
+}
+
+/// The failure of an import row whose source_id an earlier row of the same file imported.
+pub fn duplicate_row(source_id: &str) -> ItemError {
+    ItemError {
+        message: "Duplicated resource found".to_owned(),
+        details: format!("source_id: '{source_id}' appears in an earlier row of this file"),
+        key: "duplicate_found".to_owned(),
+    }
 }

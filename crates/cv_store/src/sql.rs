@@ -143,3 +143,34 @@ pub const SELECT_CREDENTIAL: &str =
 
 /// `$1` project.
 pub const COUNT_CREDENTIALS: &str = "SELECT COUNT(*) FROM credentials WHERE project_id = $1";
+
+/// Create or fully replace one imported customer by `(project, source_id)`, unless this
+/// action already wrote it (a duplicate row of the same file): then no row is returned.
+/// `$1` new id, `$2` project, `$3` source_id, `$4` name, `$5` description, `$6` email,
+/// `$7` phone, `$8` birthdate, `$9` address, `$10` metadata, `$11` now, `$12` action id.
+pub const IMPORT_CUSTOMER: &str = "INSERT INTO customers \
+     (id, project_id, source_id, name, description, email, phone, birthdate, birthday, address, \
+      metadata, created_at, updated_at, last_action_id) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9, $10, $11, NULL, $12) \
+     ON CONFLICT (project_id, source_id) DO UPDATE SET name = excluded.name, \
+       description = excluded.description, email = excluded.email, phone = excluded.phone, \
+       birthdate = excluded.birthdate, birthday = NULL, address = excluded.address, \
+       metadata = excluded.metadata, updated_at = excluded.created_at, \
+       last_action_id = excluded.last_action_id \
+     WHERE customers.last_action_id IS DISTINCT FROM excluded.last_action_id \
+     RETURNING id";
+
+/// `$1` upload (action id), `$2` part number, `$3` bytes.
+pub const INSERT_UPLOAD_PART: &str =
+    "INSERT INTO action_uploads (action_id, part, bytes) VALUES ($1, $2, $3)";
+
+/// `$1` upload, `$2` part number.
+pub const SELECT_UPLOAD_PART: &str =
+    "SELECT bytes FROM action_uploads WHERE action_id = $1 AND part = $2";
+
+/// `$1` upload.
+pub const DELETE_UPLOAD: &str = "DELETE FROM action_uploads WHERE action_id = $1";
+
+/// Moves `$2` items of action `$1` from done to failed (duplicates found while writing).
+pub const MOVE_DONE_TO_FAILED: &str = "UPDATE async_actions \
+     SET done_count = done_count - $2, failed_count = failed_count + $2 WHERE id = $1";

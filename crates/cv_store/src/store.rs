@@ -137,6 +137,27 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<ReportLine>, StoreError>;
 
+    // --- Uploads (files claim-checked before their action exists) ------------------------
+
+    /// Stores part `part` of the file uploaded for action `upload` (its id, generated before
+    /// the action row is created).
+    async fn put_upload_part(
+        &self,
+        upload: &ActionId,
+        part: u32,
+        bytes: Vec<u8>,
+    ) -> Result<(), StoreError>;
+
+    /// Part `part` of an upload, or `None` past its end.
+    async fn read_upload_part(
+        &self,
+        upload: &ActionId,
+        part: u32,
+    ) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Removes every part of an upload (an upload that failed, or a pruned action).
+    async fn delete_upload(&self, upload: &ActionId) -> Result<(), StoreError>;
+
     // --- Customers --------------------------------------------------------------------
 
     /// Creates or updates (by `source_id`) customers in one transaction, as a chunk would.

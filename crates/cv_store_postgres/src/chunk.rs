@@ -4,9 +4,9 @@
 //! are pipelined: tokio-postgres sends every statement of a `try_join` before reading the
 //! first answer, and the server still runs them in the order they were sent.
 
-use cv_domain::{ActionId, Customer, Timestamp};
+use cv_domain::{ActionId, Customer, CustomerId, Timestamp};
 use cv_store::{
-    ChunkCommit, ChunkItem, CommitMode, Fence, StoreError,
+    ChunkCommit, ChunkItem, CommitMode, Fence, ReportLine, ReportMode, StoreError,
     plan::{self, CustomerPlan},
     sql as q,
 };
@@ -65,8 +65,17 @@ pub async fn commit(
         .map_err(error)?
         .ok_or_else(|| lease_lost(fence))?;
     let project: String = row.try_get(0).map_err(error)?;
-    let report = Some(&fence.action_id);
-    apply_customer_items(&tx, &project, chunk.items, chunk.first_item, now, report).await?;
+    let mut lines = if plan::is_import(&chunk.items) {
+        import_customers(&tx, fence, &project, chunk.items, chunk.first_item, now).await?
+    } else {
+        apply_customer_items(&tx, &project, chunk.items, chunk.first_item, now)
+            .await?
+            .lines
+    };
+    if chunk.report == ReportMode::FailuresOnly {
+        lines.retain(|l| l.error.is_some());
+    }
+    insert_report_lines(&tx, &fence.action_id, &lines).await?;
     match chunk.mode {
         CommitMode::Commit => tx.commit().await.map_err(error),
         CommitMode::RollbackAfterWrites => {
@@ -76,15 +85,92 @@ pub async fn commit(
     }
 }
 
+/// Writes an import chunk, one pipelined statement per row; a row whose source_id this
+/// action already imported fails as a duplicate (and moves from the done to the failed
+/// count).
+async fn import_customers(
+    tx: &impl GenericClient,
+    fence: &Fence,
+    project: &str,
+    items: Vec<ChunkItem>,
+    first_line: u64,
+    now: Timestamp,
+) -> Result<Vec<ReportLine>, StoreError> {
+    let stmt = tx.prepare_cached(q::IMPORT_CUSTOMER).await.map_err(error)?;
+    let action = fence.action_id.as_str();
+    let written = try_join_all(items.iter().map(|item| {
+        let stmt = &stmt;
+        async move {
+            let ChunkItem::CustomerImport(c) = item else {
+                return Ok(None);
+            };
+            let id = CustomerId::generate();
+            let address = c.address.as_ref().map(convert::to_jsonb);
+            let metadata = convert::to_jsonb(&c.metadata);
+            let params: &[&(dyn ToSql + Sync)] = &[
+                &id.as_str(),
+                &project,
+                &c.source_id,
+                &c.name,
+                &c.description,
+                &c.email,
+                &c.phone,
+                &c.birthdate,
+                &address,
+                &metadata,
+                &now.as_millis(),
+                &action,
+            ];
+            tx.query_opt(stmt, params)
+                .await
+                .map(|row| Some(row.is_some()))
+                .map_err(error)
+        }
+    }))
+    .await?;
+    let mut duplicates = 0i64;
+    let mut lines = Vec::with_capacity(items.len());
+    for ((offset, item), written) in items.into_iter().enumerate().zip(written) {
+        let line = first_line + offset as u64;
+        let (key, error) = match (item, written) {
+            (ChunkItem::Failed { key, error }, _) => (key, Some(error)),
+            (ChunkItem::CustomerImport(c), Some(true)) => (c.source_id, None),
+            (ChunkItem::CustomerImport(c), _) => {
+                duplicates += 1;
+                let error = plan::duplicate_row(&c.source_id);
+                (c.source_id, Some(error))
+            }
+            (ChunkItem::Customer(_), _) => {
+                return Err(StoreError::Other(anyhow::anyhow!(
+                    "a merge item in an import chunk"
+                )));
+            }
+        };
+        let updated = error.is_none();
+        lines.push(ReportLine {
+            line,
+            key,
+            found: false,
+            updated,
+            error,
+        });
+    }
+    if duplicates > 0 {
+        tx.execute(q::MOVE_DONE_TO_FAILED, &[&action, &duplicates])
+            .await
+            .map_err(error)?;
+    }
+    Ok(lines)
+}
+
 /// Reads (and locks) the customers a chunk touches, plans the chunk and writes the planned
-/// rows, plus the report lines of `report` when given. Must run inside a transaction.
+/// rows. Must run inside a transaction.
 pub async fn apply_customer_items(
     tx: &impl GenericClient,
     project: &str,
     items: Vec<ChunkItem>,
     first_line: u64,
     now: Timestamp,
-    report: Option<&ActionId>,
 ) -> Result<CustomerPlan, StoreError> {
     let keys = plan::customer_keys(&items);
     let existing = if keys.is_empty() {
@@ -103,12 +189,7 @@ pub async fn apply_customer_items(
         convert::all(&rows, convert::customer)?
     };
     let plan = plan::plan_customers(existing, items, first_line, now);
-    futures_util::try_join!(write_customers(tx, project, &plan.rows), async {
-        match report {
-            Some(action) => insert_report_lines(tx, action, &plan).await,
-            None => Ok(()),
-        }
-    })?;
+    write_customers(tx, project, &plan.rows).await?;
     Ok(plan)
 }
 
@@ -156,17 +237,16 @@ pub async fn write_customers(
 async fn insert_report_lines(
     tx: &impl GenericClient,
     action: &ActionId,
-    plan: &CustomerPlan,
+    lines: &[ReportLine],
 ) -> Result<(), StoreError> {
-    if plan.lines.is_empty() {
+    if lines.is_empty() {
         return Ok(());
     }
-    let lines: Vec<i64> = plan.lines.iter().map(|l| l.line as i64).collect();
-    let keys: Vec<&str> = plan.lines.iter().map(|l| l.key.as_str()).collect();
-    let found: Vec<bool> = plan.lines.iter().map(|l| l.found).collect();
-    let updated: Vec<bool> = plan.lines.iter().map(|l| l.updated).collect();
-    let errors: Vec<Option<String>> = plan
-        .lines
+    let numbers: Vec<i64> = lines.iter().map(|l| l.line as i64).collect();
+    let keys: Vec<&str> = lines.iter().map(|l| l.key.as_str()).collect();
+    let found: Vec<bool> = lines.iter().map(|l| l.found).collect();
+    let updated: Vec<bool> = lines.iter().map(|l| l.updated).collect();
+    let errors: Vec<Option<String>> = lines
         .iter()
         .map(|l| l.error.as_ref().map(convert::to_json))
         .collect();
@@ -176,7 +256,7 @@ async fn insert_report_lines(
         .map_err(error)?;
     tx.execute(
         &stmt,
-        &[&action.as_str(), &lines, &keys, &found, &updated, &errors],
+        &[&action.as_str(), &numbers, &keys, &found, &updated, &errors],
     )
     .await
     .map_err(error)?;

@@ -329,6 +329,43 @@ impl Store for PostgresStore {
         row.try_get(0).map_err(error)
     }
 
+    async fn put_upload_part(
+        &self,
+        upload: &ActionId,
+        part: u32,
+        bytes: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        execute(
+            &client,
+            q::INSERT_UPLOAD_PART,
+            &[&upload.as_str(), &i64::from(part), &bytes],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn read_upload_part(
+        &self,
+        upload: &ActionId,
+        part: u32,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let client = self.client().await?;
+        let row = query_opt(
+            &client,
+            q::SELECT_UPLOAD_PART,
+            &[&upload.as_str(), &i64::from(part)],
+        )
+        .await?;
+        row.map(|r| r.try_get(0).map_err(error)).transpose()
+    }
+
+    async fn delete_upload(&self, upload: &ActionId) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        execute(&client, q::DELETE_UPLOAD, &[&upload.as_str()]).await?;
+        Ok(())
+    }
+
     async fn commit_chunk(
         &self,
         fence: &Fence,
@@ -395,7 +432,7 @@ impl Store for PostgresStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(error)?;
         let items = patches.into_iter().map(ChunkItem::Customer).collect();
-        let plan = chunk::apply_customer_items(&tx, project.as_str(), items, 0, now, None).await?;
+        let plan = chunk::apply_customer_items(&tx, project.as_str(), items, 0, now).await?;
         tx.commit().await.map_err(error)?;
         Ok(plan.rows)
     }

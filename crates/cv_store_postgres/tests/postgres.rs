@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use cv_domain::{ActionId, ActionKind, CustomerPatch, ProjectId, RequestId, Timestamp};
-use cv_store::{ChunkCommit, ChunkItem, CommitMode, NewAction, Store, StoreError};
+use cv_store::{ChunkCommit, ChunkItem, CommitMode, NewAction, ReportMode, Store, StoreError};
 use cv_store_postgres::PostgresStore;
 use rand::Rng as _;
 
@@ -175,6 +175,7 @@ async fn large_chunk_commits_in_one_go() {
             first_item: first,
             items: items(offset),
             next_cursor: first + N,
+            report: ReportMode::AllItems,
             mode: CommitMode::Commit,
         };
         store
@@ -244,6 +245,7 @@ async fn concurrent_chunks_on_the_same_customers_serialise() {
                 first_item: 0,
                 items,
                 next_cursor: N,
+                report: ReportMode::AllItems,
                 mode: CommitMode::Commit,
             };
             let store = store.clone();

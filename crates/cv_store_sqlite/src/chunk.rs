@@ -1,8 +1,8 @@
 //! Chunk commits, and the customer writes they share with the customer calls.
 
-use cv_domain::{Customer, Timestamp};
+use cv_domain::{Customer, CustomerId, Timestamp};
 use cv_store::{
-    ChunkCommit, ChunkItem, CommitMode, Fence, StoreError,
+    ChunkCommit, ChunkItem, CommitMode, Fence, ReportLine, ReportMode, StoreError,
     plan::{self, CustomerPlan},
     sql as q,
 };
@@ -46,12 +46,19 @@ pub fn commit(
         .optional()
         .map_err(error)?;
     let project = project.ok_or_else(|| lease_lost(fence))?;
-    let plan = apply_customer_items(&tx, &project, chunk.items, chunk.first_item, now)?;
+    let mut lines = if plan::is_import(&chunk.items) {
+        import_customers(&tx, fence, &project, chunk.items, chunk.first_item, now)?
+    } else {
+        apply_customer_items(&tx, &project, chunk.items, chunk.first_item, now)?.lines
+    };
+    if chunk.report == ReportMode::FailuresOnly {
+        lines.retain(|l| l.error.is_some());
+    }
     {
         let mut stmt = tx
             .prepare_cached(&sql(q::INSERT_REPORT_LINE))
             .map_err(error)?;
-        for line in &plan.lines {
+        for line in &lines {
             stmt.execute(params![
                 fence.action_id.as_str(),
                 line.line as i64,
@@ -67,6 +74,73 @@ pub fn commit(
         CommitMode::Commit => tx.commit().map_err(error),
         CommitMode::RollbackAfterWrites => Err(StoreError::InjectedFailure),
     }
+}
+
+/// Writes an import chunk row by row; a row whose source_id this action already imported
+/// fails as a duplicate (and moves from the done to the failed count).
+fn import_customers(
+    tx: &Transaction<'_>,
+    fence: &Fence,
+    project: &str,
+    items: Vec<ChunkItem>,
+    first_line: u64,
+    now: Timestamp,
+) -> Result<Vec<ReportLine>, StoreError> {
+    let mut stmt = tx.prepare_cached(&sql(q::IMPORT_CUSTOMER)).map_err(error)?;
+    let mut lines = Vec::with_capacity(items.len());
+    let mut duplicates = 0i64;
+    for (offset, item) in items.into_iter().enumerate() {
+        let line = first_line + offset as u64;
+        let (key, error) = match item {
+            ChunkItem::Failed { key, error } => (key, Some(error)),
+            ChunkItem::CustomerImport(c) => {
+                let written = stmt
+                    .query_row(
+                        params![
+                            CustomerId::generate().as_str(),
+                            project,
+                            c.source_id,
+                            c.name,
+                            c.description,
+                            c.email,
+                            c.phone,
+                            c.birthdate,
+                            c.address.as_ref().map(convert::to_json),
+                            convert::to_json(&c.metadata),
+                            now.as_millis(),
+                            fence.action_id.as_str(),
+                        ],
+                        |_| Ok(()),
+                    )
+                    .optional()
+                    .map_err(error)?;
+                let error = written.is_none().then(|| plan::duplicate_row(&c.source_id));
+                duplicates += i64::from(error.is_some());
+                (c.source_id, error)
+            }
+            ChunkItem::Customer(_) => {
+                return Err(StoreError::Other(anyhow::anyhow!(
+                    "a merge item in an import chunk"
+                )));
+            }
+        };
+        let updated = error.is_none();
+        lines.push(ReportLine {
+            line,
+            key,
+            found: false,
+            updated,
+            error,
+        });
+    }
+    if duplicates > 0 {
+        tx.execute(
+            &sql(q::MOVE_DONE_TO_FAILED),
+            params![fence.action_id.as_str(), duplicates],
+        )
+        .map_err(error)?;
+    }
+    Ok(lines)
 }
 
 /// Reads the customers a chunk touches, plans the chunk and writes the planned rows.

@@ -1,7 +1,10 @@
 use rusqlite::{Connection, TransactionBehavior};
 
 /// Schema migrations, in order. Version N is the N-th entry.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_uploads.sql"),
+];
 
 /// The schema version this build expects.
 pub const LATEST: i64 = MIGRATIONS.len() as i64;

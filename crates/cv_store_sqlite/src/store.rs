@@ -346,6 +346,51 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn put_upload_part(
+        &self,
+        upload: &ActionId,
+        part: u32,
+        bytes: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        let upload = upload.clone();
+        self.write(move |tx| {
+            tx.execute(
+                &sql(q::INSERT_UPLOAD_PART),
+                params![upload.as_str(), i64::from(part), bytes],
+            )
+            .map_err(error)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn read_upload_part(
+        &self,
+        upload: &ActionId,
+        part: u32,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let upload = upload.clone();
+        self.read(move |c| {
+            c.query_row(
+                &sql(q::SELECT_UPLOAD_PART),
+                params![upload.as_str(), i64::from(part)],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn delete_upload(&self, upload: &ActionId) -> Result<(), StoreError> {
+        let upload = upload.clone();
+        self.write(move |tx| {
+            tx.execute(&sql(q::DELETE_UPLOAD), params![upload.as_str()])
+                .map_err(error)?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn upsert_customers(
         &self,
         project: &ProjectId,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use cv_domain::ActionStatus;
 use serde_json::json;
 
-use crate::{ChunkCommit, ChunkItem, CommitMode, Fence, ItemError, Store, StoreError};
+use crate::{ChunkCommit, ChunkItem, CommitMode, Fence, ItemError, ReportMode, Store, StoreError};
 
 use super::{LEASE, enqueue, patch, project, t};
 
@@ -103,6 +103,7 @@ pub async fn stale_attempt_commit_changes_nothing(store: Arc<dyn Store>) {
         first_item: 0,
         items: vec![patch("s1", "Old"), patch("s2", "Old")],
         next_cursor: 2,
+        report: ReportMode::AllItems,
         mode: CommitMode::Commit,
     };
     let err = store
@@ -146,6 +147,7 @@ pub async fn stale_attempt_commit_changes_nothing(store: Arc<dyn Store>) {
         first_item: 0,
         items: vec![patch("s1", "Again")],
         next_cursor: 1,
+        report: ReportMode::AllItems,
         mode: CommitMode::Commit,
     };
     assert!(
@@ -184,6 +186,7 @@ pub async fn chunk_commit_is_atomic(store: Arc<dyn Store>) {
         first_item: 0,
         items: vec![patch("s1", "A"), failed.clone()],
         next_cursor: 2,
+        report: ReportMode::AllItems,
         mode: CommitMode::RollbackAfterWrites,
     };
     let err = store.commit_chunk(&claim.fence, t(2), rolled_back).await;
@@ -200,6 +203,7 @@ pub async fn chunk_commit_is_atomic(store: Arc<dyn Store>) {
         first_item: 0,
         items: vec![patch("s1", "A"), failed],
         next_cursor: 2,
+        report: ReportMode::AllItems,
         mode: CommitMode::Commit,
     };
     store
@@ -241,6 +245,7 @@ pub async fn chunk_commit_is_atomic(store: Arc<dyn Store>) {
         first_item: 2,
         items: vec![patch("s1", "B"), patch("s2", "C")],
         next_cursor: 4,
+        report: ReportMode::AllItems,
         mode: CommitMode::Commit,
     };
     store
@@ -301,6 +306,7 @@ pub async fn released_lease_is_claimable_at_once(store: Arc<dyn Store>) {
         first_item: 0,
         items: vec![patch("s1", "A")],
         next_cursor: 1,
+        report: ReportMode::AllItems,
         mode: CommitMode::Commit,
     };
     store

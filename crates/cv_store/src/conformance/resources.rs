@@ -2,7 +2,7 @@
 
 use std::{collections::HashSet, sync::Arc};
 
-use cv_domain::{CustomerPatch, customer::Field};
+use cv_domain::{ActionId, CustomerPatch, customer::Field};
 use serde_json::json;
 
 use crate::Store;
@@ -247,4 +247,185 @@ pub async fn customers_round_trip(store: Arc<dyn Store>) {
     assert!(store.delete_customer(&p, &id).await.expect("delete"));
     assert!(!store.delete_customer(&p, &id).await.expect("delete again"));
     assert!(store.get_customer(&p, "s1").await.expect("get").is_none());
+}
+
+/// Import rows replace the whole profile (keeping id and created_at); a source_id the same
+/// action already imported — in this chunk or an earlier one — fails as a duplicate; only
+/// failures get report lines.
+pub async fn imports_replace_profiles_and_reject_repeated_rows(store: Arc<dyn Store>) {
+    use cv_domain::CustomerRecord;
+
+    use crate::{ChunkCommit, ChunkItem, CommitMode, ItemError, ReportMode};
+
+    let p = project(&*store, "default").await;
+    let meta = |v: serde_json::Value| v.as_object().cloned().unwrap_or_default();
+    let old = store
+        .upsert_customers(
+            &p,
+            vec![CustomerPatch {
+                source_id: Some("s1".into()),
+                name: Field::Set("Old".into()),
+                email: Field::Set("old@example.com".into()),
+                metadata: Some(meta(json!({"a": 1}))),
+                ..Default::default()
+            }],
+            t(1),
+        )
+        .await
+        .expect("create")
+        .remove(0);
+    let id = enqueue(&*store, &p, t(2), 6).await;
+    let claim = store
+        .claim_next("w", t(3), 30_000)
+        .await
+        .expect("claim")
+        .expect("claimed");
+    let record = |source_id: &str, name: &str, metadata: serde_json::Value| {
+        ChunkItem::CustomerImport(CustomerRecord {
+            source_id: source_id.into(),
+            name: Some(name.into()),
+            metadata: meta(metadata),
+            ..Default::default()
+        })
+    };
+    let bad = ChunkItem::Failed {
+        key: "s9".into(),
+        error: ItemError {
+            message: "Invalid payload".into(),
+            details: "birthdate: bad".into(),
+            key: "invalid_payload".into(),
+        },
+    };
+    let chunk = ChunkCommit {
+        first_item: 0,
+        items: vec![
+            record("s1", "New", json!({"b": 2})),
+            record("s2", "Two", json!({})),
+            record("s1", "Again", json!({})),
+            bad,
+        ],
+        next_cursor: 4,
+        report: ReportMode::FailuresOnly,
+        mode: CommitMode::Commit,
+    };
+    store
+        .commit_chunk(&claim.fence, t(4), chunk)
+        .await
+        .expect("commit");
+    let s1 = store
+        .get_customer(&p, "s1")
+        .await
+        .expect("get")
+        .expect("s1");
+    assert_eq!(
+        (s1.id.clone(), s1.created_at, s1.updated_at),
+        (old.id.clone(), t(1), Some(t(4)))
+    );
+    assert_eq!(
+        (s1.name.as_deref(), s1.email.as_deref()),
+        (Some("New"), None),
+        "replaced, not merged"
+    );
+    assert_eq!(s1.metadata, meta(json!({"b": 2})));
+    let s2 = store
+        .get_customer(&p, "s2")
+        .await
+        .expect("get")
+        .expect("s2");
+    assert_eq!((s2.created_at, s2.updated_at), (t(4), None));
+    let chunk = ChunkCommit {
+        first_item: 4,
+        items: vec![
+            record("s2", "Three", json!({})),
+            record("s3", "Three", json!({})),
+        ],
+        next_cursor: 6,
+        report: ReportMode::FailuresOnly,
+        mode: CommitMode::Commit,
+    };
+    store
+        .commit_chunk(&claim.fence, t(5), chunk)
+        .await
+        .expect("commit");
+    assert_eq!(
+        store
+            .get_customer(&p, "s2")
+            .await
+            .expect("get")
+            .and_then(|c| c.name),
+        Some("Two".into())
+    );
+    let lines = store.report_lines(&id, None, 100).await.expect("lines");
+    assert_eq!(
+        lines
+            .iter()
+            .map(|l| (
+                l.line,
+                l.key.as_str(),
+                l.error.as_ref().map(|e| e.key.as_str())
+            ))
+            .collect::<Vec<_>>(),
+        vec![
+            (2, "s1", Some("duplicate_found")),
+            (3, "s9", Some("invalid_payload")),
+            (4, "s2", Some("duplicate_found"))
+        ]
+    );
+    let rec = store
+        .get_action(&p, &id)
+        .await
+        .expect("get")
+        .expect("action");
+    assert_eq!((rec.cursor, rec.done_count, rec.failed_count), (6, 3, 3));
+}
+
+/// Upload parts are stored in order, read back by number, and deleted together.
+pub async fn upload_parts_round_trip(store: Arc<dyn Store>) {
+    let upload = ActionId::generate();
+    let other = ActionId::generate();
+    for (part, bytes) in [
+        b"name,source_id\n".to_vec(),
+        b"a,b\n".to_vec(),
+        vec![0u8, 255, 10],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        store
+            .put_upload_part(&upload, part as u32, bytes)
+            .await
+            .expect("put");
+    }
+    store
+        .put_upload_part(&other, 0, b"x".to_vec())
+        .await
+        .expect("put");
+    assert_eq!(
+        store.read_upload_part(&upload, 1).await.expect("read"),
+        Some(b"a,b\n".to_vec())
+    );
+    assert_eq!(
+        store.read_upload_part(&upload, 2).await.expect("read"),
+        Some(vec![0u8, 255, 10])
+    );
+    assert_eq!(
+        store.read_upload_part(&upload, 3).await.expect("read"),
+        None
+    );
+    assert!(
+        store
+            .put_upload_part(&upload, 1, b"again".to_vec())
+            .await
+            .is_err(),
+        "a part is written once"
+    );
+    store.delete_upload(&upload).await.expect("delete");
+    assert_eq!(
+        store.read_upload_part(&upload, 0).await.expect("read"),
+        None
+    );
+    assert_eq!(
+        store.read_upload_part(&other, 0).await.expect("read"),
+        Some(b"x".to_vec())
+    );
 }
