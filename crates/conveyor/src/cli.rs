@@ -42,6 +42,10 @@ pub struct Cli {
     /// Largest accepted request body in bytes [default: 10485760].
     #[arg(long, global = true, env = "CONVEYOR_BODY_LIMIT_BYTES")]
     pub body_limit_bytes: Option<usize>,
+    /// Largest accepted CSV upload in bytes; uploads are streamed, not held in memory
+    /// [default: 10485760].
+    #[arg(long, global = true, env = "CONVEYOR_CSV_LIMIT_BYTES")]
+    pub csv_limit_bytes: Option<u64>,
     /// Base URL for report links [default: from the request's Host header].
     #[arg(long, global = true, env = "CONVEYOR_PUBLIC_URL")]
     pub public_url: Option<String>,
@@ -118,6 +122,9 @@ impl Cli {
         }
         if let Some(v) = self.body_limit_bytes {
             c.api.body_limit_bytes = v;
+        }
+        if let Some(v) = self.csv_limit_bytes {
+            c.api.csv_limit_bytes = v;
         }
         if let Some(v) = &self.public_url {
             c.api.public_url = Some(v.clone());

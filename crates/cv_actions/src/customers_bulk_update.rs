@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use cv_domain::{CustomerPatch, Timestamp, customer::Field, payload::CustomersBulkUpdate};
 use cv_engine::{ActionError, ActionRun};
-use cv_store::{ActionRecord, ChunkItem, ItemError, Store};
+use cv_store::{ActionRecord, ChunkItem, ItemError, ReportMode, Store};
 
 use crate::{ActionsConfig, chunk_of, report};
 
@@ -57,6 +57,10 @@ impl ActionRun for Run {
                 },
             })
             .collect())
+    }
+
+    fn report_mode(&self) -> ReportMode {
+        ReportMode::AllItems
     }
 
     async fn result(

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use cv_domain::{CustomerPatch, payload::CustomersMetadataUpdate};
 use cv_engine::{ActionError, ActionRun};
-use cv_store::{ActionRecord, ChunkItem, Store};
+use cv_store::{ActionRecord, ChunkItem, ReportMode, Store};
 
 use crate::{ActionsConfig, chunk_of, report};
 
@@ -34,6 +34,10 @@ impl ActionRun for Run {
                 })
             })
             .collect())
+    }
+
+    fn report_mode(&self) -> ReportMode {
+        ReportMode::AllItems
     }
 
     async fn result(

@@ -2,16 +2,20 @@
 //! [`Registry`] implements the engine's `Handlers` with an exhaustive `match` on
 //! `ActionKind`. Adding a type means adding a module and one match arm.
 
+mod csv_source;
 mod customers_bulk_update;
+mod customers_import_csv;
 mod customers_metadata_update;
 mod report;
+
+use report::import_result;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use cv_domain::ActionKind;
 use cv_engine::{ActionError, ActionRun, Handlers};
-use cv_store::ActionRecord;
+use cv_store::{ActionRecord, Store};
 use serde::{Deserialize, Serialize};
 
 /// Settings the action types share.
@@ -65,6 +69,7 @@ impl Handlers for Registry {
         &self,
         action: &ActionRecord,
         payload: Vec<u8>,
+        store: Arc<dyn Store>,
     ) -> Result<Box<dyn ActionRun>, ActionError> {
         let config = self.config.clone();
         Ok(match action.kind {
@@ -75,13 +80,15 @@ impl Handlers for Registry {
                 decode(&payload)?,
                 config,
             )),
+            ActionKind::CustomersImportCsv => {
+                Box::new(customers_import_csv::Run::start(action, decode(&payload)?, store).await?)
+            }
             ActionKind::CampaignVouchersImport
             | ActionKind::CampaignVouchersImportCsv
             | ActionKind::CampaignVouchersUpdate
             | ActionKind::CampaignVouchersDelete
             | ActionKind::CampaignVouchersGenerate
             | ActionKind::CampaignsMetadataKeyPurge
-            | ActionKind::CustomersImportCsv
             | ActionKind::CustomersMetadataKeyPurge
             | ActionKind::ProductsBulkUpdate
             | ActionKind::ProductsMetadataUpdate

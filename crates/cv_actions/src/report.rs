@@ -1,5 +1,5 @@
-//! The bulk-report result family (SPEC.md §3.1 C), shared by the six `*.BULK_UPDATE` and
-//! `*.METADATA_UPDATE` types.
+//! The result families shared by several types (SPEC.md §3.1): the bulk report (C) of the six
+//! `*.BULK_UPDATE` and `*.METADATA_UPDATE` types, and the import result with `failed[]` (A).
 
 use cv_domain::Timestamp;
 use cv_store::{ActionRecord, Store};
@@ -45,5 +45,41 @@ pub async fn bulk_report(
         "reports": [report_path(action)],
         "reports_available_till": available_till,
         "errors": errors,
+    }))
+}
+
+/// `{message, failed, done_count, failed_count}`: "<n> <noun>(s) imported successfully, <m>
+/// failed.", with one `failed` entry per failed row (`<key_name>`, 1-based `row`, `reason`),
+/// the first [`MAX_ERRORS`] of them.
+pub async fn import_result(
+    store: &dyn Store,
+    action: &ActionRecord,
+    noun: &str,
+    key_name: Option<&str>,
+) -> Result<Value, cv_store::StoreError> {
+    let failed = store.failed_report_lines(&action.id, MAX_ERRORS).await?;
+    let failed: Vec<Value> = failed
+        .into_iter()
+        .map(|line| {
+            let mut item = serde_json::Map::new();
+            if let Some(name) = key_name {
+                item.insert(name.to_owned(), Value::String(line.key));
+            }
+            item.insert("row".to_owned(), json!(line.line + 1));
+            item.insert(
+                "reason".to_owned(),
+                json!(line.error.map(|e| e.details).unwrap_or_default()),
+            );
+            Value::Object(item)
+        })
+        .collect();
+    Ok(json!({
+        "message": format!(
+            "{} {noun}(s) imported successfully, {} failed.",
+            action.done_count, action.failed_count
+        ),
+        "failed": failed,
+        "done_count": action.done_count,
+        "failed_count": action.failed_count,
     }))
 }

@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 pub struct ApiConfig {
     /// Largest accepted request body, in bytes (Voucherify: 10 MB). Larger bodies get 413.
     pub body_limit_bytes: usize,
+    /// Largest accepted CSV upload, in bytes (Voucherify: 10 MB). Uploads are streamed to the
+    /// database in parts, so raising it costs no memory. Larger files get 413.
+    pub csv_limit_bytes: u64,
     /// The externally visible base URL (e.g. `https://promo.example.com`), used for report
     /// links. When unset, links are built from the request's `Host` header.
     pub public_url: Option<String>,
@@ -15,6 +18,7 @@ impl Default for ApiConfig {
     fn default() -> Self {
         Self {
             body_limit_bytes: 10 * 1024 * 1024,
+            csv_limit_bytes: 10 * 1024 * 1024,
             public_url: None,
         }
     }

@@ -12,6 +12,7 @@ mod request_id;
 mod router;
 mod routes;
 mod state;
+mod upload;
 pub mod wire;
 
 pub use auth::hash_token;

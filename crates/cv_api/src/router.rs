@@ -2,6 +2,7 @@
 
 use axum::{
     Router,
+    extract::DefaultBodyLimit,
     http::Uri,
     middleware,
     routing::{get, post},
@@ -31,6 +32,10 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/v1/customers/bulk/async",
             post(routes::customers_async::bulk_update),
+        )
+        .route(
+            "/v1/customers/importCSV",
+            post(routes::customers_async::import_csv).layer(DefaultBodyLimit::disable()),
         )
         .route(
             "/v1/customers/metadata/async",

@@ -5,10 +5,11 @@
 pub mod action;
 pub mod customer;
 pub mod ids;
+pub mod metadata_schema;
 pub mod payload;
 pub mod timestamp;
 
 pub use action::{ActionKind, ActionStatus, OperationStatus, Progress, UnknownKind};
-pub use customer::{Address, Customer, CustomerPatch, Metadata};
+pub use customer::{Address, Customer, CustomerPatch, CustomerRecord, Metadata};
 pub use ids::{ActionId, CustomerId, ProjectId, RequestId};
 pub use timestamp::{ParseTimestampError, Timestamp};

@@ -1,5 +1,7 @@
+use std::sync::Arc;
+
 use async_trait::async_trait;
-use cv_store::{ActionRecord, ChunkItem, Store};
+use cv_store::{ActionRecord, ChunkItem, ReportMode, Store};
 
 /// Why an action could not go on.
 #[derive(Debug, thiserror::Error)]
@@ -18,11 +20,13 @@ pub enum ActionError {
 #[async_trait]
 pub trait Handlers: Send + Sync + 'static {
     /// Prepares a run of `action` from its stored payload. Called once per claim, so a run
-    /// may keep the parsed payload in memory for all its chunks.
+    /// may keep the parsed payload in memory (or an open upload) for all its chunks. `store`
+    /// is there for what the payload only points to, such as an uploaded file.
     async fn start(
         &self,
         action: &ActionRecord,
         payload: Vec<u8>,
+        store: Arc<dyn Store>,
     ) -> Result<Box<dyn ActionRun>, ActionError>;
 }
 
@@ -33,6 +37,9 @@ pub trait ActionRun: Send {
     /// Must be deterministic for a given payload and cursor: a chunk may be recomputed after
     /// a crash.
     async fn chunk(&mut self, cursor: u64, max: usize) -> Result<Vec<ChunkItem>, ActionError>;
+
+    /// Which items get a report line.
+    fn report_mode(&self) -> ReportMode;
 
     /// The action's `result` once every item is done. `action` carries the final counters.
     async fn result(

@@ -121,13 +121,17 @@ impl Worker {
                 return RunOutcome::LeaseLost;
             }
             Some(Stop::Shutdown) => {
-                let _ = store.release_lease(fence, now).await;
+                if let Err(err) = store.release_lease(fence, now).await {
+                    warn!(message = "Could not release the lease; it will expire.", async_action.id = %fence.action_id, %err);
+                }
                 info!(message = "Released on shutdown.", async_action.id = %fence.action_id);
                 return RunOutcome::Released;
             }
             Some(Stop::Transient(msg)) => {
                 warn!(message = "Transient store error; releasing.", async_action.id = %fence.action_id, error = %msg);
-                let _ = store.release_lease(fence, now).await;
+                if let Err(err) = store.release_lease(fence, now).await {
+                    warn!(message = "Could not release the lease; it will expire.", async_action.id = %fence.action_id, %err);
+                }
                 return RunOutcome::Released;
             }
             Some(Stop::Fatal(msg)) => (msg, "action_failed"),
@@ -182,7 +186,10 @@ async fn run(
     let store = inner.store.as_ref();
     let fence = claim.fence;
     let payload = store.load_payload(&fence.action_id).await?;
-    let mut action = inner.handlers.start(&claim.record, payload).await?;
+    let mut action = inner
+        .handlers
+        .start(&claim.record, payload, inner.store.clone())
+        .await?;
     let mut cursor = claim.record.cursor;
     loop {
         if lost.is_cancelled() {
@@ -208,6 +215,7 @@ async fn run(
             first_item: cursor,
             items,
             next_cursor,
+            report: action.report_mode(),
             mode,
         };
         store.commit_chunk(&fence, inner.clock.now(), chunk).await?;

@@ -90,10 +90,6 @@ pub struct ItemError {
 }
 
 /// One item of a chunk.
-#[expect(
-    clippy::large_enum_variant,
-    reason = "nearly every item is the large variant; boxing would only add an allocation"
-)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ChunkItem {
     /// Upsert a customer by `source_id` (merging metadata).

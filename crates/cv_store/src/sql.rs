@@ -51,8 +51,10 @@ pub const SELECT_ACTIONS_AT: &str = concat!(
 pub const EXTEND_LEASE: &str = "UPDATE async_actions SET lease_expires_at = $3 \
      WHERE id = $1 AND attempt = $2 AND status = 'IN_PROGRESS'";
 
-/// `$1` id, `$2` attempt, `$3` now.
-pub const RELEASE_LEASE: &str = "UPDATE async_actions SET lease_owner = NULL, lease_expires_at = $3 \
+/// `$1` id, `$2` attempt, `$3` now. The lease ends a millisecond before `now`, so a claim at
+/// this very millisecond already finds it expired.
+pub const RELEASE_LEASE: &str = "UPDATE async_actions \
+     SET lease_owner = NULL, lease_expires_at = CAST($3 AS BIGINT) - 1 \
      WHERE id = $1 AND attempt = $2 AND status = 'IN_PROGRESS'";
 
 /// The fence of a chunk commit, run first in the chunk's transaction. `$1` id, `$2` attempt,

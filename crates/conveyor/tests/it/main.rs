@@ -8,6 +8,7 @@ mod async_actions;
 mod crash;
 mod customers;
 mod customers_bulk;
+mod customers_import;
 mod documented_examples;
 mod errors;
 mod isolation;

@@ -209,6 +209,50 @@ impl TestApp {
             .await
     }
 
+    /// Uploads `bytes` as the multipart field `file` (or, with `field: None`, a form without it).
+    pub async fn upload(&self, path: &str, field: Option<&str>, bytes: Vec<u8>) -> Resp {
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name("import.csv")
+            .mime_str("text/csv")
+            .expect("mime");
+        let form = reqwest::multipart::Form::new()
+            .text("note", "x")
+            .part(field.unwrap_or("other").to_owned(), part);
+        let res = self
+            .client
+            .post(self.url(path))
+            .header("X-App-Id", A.0)
+            .header("X-App-Token", A.1)
+            .multipart(form)
+            .send()
+            .await
+            .expect("request");
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("body");
+        Resp {
+            status,
+            headers,
+            text,
+        }
+    }
+
+    /// Uploads a customers CSV and returns the action id.
+    pub async fn import_customers(&self, csv: &str) -> String {
+        let res = self
+            .upload(
+                "/v1/customers/importCSV",
+                Some("file"),
+                csv.as_bytes().to_vec(),
+            )
+            .await;
+        assert_eq!(res.status, 202, "{}", res.text);
+        res.json()["async_action_id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    }
+
     /// Submits a bulk update and returns the action id.
     pub async fn bulk_update(&self, customers: &Value) -> String {
         let res = self.post("/v1/customers/bulk/async", customers).await;

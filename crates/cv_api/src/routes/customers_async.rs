@@ -1,12 +1,16 @@
-//! The customer producers: `POST /v1/customers/bulk/async` (CUSTOMERS.BULK_UPDATE) and
-//! `POST /v1/customers/metadata/async` (CUSTOMERS.METADATA_UPDATE). Both validate the whole
-//! body first (a bad body changes nothing), store the action, and answer 202 at once.
+//! The customer producers: `POST /v1/customers/bulk/async` (CUSTOMERS.BULK_UPDATE),
+//! `POST /v1/customers/metadata/async` (CUSTOMERS.METADATA_UPDATE) and
+//! `POST /v1/customers/importCSV` (CUSTOMERS.IMPORT_CSV). Each validates the whole body first
+//! (a bad body changes nothing), stores the action, and answers 202 at once.
 
-use axum::{Extension, extract::State};
-use cv_domain::ActionKind;
+use axum::{
+    Extension,
+    extract::{Multipart, State, multipart::MultipartRejection},
+};
+use cv_domain::{ActionId, ActionKind, payload::CustomersImportCsv};
 
-use super::{Accepted, enqueue};
-use crate::{ApiError, AppState, auth::Project, extract::JsonBody, wire::customer};
+use super::{Accepted, enqueue, enqueue_as};
+use crate::{ApiError, AppState, auth::Project, extract::JsonBody, upload, wire::customer};
 
 /// CUSTOMERS.BULK_UPDATE.
 pub async fn bulk_update(
@@ -40,6 +44,29 @@ pub async fn metadata_update(
         ActionKind::CustomersMetadataUpdate,
         &payload,
         total,
+    )
+    .await
+}
+
+/// CUSTOMERS.IMPORT_CSV: multipart field `file`.
+pub async fn import_csv(
+    State(state): State<AppState>,
+    Extension(project): Extension<Project>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Accepted, ApiError> {
+    let multipart = multipart.map_err(|_| {
+        ApiError::InvalidPayload("Payload should have required property 'file'".to_owned())
+    })?;
+    let id = ActionId::generate();
+    let upload = upload::store_csv(&state, &id, multipart).await?;
+    let payload = CustomersImportCsv { upload };
+    enqueue_as(
+        &state,
+        &project.0,
+        id,
+        ActionKind::CustomersImportCsv,
+        &payload,
+        upload.rows,
     )
     .await
 }

@@ -28,11 +28,31 @@ pub async fn enqueue(
     payload: &impl Serialize,
     total_items: u64,
 ) -> Result<Accepted, ApiError> {
+    enqueue_as(
+        state,
+        project,
+        ActionId::generate(),
+        kind,
+        payload,
+        total_items,
+    )
+    .await
+}
+
+/// [`enqueue`] with an id chosen beforehand (an upload is stored under it first).
+pub async fn enqueue_as(
+    state: &AppState,
+    project: &ProjectId,
+    id: ActionId,
+    kind: ActionKind,
+    payload: &impl Serialize,
+    total_items: u64,
+) -> Result<Accepted, ApiError> {
     let payload = serde_json::to_vec(payload).map_err(anyhow::Error::from)?;
     let record = state
         .store
         .create_action(NewAction {
-            id: ActionId::generate(),
+            id,
             project_id: project.clone(),
             kind,
             request_id: request_id::current(),

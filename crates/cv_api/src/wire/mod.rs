@@ -3,4 +3,5 @@
 
 pub mod action;
 pub mod customer;
+pub mod metadata_schema;
 pub mod validate;

@@ -293,7 +293,8 @@ pub async fn chunk_commit_is_atomic(store: Arc<dyn Store>) {
     );
 }
 
-/// Releasing a lease makes the action claimable at once, from its checkpoint.
+/// Releasing a lease makes the action claimable at once (even in the same millisecond), from
+/// its checkpoint.
 pub async fn released_lease_is_claimable_at_once(store: Arc<dyn Store>) {
     let p = project(&*store, "default").await;
     let id = enqueue(&*store, &p, t(0), 3).await;
@@ -318,7 +319,7 @@ pub async fn released_lease_is_claimable_at_once(store: Arc<dyn Store>) {
         .await
         .expect("release");
     let next = store
-        .claim_next("b", t(4), LEASE)
+        .claim_next("b", t(3), LEASE)
         .await
         .expect("claim")
         .expect("claimable");

@@ -1,0 +1,169 @@
+//! `CUSTOMERS.IMPORT_CSV`: create customers from an uploaded CSV file, replacing the whole
+//! profile of those whose `source_id` already exists (`POST /v1/customers/importCSV`).
+//!
+//! Columns are matched case-insensitively, with or without the `Address_` prefix (both
+//! Voucherify's API docs and its template are accepted); every other column becomes a
+//! metadata key named exactly like its header.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use cv_domain::{
+    ActionId, Address, CustomerRecord, Metadata, Timestamp, payload::CustomersImportCsv,
+};
+use cv_engine::{ActionError, ActionRun};
+use cv_store::{ActionRecord, ChunkItem, ItemError, ReportMode, Store};
+use serde_json::Value;
+
+use crate::{csv_source::CsvRows, import_result};
+
+/// Where each column of the file goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Ignored,
+    SourceId,
+    Name,
+    Description,
+    Email,
+    Phone,
+    Birthdate,
+    Line1,
+    Line2,
+    PostalCode,
+    City,
+    State,
+    Country,
+    Metadata,
+}
+
+fn column(header: &str) -> Column {
+    let lower = header.to_ascii_lowercase();
+    let name = lower.strip_prefix("address_").unwrap_or(&lower);
+    match name {
+        "id" => Column::Ignored,
+        "source_id" => Column::SourceId,
+        "name" => Column::Name,
+        "description" => Column::Description,
+        "email" => Column::Email,
+        "phone" => Column::Phone,
+        "birthdate" | "birthday" => Column::Birthdate,
+        "line_1" => Column::Line1,
+        "line_2" => Column::Line2,
+        "postal_code" => Column::PostalCode,
+        "city" => Column::City,
+        "state" => Column::State,
+        "country" => Column::Country,
+        _ => Column::Metadata,
+    }
+}
+
+pub(crate) struct Run {
+    rows: CsvRows,
+    columns: Vec<Column>,
+}
+
+impl Run {
+    pub async fn start(
+        action: &ActionRecord,
+        payload: CustomersImportCsv,
+        store: Arc<dyn Store>,
+    ) -> Result<Self, ActionError> {
+        let rows = CsvRows::open(store, ActionId::clone(&action.id), payload.upload).await?;
+        let columns = rows.headers.iter().map(|h| column(h)).collect();
+        Ok(Self { rows, columns })
+    }
+
+    fn record(&self, cells: Vec<String>) -> Result<CustomerRecord, (String, String)> {
+        let mut record = CustomerRecord::default();
+        let mut address = Address::default();
+        let mut metadata = Metadata::new();
+        for ((cell, column), header) in cells.into_iter().zip(&self.columns).zip(&self.rows.headers)
+        {
+            if cell.is_empty() {
+                continue;
+            }
+            let value = Some(cell.clone());
+            match column {
+                Column::Ignored => {}
+                Column::SourceId => record.source_id = cell,
+                Column::Name => record.name = value,
+                Column::Description => record.description = value,
+                Column::Email => record.email = value,
+                Column::Phone => record.phone = value,
+                Column::Birthdate => record.birthdate = value,
+                Column::Line1 => address.line_1 = value,
+                Column::Line2 => address.line_2 = value,
+                Column::PostalCode => address.postal_code = value,
+                Column::City => address.city = value,
+                Column::State => address.state = value,
+                Column::Country => address.country = value,
+                Column::Metadata => {
+                    metadata.insert(header.clone(), Value::String(cell));
+                }
+            }
+        }
+        let key = record.source_id.clone();
+        if record.source_id.is_empty() {
+            return Err((key, "source_id: property is required".to_owned()));
+        }
+        if let Some(date) = record
+            .birthdate
+            .as_ref()
+            .filter(|d| Timestamp::parse_date(d).is_none())
+        {
+            return Err((
+                key,
+                format!(
+                    "birthdate: must be a date in the format YYYY-MM-DD (actual value is '{date}')"
+                ),
+            ));
+        }
+        if address != Address::default() {
+            record.address = Some(address);
+        }
+        record.metadata = metadata;
+        Ok(record)
+    }
+}
+
+fn failed(key: String, reason: String) -> ChunkItem {
+    ChunkItem::Failed {
+        key,
+        error: ItemError {
+            message: "Invalid row".to_owned(),
+            details: reason,
+            key: "invalid_row".to_owned(),
+        },
+    }
+}
+
+#[async_trait]
+impl ActionRun for Run {
+    async fn chunk(&mut self, cursor: u64, max: usize) -> Result<Vec<ChunkItem>, ActionError> {
+        let rows = self.rows.batch(cursor, max).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                match row
+                    .map_err(|reason| (String::new(), reason))
+                    .and_then(|cells| self.record(cells))
+                {
+                    Ok(record) => ChunkItem::CustomerImport(record),
+                    Err((key, reason)) => failed(key, reason),
+                }
+            })
+            .collect())
+    }
+
+    fn report_mode(&self) -> ReportMode {
+        ReportMode::FailuresOnly
+    }
+
+    async fn result(
+        &mut self,
+        store: &dyn Store,
+        action: &ActionRecord,
+    ) -> Result<Value, ActionError> {
+        Ok(import_result(store, action, "customer", Some("source_id")).await?)
+    }
+}
