@@ -14,11 +14,7 @@ use crate::Config;
 
 /// The engine for `store` with the configured action types.
 pub fn engine(store: Arc<dyn Store>, config: &Config) -> Engine {
-    Engine::new(
-        store,
-        Arc::new(Registry::new(config.actions.clone())),
-        config.engine.clone(),
-    )
+    Engine::new(store, Arc::new(Registry::new(config.actions.clone())), config.engine.clone())
 }
 
 /// The HTTP router for `store`.

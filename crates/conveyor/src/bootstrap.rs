@@ -28,9 +28,7 @@ pub async fn default_project(
     let project = store.ensure_project(DEFAULT_PROJECT, now).await?;
     match (app_id, app_token) {
         (Some(id), Some(token)) => {
-            store
-                .put_credential(&project, id, &hash_token(token), now)
-                .await?;
+            store.put_credential(&project, id, &hash_token(token), now).await?;
             Ok((project, None))
         }
         (None, None) if store.count_credentials(&project).await? == 0 => {

@@ -23,12 +23,7 @@ pub struct Cli {
     #[arg(long, global = true, env = "CONVEYOR_APP_ID")]
     pub app_id: Option<String>,
     /// App token of the default project (with --app-id); stored hashed.
-    #[arg(
-        long,
-        global = true,
-        env = "CONVEYOR_APP_TOKEN",
-        hide_env_values = true
-    )]
+    #[arg(long, global = true, env = "CONVEYOR_APP_TOKEN", hide_env_values = true)]
     pub app_token: Option<String>,
     /// Actions run concurrently by this process [default: 4].
     #[arg(long, global = true, env = "CONVEYOR_WORKERS")]
@@ -172,9 +167,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Worker => app::work(store, &config, app::shutdown_on_signals()).await,
         Command::Projects(ProjectsCommand::Create { name }) => {
-            let project = store
-                .ensure_project(&name, cv_domain::Timestamp::now())
-                .await?;
+            let project = store.ensure_project(&name, cv_domain::Timestamp::now()).await?;
             let creds = bootstrap::create_credentials(&*store, &project).await?;
             println!("Project {name} ({project}):");
             println!("  X-App-Id:    {}", creds.app_id);
@@ -188,10 +181,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 fn init_tracing(filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+    let _ =
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
 }
 
 #[cfg(test)]

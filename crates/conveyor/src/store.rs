@@ -18,10 +18,7 @@ pub async fn open(url: &str) -> anyhow::Result<Arc<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Ok(Arc::new(PostgresStore::connect(url).await?));
     }
-    bail!(
-        "unsupported database URL {:?}: use sqlite://PATH or postgres://…",
-        redact(url)
-    )
+    bail!("unsupported database URL {:?}: use sqlite://PATH or postgres://…", redact(url))
 }
 
 /// The URL without its password, for messages.

@@ -93,29 +93,19 @@ impl CsvRows {
             runtime: Handle::current(),
         };
         tokio::task::spawn_blocking(move || {
-            let mut reader = csv::ReaderBuilder::new()
-                .flexible(true)
-                .has_headers(true)
-                .from_reader(source);
+            let mut reader =
+                csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(source);
             let headers = reader.byte_headers().map_err(read_error)?;
             let headers = headers
                 .iter()
                 .enumerate()
                 .map(|(i, h)| {
                     let h = String::from_utf8_lossy(h);
-                    let h = if i == 0 {
-                        h.trim_start_matches('\u{feff}')
-                    } else {
-                        &h
-                    };
+                    let h = if i == 0 { h.trim_start_matches('\u{feff}') } else { &h };
                     h.trim().to_owned()
                 })
                 .collect();
-            Ok(CsvRows {
-                reader: Some(reader),
-                headers,
-                position: 0,
-            })
+            Ok(CsvRows { reader: Some(reader), headers, position: 0 })
         })
         .await
         .map_err(|e| ActionError::Fatal(format!("The uploaded file could not be read: {e}")))?
@@ -156,10 +146,7 @@ impl CsvRows {
 
 fn row(record: &csv::ByteRecord, width: usize) -> Row {
     if record.len() != width {
-        return Err(format!(
-            "row has {} fields, the header has {width}",
-            record.len()
-        ));
+        return Err(format!("row has {} fields, the header has {width}", record.len()));
     }
     record
         .iter()

@@ -3,32 +3,38 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use cv_domain::{CustomerPatch, Timestamp, customer::Field, payload::CustomersBulkUpdate};
+use cv_domain::{
+    CustomerPatch, Timestamp, customer::Field, metadata_schema::MetadataSchema,
+    payload::CustomersBulkUpdate,
+};
 use cv_engine::{ActionError, ActionRun};
 use cv_store::{ActionRecord, ChunkItem, ItemError, ReportMode, Store};
 
-use crate::{ActionsConfig, chunk_of, report};
+use crate::{ActionsConfig, chunk_of, metadata_error, report};
 
 pub(crate) struct Run {
     customers: Vec<CustomerPatch>,
+    schema: Option<MetadataSchema>,
     config: Arc<ActionsConfig>,
 }
 
 impl Run {
-    pub fn new(payload: CustomersBulkUpdate, config: Arc<ActionsConfig>) -> Self {
-        Self {
-            customers: payload.customers,
-            config,
-        }
+    pub fn new(
+        payload: CustomersBulkUpdate,
+        schema: Option<MetadataSchema>,
+        config: Arc<ActionsConfig>,
+    ) -> Self {
+        Self { customers: payload.customers, schema, config }
     }
 }
 
-/// Checks what the request's JSON schema cannot: that dates are real calendar dates.
-fn validate(patch: &CustomerPatch) -> Result<(), ItemError> {
-    for (name, field) in [
-        ("birthdate", &patch.birthdate),
-        ("birthday", &patch.birthday),
-    ] {
+/// Checks what the request's JSON schema cannot: that dates are real calendar dates, and
+/// that metadata fits the project's metadata schema.
+fn validate(patch: &CustomerPatch, schema: Option<&MetadataSchema>) -> Result<(), ItemError> {
+    if let (Some(schema), Some(metadata)) = (schema, &patch.metadata) {
+        schema.validate_json(metadata, false).map_err(metadata_error)?;
+    }
+    for (name, field) in [("birthdate", &patch.birthdate), ("birthday", &patch.birthday)] {
         if let Field::Set(value) = field
             && Timestamp::parse_date(value).is_none()
         {
@@ -49,12 +55,11 @@ impl ActionRun for Run {
     async fn chunk(&mut self, cursor: u64, max: usize) -> Result<Vec<ChunkItem>, ActionError> {
         Ok(chunk_of(&self.customers, cursor, max)
             .iter()
-            .map(|patch| match validate(patch) {
+            .map(|patch| match validate(patch, self.schema.as_ref()) {
                 Ok(()) => ChunkItem::Customer(patch.clone()),
-                Err(error) => ChunkItem::Failed {
-                    key: patch.source_id.clone().unwrap_or_default(),
-                    error,
-                },
+                Err(error) => {
+                    ChunkItem::Failed { key: patch.source_id.clone().unwrap_or_default(), error }
+                }
             })
             .collect())
     }

@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use cv_domain::{
-    ActionId, Address, CustomerRecord, Metadata, Timestamp, payload::CustomersImportCsv,
+    ActionId, Address, CustomerRecord, Timestamp,
+    metadata_schema::{MetadataResource, MetadataSchema},
+    payload::CustomersImportCsv,
 };
 use cv_engine::{ActionError, ActionRun};
 use cv_store::{ActionRecord, ChunkItem, ItemError, ReportMode, Store};
@@ -60,23 +62,27 @@ fn column(header: &str) -> Column {
 pub(crate) struct Run {
     rows: CsvRows,
     columns: Vec<Column>,
+    /// Types the metadata columns; without one, metadata values are strings.
+    schema: MetadataSchema,
 }
 
 impl Run {
     pub async fn start(
         action: &ActionRecord,
         payload: CustomersImportCsv,
+        schema: Option<MetadataSchema>,
         store: Arc<dyn Store>,
     ) -> Result<Self, ActionError> {
         let rows = CsvRows::open(store, ActionId::clone(&action.id), payload.upload).await?;
         let columns = rows.headers.iter().map(|h| column(h)).collect();
-        Ok(Self { rows, columns })
+        let schema = schema.unwrap_or_else(|| MetadataSchema::new(MetadataResource::Customer));
+        Ok(Self { rows, columns, schema })
     }
 
     fn record(&self, cells: Vec<String>) -> Result<CustomerRecord, (String, String)> {
         let mut record = CustomerRecord::default();
         let mut address = Address::default();
-        let mut metadata = Metadata::new();
+        let mut metadata = Vec::new();
         for ((cell, column), header) in cells.into_iter().zip(&self.columns).zip(&self.rows.headers)
         {
             if cell.is_empty() {
@@ -97,19 +103,14 @@ impl Run {
                 Column::City => address.city = value,
                 Column::State => address.state = value,
                 Column::Country => address.country = value,
-                Column::Metadata => {
-                    metadata.insert(header.clone(), Value::String(cell));
-                }
+                Column::Metadata => metadata.push((header.clone(), cell)),
             }
         }
         let key = record.source_id.clone();
         if record.source_id.is_empty() {
             return Err((key, "source_id: property is required".to_owned()));
         }
-        if let Some(date) = record
-            .birthdate
-            .as_ref()
-            .filter(|d| Timestamp::parse_date(d).is_none())
+        if let Some(date) = record.birthdate.as_ref().filter(|d| Timestamp::parse_date(d).is_none())
         {
             return Err((
                 key,
@@ -121,7 +122,7 @@ impl Run {
         if address != Address::default() {
             record.address = Some(address);
         }
-        record.metadata = metadata;
+        record.metadata = self.schema.coerce_csv(&metadata).map_err(|reason| (key, reason))?;
         Ok(record)
     }
 }

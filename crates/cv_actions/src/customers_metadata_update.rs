@@ -4,20 +4,27 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use cv_domain::{CustomerPatch, payload::CustomersMetadataUpdate};
+use cv_domain::{CustomerPatch, metadata_schema::MetadataSchema, payload::CustomersMetadataUpdate};
 use cv_engine::{ActionError, ActionRun};
 use cv_store::{ActionRecord, ChunkItem, ReportMode, Store};
 
-use crate::{ActionsConfig, chunk_of, report};
+use crate::{ActionsConfig, chunk_of, metadata_error, report};
 
 pub(crate) struct Run {
     payload: CustomersMetadataUpdate,
+    /// Why the metadata fails the project's schema, if it does: then every item fails.
+    refusal: Option<String>,
     config: Arc<ActionsConfig>,
 }
 
 impl Run {
-    pub fn new(payload: CustomersMetadataUpdate, config: Arc<ActionsConfig>) -> Self {
-        Self { payload, config }
+    pub fn new(
+        payload: CustomersMetadataUpdate,
+        schema: Option<MetadataSchema>,
+        config: Arc<ActionsConfig>,
+    ) -> Self {
+        let refusal = schema.and_then(|s| s.validate_json(&payload.metadata, false).err());
+        Self { payload, refusal, config }
     }
 }
 
@@ -26,12 +33,16 @@ impl ActionRun for Run {
     async fn chunk(&mut self, cursor: u64, max: usize) -> Result<Vec<ChunkItem>, ActionError> {
         Ok(chunk_of(&self.payload.source_ids, cursor, max)
             .iter()
-            .map(|source_id| {
-                ChunkItem::Customer(CustomerPatch {
+            .map(|source_id| match &self.refusal {
+                Some(reason) => ChunkItem::Failed {
+                    key: source_id.clone(),
+                    error: metadata_error(reason.clone()),
+                },
+                None => ChunkItem::Customer(CustomerPatch {
                     source_id: Some(source_id.clone()),
                     metadata: Some(self.payload.metadata.clone()),
                     ..Default::default()
-                })
+                }),
             })
             .collect())
     }

@@ -14,8 +14,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use cv_domain::ActionKind;
+use cv_domain::metadata_schema::{MetadataResource, MetadataSchema};
 use cv_engine::{ActionError, ActionRun, Handlers};
-use cv_store::{ActionRecord, Store};
+use cv_store::{ActionRecord, ItemError, Store};
 use serde::{Deserialize, Serialize};
 
 /// Settings the action types share.
@@ -28,9 +29,7 @@ pub struct ActionsConfig {
 
 impl Default for ActionsConfig {
     fn default() -> Self {
-        Self {
-            report_ttl_days: 30,
-        }
+        Self { report_ttl_days: 30 }
     }
 }
 
@@ -43,19 +42,33 @@ pub struct Registry {
 impl Registry {
     /// A registry with these settings.
     pub fn new(config: ActionsConfig) -> Self {
-        Self {
-            config: Arc::new(config),
-        }
+        Self { config: Arc::new(config) }
     }
 }
 
 /// The items of a chunk: `items[cursor..cursor + max]`, clamped to the end.
 fn chunk_of<T>(items: &[T], cursor: u64, max: usize) -> &[T] {
-    let start = usize::try_from(cursor)
-        .unwrap_or(usize::MAX)
-        .min(items.len());
+    let start = usize::try_from(cursor).unwrap_or(usize::MAX).min(items.len());
     let end = start.saturating_add(max).min(items.len());
     &items[start..end]
+}
+
+/// The project's metadata schema for `resource`, read once per claim.
+async fn schema_of(
+    store: &dyn Store,
+    action: &ActionRecord,
+    resource: MetadataResource,
+) -> Result<Option<MetadataSchema>, ActionError> {
+    Ok(store.get_metadata_schema(&action.project_id, resource).await?.map(|r| r.schema))
+}
+
+/// The item error of metadata that its schema refuses.
+fn metadata_error(reason: String) -> ItemError {
+    ItemError {
+        message: "Metadata validation failed".to_owned(),
+        details: reason,
+        key: "metadata_validation_failed".to_owned(),
+    }
 }
 
 fn decode<T: serde::de::DeserializeOwned>(payload: &[u8]) -> Result<T, ActionError> {
@@ -74,14 +87,18 @@ impl Handlers for Registry {
         let config = self.config.clone();
         Ok(match action.kind {
             ActionKind::CustomersBulkUpdate => {
-                Box::new(customers_bulk_update::Run::new(decode(&payload)?, config))
+                let schema = schema_of(&*store, action, MetadataResource::Customer).await?;
+                Box::new(customers_bulk_update::Run::new(decode(&payload)?, schema, config))
             }
-            ActionKind::CustomersMetadataUpdate => Box::new(customers_metadata_update::Run::new(
-                decode(&payload)?,
-                config,
-            )),
+            ActionKind::CustomersMetadataUpdate => {
+                let schema = schema_of(&*store, action, MetadataResource::Customer).await?;
+                Box::new(customers_metadata_update::Run::new(decode(&payload)?, schema, config))
+            }
             ActionKind::CustomersImportCsv => {
-                Box::new(customers_import_csv::Run::start(action, decode(&payload)?, store).await?)
+                let schema = schema_of(&*store, action, MetadataResource::Customer).await?;
+                let run =
+                    customers_import_csv::Run::start(action, decode(&payload)?, schema, store);
+                Box::new(run.await?)
             }
             ActionKind::CampaignVouchersImport
             | ActionKind::CampaignVouchersImportCsv

@@ -23,10 +23,7 @@ pub fn hash_token(token: &str) -> String {
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty())
+    headers.get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty())
 }
 
 /// Middleware on every `/v1` route: 401 unless the app id and token match.

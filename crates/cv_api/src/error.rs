@@ -38,6 +38,9 @@ pub enum ApiError {
         /// The id asked for.
         resource_id: String,
     },
+    /// 409 `duplicate_found`: the resource exists already.
+    #[error("duplicate: {0}")]
+    Duplicate(String),
     /// 404 for a path no route serves.
     #[error("no route for {0}")]
     NoRoute(String),
@@ -68,40 +71,31 @@ impl ApiError {
     /// Status, key and message: the one table of Conveyor's error codes.
     fn code(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
-            ApiError::InvalidPayload(_) => (
-                StatusCode::BAD_REQUEST,
-                "invalid_payload",
-                "Invalid payload",
-            ),
-            ApiError::InvalidQueryParams(_) => (
-                StatusCode::BAD_REQUEST,
-                "invalid_query_params",
-                "Invalid query params",
-            ),
+            ApiError::InvalidPayload(_) => {
+                (StatusCode::BAD_REQUEST, "invalid_payload", "Invalid payload")
+            }
+            ApiError::InvalidQueryParams(_) => {
+                (StatusCode::BAD_REQUEST, "invalid_query_params", "Invalid query params")
+            }
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
             ApiError::NotFound { .. } | ApiError::NoRoute(_) => {
                 (StatusCode::NOT_FOUND, "not_found", "Resource not found")
             }
-            ApiError::MethodNotAllowed(_) => (
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "HTTP Method Not Allowed",
-            ),
-            ApiError::PayloadTooLarge(_) => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "Request Entity Too Large",
-            ),
-            ApiError::Unavailable(_) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "service_unavailable",
-                "Service unavailable",
-            ),
-            ApiError::Internal(_) => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal_error",
-                "Internal server error",
-            ),
+            ApiError::Duplicate(_) => {
+                (StatusCode::CONFLICT, "duplicate_found", "Duplicated resource found")
+            }
+            ApiError::MethodNotAllowed(_) => {
+                (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "HTTP Method Not Allowed")
+            }
+            ApiError::PayloadTooLarge(_) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "Request Entity Too Large")
+            }
+            ApiError::Unavailable(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "service_unavailable", "Service unavailable")
+            }
+            ApiError::Internal(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Internal server error")
+            }
         }
     }
 
@@ -110,11 +104,11 @@ impl ApiError {
             ApiError::InvalidPayload(d)
             | ApiError::InvalidQueryParams(d)
             | ApiError::MethodNotAllowed(d)
+            | ApiError::Duplicate(d)
             | ApiError::NoRoute(d) => Some(d.clone()),
-            ApiError::NotFound {
-                resource_type,
-                resource_id,
-            } => Some(format!("Cannot find {resource_type} with id {resource_id}")),
+            ApiError::NotFound { resource_type, resource_id } => {
+                Some(format!("Cannot find {resource_type} with id {resource_id}"))
+            }
             _ => None,
         }
     }
@@ -146,11 +140,7 @@ impl IntoResponse for ApiError {
             body.insert("details".into(), json!(details));
         }
         body.insert("request_id".into(), json!(request_id::current().as_str()));
-        if let ApiError::NotFound {
-            resource_type,
-            resource_id,
-        } = &self
-        {
+        if let ApiError::NotFound { resource_type, resource_id } = &self {
             body.insert("resource_id".into(), json!(resource_id));
             body.insert("resource_type".into(), json!(resource_type));
         }

@@ -87,14 +87,10 @@ impl QueryMap {
             ApiError::InvalidQueryParams(format!("Property .{name} should be integer"))
         })?;
         if value < i64::from(min) {
-            return Err(ApiError::InvalidQueryParams(format!(
-                "Property .{name} must be >= {min}"
-            )));
+            return Err(ApiError::InvalidQueryParams(format!("Property .{name} must be >= {min}")));
         }
         if value > i64::from(max) {
-            return Err(ApiError::InvalidQueryParams(format!(
-                "Property .{name} must be <= {max}"
-            )));
+            return Err(ApiError::InvalidQueryParams(format!("Property .{name} must be <= {max}")));
         }
         Ok(value as u32)
     }

@@ -19,9 +19,7 @@ tokio::task_local! {
 
 /// The id of the request being handled (a fresh one outside a request).
 pub fn current() -> RequestId {
-    CURRENT
-        .try_with(Clone::clone)
-        .unwrap_or_else(|_| RequestId::generate())
+    CURRENT.try_with(Clone::clone).unwrap_or_else(|_| RequestId::generate())
 }
 
 /// Middleware: assigns the request id and fills in empty 405 answers.
@@ -49,12 +47,7 @@ fn method_not_allowed(method: &Method, response: &Response<Body>) -> ApiError {
         .headers()
         .get(header::ALLOW)
         .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(',')
-                .map(str::trim)
-                .filter(|m| *m != "HEAD")
-                .collect()
-        })
+        .map(|v| v.split(',').map(str::trim).filter(|m| *m != "HEAD").collect())
         .unwrap_or_default();
     let hint = match allowed.as_slice() {
         [] => String::new(),

@@ -15,36 +15,31 @@ pub fn router(state: AppState) -> Router {
     let v1 = Router::new()
         .route("/v1/async-actions", get(routes::async_actions::list))
         .route("/v1/async-actions/{id}", get(routes::async_actions::get))
-        .route(
-            "/v1/async-actions/{id}/report",
-            get(routes::async_actions::report),
-        )
-        .route(
-            "/v1/customers",
-            get(routes::customers::list).post(routes::customers::create),
-        )
+        .route("/v1/async-actions/{id}/report", get(routes::async_actions::report))
+        .route("/v1/customers", get(routes::customers::list).post(routes::customers::create))
         .route(
             "/v1/customers/{id}",
             get(routes::customers::get)
                 .put(routes::customers::update)
                 .delete(routes::customers::delete),
         )
-        .route(
-            "/v1/customers/bulk/async",
-            post(routes::customers_async::bulk_update),
-        )
+        .route("/v1/customers/bulk/async", post(routes::customers_async::bulk_update))
         .route(
             "/v1/customers/importCSV",
             post(routes::customers_async::import_csv).layer(DefaultBodyLimit::disable()),
         )
+        .route("/v1/customers/metadata/async", post(routes::customers_async::metadata_update))
         .route(
-            "/v1/customers/metadata/async",
-            post(routes::customers_async::metadata_update),
+            "/v1/metadata-schemas",
+            get(routes::metadata_schemas::list).post(routes::metadata_schemas::create),
         )
-        .route_layer(middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_app_key,
-        ));
+        .route(
+            "/v1/metadata-schemas/{resource}",
+            get(routes::metadata_schemas::get)
+                .put(routes::metadata_schemas::put)
+                .delete(routes::metadata_schemas::delete),
+        )
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_app_key));
     let routes = Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
@@ -53,9 +48,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state);
     // The request-id layer wraps the finished router as one service: axum adds the `Allow`
     // header of a 405 outside per-route layers, and this layer needs to read it.
-    Router::new()
-        .fallback_service(routes)
-        .layer(middleware::from_fn(request_id::layer))
+    Router::new().fallback_service(routes).layer(middleware::from_fn(request_id::layer))
 }
 
 async fn no_route(uri: Uri) -> ApiError {

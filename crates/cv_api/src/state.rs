@@ -16,9 +16,6 @@ pub struct AppState {
 impl AppState {
     /// State over `store` with `config`.
     pub fn new(store: Arc<dyn Store>, config: ApiConfig) -> Self {
-        Self {
-            store,
-            config: Arc::new(config),
-        }
+        Self { store, config: Arc::new(config) }
     }
 }

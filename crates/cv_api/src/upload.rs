@@ -48,8 +48,7 @@ impl Scan {
         let at_end = input.is_empty();
         loop {
             let (result, consumed, _, _) =
-                self.counter
-                    .read_record(input, &mut self.scratch, &mut self.ends);
+                self.counter.read_record(input, &mut self.scratch, &mut self.ends);
             input = &input[consumed..];
             match result {
                 ReadRecordResult::Record => self.records += 1,
@@ -131,10 +130,7 @@ async fn store_field(
         scan.feed(&chunk);
         part.extend_from_slice(&chunk);
         if part.len() >= PART_BYTES {
-            state
-                .store
-                .put_upload_part(id, parts, std::mem::take(&mut part))
-                .await?;
+            state.store.put_upload_part(id, parts, std::mem::take(&mut part)).await?;
             parts += 1;
         }
     }
@@ -146,11 +142,7 @@ async fn store_field(
         state.store.put_upload_part(id, parts, part).await?;
         parts += 1;
     }
-    Ok(Upload {
-        parts,
-        bytes,
-        rows: scan.records - 1,
-    })
+    Ok(Upload { parts, bytes, rows: scan.records - 1 })
 }
 
 fn multipart_error(state: &AppState, err: axum::extract::multipart::MultipartError) -> ApiError {
@@ -201,9 +193,7 @@ mod tests {
         );
         let binary = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR";
         assert!(
-            scan(binary, 4)
-                .refusal(binary.len() as u64)
-                .is_some_and(|r| r.contains("not UTF-8"))
+            scan(binary, 4).refusal(binary.len() as u64).is_some_and(|r| r.contains("not UTF-8"))
         );
         assert_eq!(
             scan(b"\nname\n", 10).refusal(6),

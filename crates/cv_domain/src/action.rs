@@ -190,22 +190,10 @@ mod tests {
 
     #[test]
     fn operation_status_follows_status() {
-        assert_eq!(
-            ActionStatus::Enqueued.operation_status(),
-            OperationStatus::Unknown
-        );
-        assert_eq!(
-            ActionStatus::InProgress.operation_status(),
-            OperationStatus::Unknown
-        );
-        assert_eq!(
-            ActionStatus::Done.operation_status(),
-            OperationStatus::Success
-        );
-        assert_eq!(
-            ActionStatus::Failed.operation_status(),
-            OperationStatus::Failed
-        );
+        assert_eq!(ActionStatus::Enqueued.operation_status(), OperationStatus::Unknown);
+        assert_eq!(ActionStatus::InProgress.operation_status(), OperationStatus::Unknown);
+        assert_eq!(ActionStatus::Done.operation_status(), OperationStatus::Success);
+        assert_eq!(ActionStatus::Failed.operation_status(), OperationStatus::Failed);
     }
 
     #[test]

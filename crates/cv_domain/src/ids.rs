@@ -13,16 +13,12 @@ const ALNUM: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu
 
 fn random_hex(len: usize) -> String {
     let mut rng = rand::rng();
-    (0..len)
-        .map(|_| char::from(b"0123456789abcdef"[rng.random_range(0..16)]))
-        .collect()
+    (0..len).map(|_| char::from(b"0123456789abcdef"[rng.random_range(0..16)])).collect()
 }
 
 fn random_alnum(len: usize) -> String {
     let mut rng = rand::rng();
-    (0..len)
-        .map(|_| char::from(ALNUM[rng.random_range(0..ALNUM.len())]))
-        .collect()
+    (0..len).map(|_| char::from(ALNUM[rng.random_range(0..ALNUM.len())])).collect()
 }
 
 macro_rules! string_id {
@@ -121,9 +117,7 @@ mod tests {
             let v = RequestId::generate();
             assert!(v.as_str().starts_with("v-") && v.as_str().len() == 20);
             assert!(
-                v.as_str()[2..]
-                    .bytes()
-                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+                v.as_str()[2..].bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
             );
             let c = CustomerId::generate();
             assert!(c.as_str().starts_with("cust_") && c.as_str().len() == 29);

@@ -330,9 +330,9 @@ impl PropertyDefinition {
             PropertyType::Date => {
                 Timestamp::parse_date(trimmed).map(|_| Value::String(trimmed.to_owned()))
             }
-            PropertyType::Datetime => Timestamp::parse(trimmed)
-                .ok()
-                .map(|t| Value::String(t.to_string())),
+            PropertyType::Datetime => {
+                Timestamp::parse(trimmed).ok().map(|t| Value::String(t.to_string()))
+            }
             PropertyType::Object => None,
         };
         match value {
@@ -406,11 +406,7 @@ pub struct MetadataSchema {
 impl MetadataSchema {
     /// A schema for `related_object` with no definitions, accepting any key.
     pub fn new(related_object: MetadataResource) -> Self {
-        Self {
-            related_object,
-            properties: BTreeMap::new(),
-            allow_defined_only: false,
-        }
+        Self { related_object, properties: BTreeMap::new(), allow_defined_only: false }
     }
 
     /// Types the metadata cells of one CSV row: `raw` holds (header name, cell text) pairs in
@@ -436,9 +432,9 @@ impl MetadataSchema {
                 Some(def) if def.kind == PropertyType::Object => {
                     return Err(format!("{key}: nested metadata is not supported in CSV"));
                 }
-                Some(def) => def
-                    .coerce_cell(cell)
-                    .map_err(|faults| def.reason(key, &faults, cell))?,
+                Some(def) => {
+                    def.coerce_cell(cell).map_err(|faults| def.reason(key, &faults, cell))?
+                }
                 None if self.allow_defined_only => return Err(not_defined(key)),
                 None => Value::String(cell.clone()),
             };
@@ -554,10 +550,7 @@ mod tests {
     }
 
     fn row(cells: &[(&str, &str)]) -> Vec<(String, String)> {
-        cells
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
+        cells.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
 
     fn meta(v: Value) -> Metadata {
@@ -573,20 +566,11 @@ mod tests {
         for r in MetadataResource::ALL {
             assert_eq!(r.as_str().parse::<MetadataResource>(), Ok(r));
             assert_eq!(r.plural().parse::<MetadataResource>(), Ok(r));
-            assert_eq!(
-                serde_json::to_value(r).ok(),
-                Some(Value::String(r.as_str().into()))
-            );
+            assert_eq!(serde_json::to_value(r).ok(), Some(Value::String(r.as_str().into())));
             assert_eq!(r.to_string(), r.as_str());
         }
-        assert_eq!(
-            "orders".parse::<MetadataResource>(),
-            Ok(MetadataResource::Order)
-        );
-        assert_eq!(
-            "sku".parse::<MetadataResource>(),
-            Err(UnknownResource("sku".into()))
-        );
+        assert_eq!("orders".parse::<MetadataResource>(), Ok(MetadataResource::Order));
+        assert_eq!("sku".parse::<MetadataResource>(), Err(UnknownResource("sku".into())));
         assert!("Customer".parse::<MetadataResource>().is_err());
     }
 
@@ -594,10 +578,7 @@ mod tests {
     fn property_type_text_and_serde() {
         for t in PropertyType::ALL {
             assert_eq!(t.as_str().parse::<PropertyType>(), Ok(t));
-            assert_eq!(
-                serde_json::to_value(t).ok(),
-                Some(Value::String(t.as_str().into()))
-            );
+            assert_eq!(serde_json::to_value(t).ok(), Some(Value::String(t.as_str().into())));
         }
         assert!("geopoint".parse::<PropertyType>().is_err());
     }
@@ -623,14 +604,8 @@ mod tests {
 
     #[test]
     fn csv_strings_are_kept_as_is() {
-        assert_eq!(
-            one(def(PropertyType::String), " gold "),
-            Ok(meta(json!({"k": " gold "})))
-        );
-        assert_eq!(
-            one(def(PropertyType::String), "123"),
-            Ok(meta(json!({"k": "123"})))
-        );
+        assert_eq!(one(def(PropertyType::String), " gold "), Ok(meta(json!({"k": " gold "}))));
+        assert_eq!(one(def(PropertyType::String), "123"), Ok(meta(json!({"k": "123"}))));
     }
 
     #[test]
@@ -644,10 +619,7 @@ mod tests {
         assert_eq!(n("18446744073709551615"), Ok(meta(json!({"k": u64::MAX}))));
         assert!(n("42").expect("int")["k"].is_i64());
         assert!(n("2.5").expect("float")["k"].is_f64());
-        assert_eq!(
-            n("gold"),
-            Err("k: must be a number (actual value is 'gold')".into())
-        );
+        assert_eq!(n("gold"), Err("k: must be a number (actual value is 'gold')".into()));
         for bad in ["NaN", "inf", "-infinity", "1e400", "0x10", "1,5", "12abc"] {
             assert!(n(bad).is_err(), "{bad:?} should fail");
         }
@@ -660,10 +632,7 @@ mod tests {
         assert_eq!(b("FALSE"), Ok(meta(json!({"k": false}))));
         assert_eq!(b("True"), Ok(meta(json!({"k": true}))));
         assert_eq!(b("null"), Ok(meta(json!({"k": null}))));
-        assert_eq!(
-            b("yes"),
-            Err("k: must be a boolean (actual value is 'yes')".into())
-        );
+        assert_eq!(b("yes"), Err("k: must be a boolean (actual value is 'yes')".into()));
         assert!(b("1").is_err());
     }
 
@@ -671,10 +640,7 @@ mod tests {
     fn csv_dates_are_kept_as_given() {
         let d = |cell: &str| one(def(PropertyType::Date), cell);
         assert_eq!(d("2024-02-29"), Ok(meta(json!({"k": "2024-02-29"}))));
-        assert_eq!(
-            d("2023-02-29"),
-            Err("k: must be a date (actual value is '2023-02-29')".into())
-        );
+        assert_eq!(d("2023-02-29"), Err("k: must be a date (actual value is '2023-02-29')".into()));
         assert!(d("2024-01-01T00:00:00Z").is_err());
         assert!(d("01/02/2024").is_err());
     }
@@ -686,14 +652,8 @@ mod tests {
             d("2024-01-01T01:00:00+01:00"),
             Ok(meta(json!({"k": "2024-01-01T00:00:00.000Z"})))
         );
-        assert_eq!(
-            d("2024-01-01"),
-            Ok(meta(json!({"k": "2024-01-01T00:00:00.000Z"})))
-        );
-        assert_eq!(
-            d("tomorrow"),
-            Err("k: must be a datetime (actual value is 'tomorrow')".into())
-        );
+        assert_eq!(d("2024-01-01"), Ok(meta(json!({"k": "2024-01-01T00:00:00.000Z"}))));
+        assert_eq!(d("tomorrow"), Err("k: must be a datetime (actual value is 'tomorrow')".into()));
     }
 
     #[test]
@@ -708,10 +668,7 @@ mod tests {
 
     #[test]
     fn csv_arrays_split_on_commas() {
-        let arr = |kind| PropertyDefinition {
-            array: true,
-            ..def(kind)
-        };
+        let arr = |kind| PropertyDefinition { array: true, ..def(kind) };
         assert_eq!(
             one(arr(PropertyType::String), "a, b ,c"),
             Ok(meta(json!({"k": ["a", "b", "c"]})))
@@ -728,18 +685,10 @@ mod tests {
             one(arr(PropertyType::Number), "1,two"),
             Err("k: must be an array of numbers (actual value is '1,two')".into())
         );
-        assert_eq!(
-            one(arr(PropertyType::String), ","),
-            Ok(meta(json!({"k": []})))
-        );
-        let tags = PropertyDefinition {
-            eq: vec![json!("a"), json!("b")],
-            ..arr(PropertyType::String)
-        };
-        assert_eq!(
-            one(tags.clone(), "a,b,a"),
-            Ok(meta(json!({"k": ["a", "b", "a"]})))
-        );
+        assert_eq!(one(arr(PropertyType::String), ","), Ok(meta(json!({"k": []}))));
+        let tags =
+            PropertyDefinition { eq: vec![json!("a"), json!("b")], ..arr(PropertyType::String) };
+        assert_eq!(one(tags.clone(), "a,b,a"), Ok(meta(json!({"k": ["a", "b", "a"]}))));
         assert_eq!(
             one(tags, "a,c"),
             Err("k: must be equal to one of a,b (actual value is 'a,c')".into())
@@ -767,26 +716,14 @@ mod tests {
             s.coerce_csv(&row(&[("n", "1"), ("region", "EU")])),
             Err("region: is not defined in the metadata schema".into())
         );
-        assert_eq!(
-            s.coerce_csv(&row(&[("n", "1"), ("region", "")])),
-            Ok(meta(json!({"n": 1})))
-        );
+        assert_eq!(s.coerce_csv(&row(&[("n", "1"), ("region", "")])), Ok(meta(json!({"n": 1}))));
     }
 
     #[test]
     fn csv_required_keys() {
-        let req = |kind| PropertyDefinition {
-            optional: false,
-            ..def(kind)
-        };
-        let s = schema(vec![
-            ("b", req(PropertyType::String)),
-            ("a", req(PropertyType::Number)),
-        ]);
-        assert_eq!(
-            s.coerce_csv(&row(&[("b", "x")])),
-            Err("a: property is required".into())
-        );
+        let req = |kind| PropertyDefinition { optional: false, ..def(kind) };
+        let s = schema(vec![("b", req(PropertyType::String)), ("a", req(PropertyType::Number))]);
+        assert_eq!(s.coerce_csv(&row(&[("b", "x")])), Err("a: property is required".into()));
         assert_eq!(
             s.coerce_csv(&row(&[("a", "1"), ("b", "")])),
             Err("b: property is required".into())
@@ -811,16 +748,10 @@ mod tests {
     #[test]
     fn csv_eq() {
         let channels = vec![json!("Facebook"), json!("Twitter"), json!("Website")];
-        let optional = PropertyDefinition {
-            eq: channels.clone(),
-            ..def(PropertyType::String)
-        };
+        let optional = PropertyDefinition { eq: channels.clone(), ..def(PropertyType::String) };
         let k = "acquisition_channel";
         let s = schema(vec![(k, optional)]);
-        assert_eq!(
-            s.coerce_csv(&row(&[(k, "Twitter")])),
-            Ok(meta(json!({k: "Twitter"})))
-        );
+        assert_eq!(s.coerce_csv(&row(&[(k, "Twitter")])), Ok(meta(json!({k: "Twitter"}))));
         assert_eq!(
             s.coerce_csv(&row(&[(k, "snap")])),
             Err(format!(
@@ -828,11 +759,8 @@ mod tests {
             ))
         );
         // Voucherify's own example (SPEC.md §3.3, CUSTOMERS.IMPORT_CSV).
-        let required = PropertyDefinition {
-            eq: channels,
-            optional: false,
-            ..def(PropertyType::String)
-        };
+        let required =
+            PropertyDefinition { eq: channels, optional: false, ..def(PropertyType::String) };
         let s = schema(vec![(k, required)]);
         assert_eq!(
             s.coerce_csv(&row(&[(k, "snap")])),
@@ -842,22 +770,14 @@ mod tests {
             ))
         );
         // Voucherify's VOUCHERS.IMPORT example: numbers with eq, given text.
-        let unit = PropertyDefinition {
-            eq: vec![json!(1), json!(2)],
-            ..def(PropertyType::Number)
-        };
+        let unit = PropertyDefinition { eq: vec![json!(1), json!(2)], ..def(PropertyType::Number) };
         let s = schema(vec![("unit", unit)]);
         assert_eq!(
             s.coerce_csv(&row(&[("unit", "EUR")])),
-            Err(
-                "unit: must be a number, must be equal to one of 1,2 (actual value is 'EUR')"
-                    .into()
-            )
+            Err("unit: must be a number, must be equal to one of 1,2 (actual value is 'EUR')"
+                .into())
         );
-        assert_eq!(
-            s.coerce_csv(&row(&[("unit", "2.0")])),
-            Ok(meta(json!({"unit": 2})))
-        );
+        assert_eq!(s.coerce_csv(&row(&[("unit", "2.0")])), Ok(meta(json!({"unit": 2}))));
         assert_eq!(
             s.coerce_csv(&row(&[("unit", "3")])),
             Err("unit: must be equal to one of 1,2 (actual value is '3')".into())
@@ -872,10 +792,7 @@ mod tests {
             ..def(PropertyType::String)
         };
         let s = schema(vec![("code", code)]);
-        assert_eq!(
-            s.coerce_csv(&row(&[("code", "äbc")])),
-            Ok(meta(json!({"code": "äbc"})))
-        );
+        assert_eq!(s.coerce_csv(&row(&[("code", "äbc")])), Ok(meta(json!({"code": "äbc"}))));
         assert_eq!(
             s.coerce_csv(&row(&[("code", "a")])),
             Err("code: must have at least 2 characters (actual value is 'a')".into())
@@ -888,10 +805,7 @@ mod tests {
 
     #[test]
     fn csv_reports_first_failing_key_in_header_order() {
-        let s = schema(vec![
-            ("a", def(PropertyType::Number)),
-            ("b", def(PropertyType::Boolean)),
-        ]);
+        let s = schema(vec![("a", def(PropertyType::Number)), ("b", def(PropertyType::Boolean))]);
         assert_eq!(
             s.coerce_csv(&row(&[("b", "maybe"), ("a", "x")])),
             Err("b: must be a boolean (actual value is 'maybe')".into())
@@ -917,61 +831,25 @@ mod tests {
         let nulls = meta(json!({"s": null, "n": null, "b": null, "d": null, "t": null, "o": null}));
         assert_eq!(s.validate_json(&nulls, false), Ok(()));
         for (m, reason) in [
-            (
-                json!({"n": "gold"}),
-                "n: must be a number (actual value is 'gold')",
-            ),
-            (
-                json!({"b": "yes"}),
-                "b: must be a boolean (actual value is 'yes')",
-            ),
+            (json!({"n": "gold"}), "n: must be a number (actual value is 'gold')"),
+            (json!({"b": "yes"}), "b: must be a boolean (actual value is 'yes')"),
             (json!({"s": 5}), "s: must be a string (actual value is '5')"),
-            (
-                json!({"s": ["a"]}),
-                "s: must be a string (actual value is '[\"a\"]')",
-            ),
-            (
-                json!({"d": "2024-13-01"}),
-                "d: must be a date (actual value is '2024-13-01')",
-            ),
-            (
-                json!({"d": 20240101}),
-                "d: must be a date (actual value is '20240101')",
-            ),
-            (
-                json!({"t": "soon"}),
-                "t: must be a datetime (actual value is 'soon')",
-            ),
-            (
-                json!({"o": "x"}),
-                "o: must be an object (actual value is 'x')",
-            ),
-            (
-                json!({"b": {"a": true}}),
-                "b: must be a boolean (actual value is '{\"a\":true}')",
-            ),
+            (json!({"s": ["a"]}), "s: must be a string (actual value is '[\"a\"]')"),
+            (json!({"d": "2024-13-01"}), "d: must be a date (actual value is '2024-13-01')"),
+            (json!({"d": 20240101}), "d: must be a date (actual value is '20240101')"),
+            (json!({"t": "soon"}), "t: must be a datetime (actual value is 'soon')"),
+            (json!({"o": "x"}), "o: must be an object (actual value is 'x')"),
+            (json!({"b": {"a": true}}), "b: must be a boolean (actual value is '{\"a\":true}')"),
         ] {
-            assert_eq!(
-                s.validate_json(&meta(m.clone()), false),
-                Err(reason.into()),
-                "{m}"
-            );
+            assert_eq!(s.validate_json(&meta(m.clone()), false), Err(reason.into()), "{m}");
         }
     }
 
     #[test]
     fn json_arrays() {
-        let s = schema(vec![(
-            "n",
-            PropertyDefinition {
-                array: true,
-                ..def(PropertyType::Number)
-            },
-        )]);
-        assert_eq!(
-            s.validate_json(&meta(json!({"n": [1, 2.5]})), false),
-            Ok(())
-        );
+        let s =
+            schema(vec![("n", PropertyDefinition { array: true, ..def(PropertyType::Number) })]);
+        assert_eq!(s.validate_json(&meta(json!({"n": [1, 2.5]})), false), Ok(()));
         assert_eq!(s.validate_json(&meta(json!({"n": []})), false), Ok(()));
         assert_eq!(
             s.validate_json(&meta(json!({"n": 1})), false),
@@ -1001,10 +879,7 @@ mod tests {
             ),
             (
                 "level",
-                PropertyDefinition {
-                    eq: vec![json!(1), json!(2.5)],
-                    ..def(PropertyType::Number)
-                },
+                PropertyDefinition { eq: vec![json!(1), json!(2.5)], ..def(PropertyType::Number) },
             ),
             (
                 "at",
@@ -1041,10 +916,7 @@ mod tests {
     fn json_required_only_when_asked() {
         let s = schema(vec![(
             "lang",
-            PropertyDefinition {
-                optional: false,
-                ..def(PropertyType::String)
-            },
+            PropertyDefinition { optional: false, ..def(PropertyType::String) },
         )]);
         assert_eq!(s.validate_json(&meta(json!({"x": 1})), false), Ok(()));
         assert_eq!(
@@ -1070,13 +942,7 @@ mod tests {
             ("d", def(PropertyType::Date)),
             ("t", def(PropertyType::Datetime)),
             ("o", def(PropertyType::Object)),
-            (
-                "ns",
-                PropertyDefinition {
-                    array: true,
-                    ..def(PropertyType::Number)
-                },
-            ),
+            ("ns", PropertyDefinition { array: true, ..def(PropertyType::Number) }),
             (
                 "e",
                 PropertyDefinition {
@@ -1094,13 +960,8 @@ mod tests {
                 },
             ),
         ]);
-        s.properties.insert(
-            "ds".into(),
-            PropertyDefinition {
-                array: true,
-                ..def(PropertyType::Datetime)
-            },
-        );
+        s.properties
+            .insert("ds".into(), PropertyDefinition { array: true, ..def(PropertyType::Datetime) });
         s
     }
 

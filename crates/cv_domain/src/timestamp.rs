@@ -177,10 +177,7 @@ mod tests {
     fn formats_with_milliseconds_and_z() {
         let t = Timestamp::from_millis(1_662_378_017_098);
         assert_eq!(t.to_string(), "2022-09-05T11:40:17.098Z");
-        assert_eq!(
-            Timestamp::from_millis(0).to_string(),
-            "1970-01-01T00:00:00.000Z"
-        );
+        assert_eq!(Timestamp::from_millis(0).to_string(), "1970-01-01T00:00:00.000Z");
     }
 
     #[test]

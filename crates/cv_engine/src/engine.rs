@@ -36,13 +36,7 @@ pub struct DrainReport {
 impl Engine {
     /// An engine on the wall clock with no failure points.
     pub fn new(store: Arc<dyn Store>, handlers: Arc<dyn Handlers>, config: EngineConfig) -> Self {
-        Self::with_parts(
-            store,
-            handlers,
-            config,
-            Arc::new(SystemClock),
-            FailPoints::none(),
-        )
+        Self::with_parts(store, handlers, config, Arc::new(SystemClock), FailPoints::none())
     }
 
     /// An engine with an explicit clock and failure points (tests).
@@ -55,16 +49,7 @@ impl Engine {
     ) -> Self {
         let node = format!("{}-{}", hostname(), std::process::id());
         let node = format!("{node}-{}", cv_domain::ids::random_secret(6));
-        Self {
-            inner: Arc::new(Inner {
-                store,
-                handlers,
-                config,
-                clock,
-                failpoints,
-                node,
-            }),
-        }
+        Self { inner: Arc::new(Inner { store, handlers, config, clock, failpoints, node }) }
     }
 
     /// Runs actions until none is runnable, one at a time, then returns. Tests use it to drive

@@ -30,10 +30,7 @@ impl FailPoints {
 
     /// Arms `location` to fire the `nth` (0-based) time it is reached.
     pub fn arm(self, location: FailureLocation, nth: u32) -> Self {
-        self.armed
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push((location, nth));
+        self.armed.lock().unwrap_or_else(|p| p.into_inner()).push((location, nth));
         self
     }
 

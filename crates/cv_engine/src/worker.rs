@@ -63,10 +63,7 @@ impl Worker {
 
     pub async fn claim(&self) -> Result<Option<ClaimedAction>, StoreError> {
         let lease = self.inner.config.lease_ms as i64;
-        self.inner
-            .store
-            .claim_next(&self.name, self.inner.clock.now(), lease)
-            .await
+        self.inner.store.claim_next(&self.name, self.inner.clock.now(), lease).await
     }
 
     /// Claims and runs actions until `shutdown`; sleeps on wake-ups with a poll fallback.
@@ -102,9 +99,7 @@ impl Worker {
         let stop = match run.await {
             Ok(Ok(())) => None,
             Ok(Err(stop)) => Some(stop),
-            Err(join) => Some(Stop::Internal(anyhow::anyhow!(
-                "action code panicked: {join}"
-            ))),
+            Err(join) => Some(Stop::Internal(anyhow::anyhow!("action code panicked: {join}"))),
         };
         heartbeat.abort();
         self.settle(&fence, stop).await
@@ -141,10 +136,7 @@ impl Worker {
             }
         };
         let result = json!({"message": message, "error": {"key": key, "message": message}});
-        match store
-            .finish_action(fence, now, ActionStatus::Failed, result)
-            .await
-        {
+        match store.finish_action(fence, now, ActionStatus::Failed, result).await {
             Ok(()) => RunOutcome::Finished,
             Err(StoreError::LeaseLost(_)) => RunOutcome::LeaseLost,
             Err(err) => {
@@ -159,11 +151,7 @@ async fn heartbeat(inner: Arc<Inner>, fence: Fence, lost: CancellationToken) {
     loop {
         tokio::time::sleep(inner.config.heartbeat()).await;
         let now = inner.clock.now();
-        match inner
-            .store
-            .extend_lease(&fence, now, inner.config.lease_ms as i64)
-            .await
-        {
+        match inner.store.extend_lease(&fence, now, inner.config.lease_ms as i64).await {
             Ok(()) => {}
             Err(StoreError::LeaseLost(_)) => {
                 lost.cancel();
@@ -186,10 +174,7 @@ async fn run(
     let store = inner.store.as_ref();
     let fence = claim.fence;
     let payload = store.load_payload(&fence.action_id).await?;
-    let mut action = inner
-        .handlers
-        .start(&claim.record, payload, inner.store.clone())
-        .await?;
+    let mut action = inner.handlers.start(&claim.record, payload, inner.store.clone()).await?;
     let mut cursor = claim.record.cursor;
     loop {
         if lost.is_cancelled() {
@@ -203,10 +188,7 @@ async fn run(
             break;
         }
         let next_cursor = cursor + items.len() as u64;
-        let mode = if inner
-            .failpoints
-            .hit(FailureLocation::InsideChunkBeforeCommit)
-        {
+        let mode = if inner.failpoints.hit(FailureLocation::InsideChunkBeforeCommit) {
             CommitMode::RollbackAfterWrites
         } else {
             CommitMode::Commit
@@ -232,9 +214,7 @@ async fn run(
         .await?
         .ok_or(Stop::LeaseLost)?;
     let result = action.result(store, &record).await?;
-    store
-        .finish_action(&fence, inner.clock.now(), ActionStatus::Done, result)
-        .await?;
+    store.finish_action(&fence, inner.clock.now(), ActionStatus::Done, result).await?;
     info!(message = "Action done.", async_action.id = %fence.action_id, kind = %record.kind, done = record.done_count, failed = record.failed_count);
     Ok(())
 }

@@ -17,7 +17,7 @@ mod store;
 pub use error::StoreError;
 pub use model::{
     ActionRecord, ChunkCommit, ChunkItem, ClaimedAction, CommitMode, CustomerPage, Fence,
-    ItemError, NewAction, ReportLine, ReportMode,
+    ItemError, MetadataSchemaRecord, NewAction, ReportLine, ReportMode,
 };
 pub use paging::ActionPage;
 pub use store::{Store, Wakeups};

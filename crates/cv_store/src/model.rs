@@ -2,7 +2,7 @@
 
 use cv_domain::{
     ActionId, ActionKind, ActionStatus, Customer, CustomerPatch, CustomerRecord, Progress,
-    ProjectId, RequestId, Timestamp,
+    ProjectId, RequestId, Timestamp, metadata_schema::MetadataSchema,
 };
 use serde::{Deserialize, Serialize};
 
@@ -146,11 +146,7 @@ impl ChunkCommit {
     /// How many items will be written and how many already failed, as the counter deltas
     /// the fence adds.
     pub fn outcome_counts(&self) -> (i64, i64) {
-        let failed = self
-            .items
-            .iter()
-            .filter(|i| matches!(i, ChunkItem::Failed { .. }))
-            .count();
+        let failed = self.items.iter().filter(|i| matches!(i, ChunkItem::Failed { .. })).count();
         ((self.items.len() - failed) as i64, failed as i64)
     }
 }
@@ -168,6 +164,19 @@ pub struct ReportLine {
     pub updated: bool,
     /// Why it failed, if it did.
     pub error: Option<ItemError>,
+}
+
+/// A stored metadata schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetadataSchemaRecord {
+    /// `ms_…`.
+    pub id: String,
+    /// The definitions.
+    pub schema: MetadataSchema,
+    /// When it was first stored.
+    pub created_at: Timestamp,
+    /// When it was last replaced.
+    pub updated_at: Option<Timestamp>,
 }
 
 /// A page of customers and the total count.

@@ -29,40 +29,23 @@ impl dyn Store {
         limit: u32,
     ) -> Result<ActionPage, StoreError> {
         let limit = limit.max(1);
-        let mut rows = self
-            .list_actions_before(project, end_date, limit + 1)
-            .await?;
+        let mut rows = self.list_actions_before(project, end_date, limit + 1).await?;
         let limit = limit as usize;
         if rows.len() <= limit {
-            return Ok(ActionPage {
-                actions: rows,
-                has_more: false,
-            });
+            return Ok(ActionPage { actions: rows, has_more: false });
         }
         let boundary = rows[limit].created_at;
         if rows[limit - 1].created_at != boundary {
             rows.truncate(limit);
-            return Ok(ActionPage {
-                actions: rows,
-                has_more: true,
-            });
+            return Ok(ActionPage { actions: rows, has_more: true });
         }
         let keep = rows.iter().take_while(|a| a.created_at != boundary).count();
         if keep > 0 {
             rows.truncate(keep);
-            return Ok(ActionPage {
-                actions: rows,
-                has_more: true,
-            });
+            return Ok(ActionPage { actions: rows, has_more: true });
         }
         let group = self.list_actions_at(project, boundary).await?;
-        let has_more = !self
-            .list_actions_before(project, Some(boundary), 1)
-            .await?
-            .is_empty();
-        Ok(ActionPage {
-            actions: group,
-            has_more,
-        })
+        let has_more = !self.list_actions_before(project, Some(boundary), 1).await?.is_empty();
+        Ok(ActionPage { actions: group, has_more })
     }
 }

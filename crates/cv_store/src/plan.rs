@@ -44,10 +44,8 @@ pub fn plan_customers(
     first_line: u64,
     now: Timestamp,
 ) -> CustomerPlan {
-    let mut by_source: HashMap<String, Customer> = existing
-        .into_iter()
-        .filter_map(|c| c.source_id.clone().map(|s| (s, c)))
-        .collect();
+    let mut by_source: HashMap<String, Customer> =
+        existing.into_iter().filter_map(|c| c.source_id.clone().map(|s| (s, c))).collect();
     let mut order: Vec<String> = Vec::new();
     let mut touched: HashSet<String> = HashSet::new();
     let mut plan = CustomerPlan::default();
@@ -96,29 +94,18 @@ pub fn plan_customers(
                     order.push(key.clone());
                 }
                 plan.done += 1;
-                plan.lines.push(ReportLine {
-                    line,
-                    key,
-                    found,
-                    updated: true,
-                    error: None,
-                });
+                plan.lines.push(ReportLine { line, key, found, updated: true, error: None });
             }
         }
     }
-    plan.rows = order
-        .into_iter()
-        .filter_map(|k| by_source.remove(&k))
-        .collect();
+    plan.rows = order.into_iter().filter_map(|k| by_source.remove(&k)).collect();
     plan
 }
 
 /// Whether a chunk is an import (its items are written by [`crate::sql::IMPORT_CUSTOMER`]
 /// one by one) rather than a merge planned by [`plan_customers`].
 pub fn is_import(items: &[ChunkItem]) -> bool {
-    items
-        .iter()
-        .any(|i| matches!(i, ChunkItem::CustomerImport(_)))
+    items.iter().any(|i| matches!(i, ChunkItem::CustomerImport(_)))
 }
 
 /// The failure of an import row whose source_id an earlier row of the same file imported.

@@ -26,11 +26,8 @@ pub const INSERT_PAYLOAD: &str = "INSERT INTO action_payloads (action_id, body) 
 pub const SELECT_PAYLOAD: &str = "SELECT body FROM action_payloads WHERE action_id = $1";
 
 /// `$1` project, `$2` id.
-pub const SELECT_ACTION: &str = concat!(
-    "SELECT ",
-    action_columns!(),
-    " FROM async_actions WHERE project_id = $1 AND id = $2",
-);
+pub const SELECT_ACTION: &str =
+    concat!("SELECT ", action_columns!(), " FROM async_actions WHERE project_id = $1 AND id = $2",);
 
 /// `$1` project, `$2` before (exclusive), `$3` limit.
 pub const SELECT_ACTIONS_BEFORE: &str = concat!(
@@ -176,3 +173,24 @@ pub const DELETE_UPLOAD: &str = "DELETE FROM action_uploads WHERE action_id = $1
 /// Moves `$2` items of action `$1` from done to failed (duplicates found while writing).
 pub const MOVE_DONE_TO_FAILED: &str = "UPDATE async_actions \
      SET done_count = done_count - $2, failed_count = failed_count + $2 WHERE id = $1";
+
+/// Insert or replace a project's schema for one resource. `$1` new id, `$2` project,
+/// `$3` related object, `$4` definition JSON text, `$5` now. Returns the stored row.
+pub const UPSERT_METADATA_SCHEMA: &str = "INSERT INTO metadata_schemas \
+     (id, project_id, related_object, definition, created_at, updated_at) \
+     VALUES ($1, $2, $3, $4, $5, NULL) \
+     ON CONFLICT (project_id, related_object) DO UPDATE SET definition = excluded.definition, \
+       updated_at = excluded.created_at \
+     RETURNING id, definition, created_at, updated_at";
+
+/// `$1` project, `$2` related object.
+pub const SELECT_METADATA_SCHEMA: &str = "SELECT id, definition, created_at, updated_at \
+     FROM metadata_schemas WHERE project_id = $1 AND related_object = $2";
+
+/// `$1` project.
+pub const SELECT_METADATA_SCHEMAS: &str = "SELECT id, definition, created_at, updated_at \
+     FROM metadata_schemas WHERE project_id = $1 ORDER BY related_object";
+
+/// `$1` project, `$2` related object.
+pub const DELETE_METADATA_SCHEMA: &str =
+    "DELETE FROM metadata_schemas WHERE project_id = $1 AND related_object = $2";

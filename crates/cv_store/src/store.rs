@@ -3,11 +3,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use cv_domain::{
     ActionId, ActionStatus, Customer, CustomerId, CustomerPatch, ProjectId, Timestamp,
+    metadata_schema::{MetadataResource, MetadataSchema},
 };
 
 use crate::{
-    ActionRecord, ChunkCommit, ClaimedAction, CustomerPage, Fence, NewAction, ReportLine,
-    StoreError,
+    ActionRecord, ChunkCommit, ClaimedAction, CustomerPage, Fence, MetadataSchemaRecord, NewAction,
+    ReportLine, StoreError,
 };
 
 /// Wakes idle workers when an action is enqueued: in-process on SQLite, fed by
@@ -157,6 +158,37 @@ pub trait Store: Send + Sync + 'static {
 
     /// Removes every part of an upload (an upload that failed, or a pruned action).
     async fn delete_upload(&self, upload: &ActionId) -> Result<(), StoreError>;
+
+    // --- Metadata schemas --------------------------------------------------------------
+
+    /// Stores `schema` as the project's schema for its resource, replacing any earlier one
+    /// (which keeps its id and created_at).
+    async fn put_metadata_schema(
+        &self,
+        project: &ProjectId,
+        schema: &MetadataSchema,
+        now: Timestamp,
+    ) -> Result<MetadataSchemaRecord, StoreError>;
+
+    /// The project's schema for `resource`.
+    async fn get_metadata_schema(
+        &self,
+        project: &ProjectId,
+        resource: MetadataResource,
+    ) -> Result<Option<MetadataSchemaRecord>, StoreError>;
+
+    /// Every schema of the project, by resource name.
+    async fn list_metadata_schemas(
+        &self,
+        project: &ProjectId,
+    ) -> Result<Vec<MetadataSchemaRecord>, StoreError>;
+
+    /// Deletes the project's schema for `resource`; whether there was one.
+    async fn delete_metadata_schema(
+        &self,
+        project: &ProjectId,
+        resource: MetadataResource,
+    ) -> Result<bool, StoreError>;
 
     // --- Customers --------------------------------------------------------------------
 

@@ -59,18 +59,12 @@ pub async fn commit(
         &now.as_millis(),
     ];
     let stmt = tx.prepare_cached(q::FENCE_CHUNK).await.map_err(error)?;
-    let row = tx
-        .query_opt(&stmt, params)
-        .await
-        .map_err(error)?
-        .ok_or_else(|| lease_lost(fence))?;
+    let row = tx.query_opt(&stmt, params).await.map_err(error)?.ok_or_else(|| lease_lost(fence))?;
     let project: String = row.try_get(0).map_err(error)?;
     let mut lines = if plan::is_import(&chunk.items) {
         import_customers(&tx, fence, &project, chunk.items, chunk.first_item, now).await?
     } else {
-        apply_customer_items(&tx, &project, chunk.items, chunk.first_item, now)
-            .await?
-            .lines
+        apply_customer_items(&tx, &project, chunk.items, chunk.first_item, now).await?.lines
     };
     if chunk.report == ReportMode::FailuresOnly {
         lines.retain(|l| l.error.is_some());
@@ -121,10 +115,7 @@ async fn import_customers(
                 &now.as_millis(),
                 &action,
             ];
-            tx.query_opt(stmt, params)
-                .await
-                .map(|row| Some(row.is_some()))
-                .map_err(error)
+            tx.query_opt(stmt, params).await.map(|row| Some(row.is_some())).map_err(error)
         }
     }))
     .await?;
@@ -141,24 +132,14 @@ async fn import_customers(
                 (c.source_id, Some(error))
             }
             (ChunkItem::Customer(_), _) => {
-                return Err(StoreError::Other(anyhow::anyhow!(
-                    "a merge item in an import chunk"
-                )));
+                return Err(StoreError::Other(anyhow::anyhow!("a merge item in an import chunk")));
             }
         };
         let updated = error.is_none();
-        lines.push(ReportLine {
-            line,
-            key,
-            found: false,
-            updated,
-            error,
-        });
+        lines.push(ReportLine { line, key, found: false, updated, error });
     }
     if duplicates > 0 {
-        tx.execute(q::MOVE_DONE_TO_FAILED, &[&action, &duplicates])
-            .await
-            .map_err(error)?;
+        tx.execute(q::MOVE_DONE_TO_FAILED, &[&action, &duplicates]).await.map_err(error)?;
     }
     Ok(lines)
 }
@@ -246,19 +227,11 @@ async fn insert_report_lines(
     let keys: Vec<&str> = lines.iter().map(|l| l.key.as_str()).collect();
     let found: Vec<bool> = lines.iter().map(|l| l.found).collect();
     let updated: Vec<bool> = lines.iter().map(|l| l.updated).collect();
-    let errors: Vec<Option<String>> = lines
-        .iter()
-        .map(|l| l.error.as_ref().map(convert::to_json))
-        .collect();
-    let stmt = tx
-        .prepare_cached(INSERT_REPORT_LINES)
+    let errors: Vec<Option<String>> =
+        lines.iter().map(|l| l.error.as_ref().map(convert::to_json)).collect();
+    let stmt = tx.prepare_cached(INSERT_REPORT_LINES).await.map_err(error)?;
+    tx.execute(&stmt, &[&action.as_str(), &numbers, &keys, &found, &updated, &errors])
         .await
         .map_err(error)?;
-    tx.execute(
-        &stmt,
-        &[&action.as_str(), &numbers, &keys, &found, &updated, &errors],
-    )
-    .await
-    .map_err(error)?;
     Ok(())
 }

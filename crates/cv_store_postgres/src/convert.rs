@@ -117,10 +117,7 @@ pub fn customer(row: &Row) -> Result<Customer, StoreError> {
         phone: get(row, 5)?,
         birthdate: get(row, 6)?,
         birthday: get(row, 7)?,
-        address: address
-            .map(serde_json::from_value)
-            .transpose()
-            .map_err(bad)?,
+        address: address.map(serde_json::from_value).transpose().map_err(bad)?,
         metadata: serde_json::from_value(metadata).map_err(bad)?,
         created_at: Timestamp::from_millis(get(row, 10)?),
         updated_at: get::<Option<i64>>(row, 11)?.map(Timestamp::from_millis),
@@ -140,4 +137,14 @@ pub fn to_json<T: serde::Serialize>(value: &T) -> String {
 /// Serialises a value stored as JSONB.
 pub fn to_jsonb<T: serde::Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
+/// Decodes a row of `id, definition, created_at, updated_at` from `metadata_schemas`.
+pub fn metadata_schema(row: &Row) -> Result<cv_store::MetadataSchemaRecord, StoreError> {
+    Ok(cv_store::MetadataSchemaRecord {
+        id: get(row, 0)?,
+        schema: json(get(row, 1)?)?,
+        created_at: Timestamp::from_millis(get(row, 2)?),
+        updated_at: get::<Option<i64>>(row, 3)?.map(Timestamp::from_millis),
+    })
 }

@@ -20,9 +20,8 @@ fn valid_schema(schema: &str) -> bool {
 /// The connection settings for `url`, with defaults for what it leaves out, and
 /// `search_path=<schema>` when a schema is given (refused unless [`valid_schema`]).
 pub fn config(url: &str, schema: Option<&str>) -> anyhow::Result<tokio_postgres::Config> {
-    let mut config: tokio_postgres::Config = url
-        .parse()
-        .context("parsing the PostgreSQL connection URL")?;
+    let mut config: tokio_postgres::Config =
+        url.parse().context("parsing the PostgreSQL connection URL")?;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(Duration::from_secs(10));
     }

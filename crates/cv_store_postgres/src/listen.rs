@@ -15,13 +15,11 @@ pub fn channel(schema: Option<&str>) -> String {
     let mut name = String::from("conveyor_actions");
     if let Some(schema) = schema {
         name.push('_');
-        name.extend(schema.chars().map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        }));
+        name.extend(
+            schema
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }),
+        );
     }
     name.truncate(63);
     name

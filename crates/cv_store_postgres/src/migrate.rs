@@ -4,6 +4,7 @@ use tokio_postgres::GenericClient;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_uploads.sql"),
+    include_str!("../migrations/0003_metadata_schemas.sql"),
 ];
 
 /// The schema version this build expects.
@@ -20,10 +21,8 @@ pub async fn ensure_schema(
     schema: &str,
 ) -> Result<(), tokio_postgres::Error> {
     let tx = client.transaction().await?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-        .await?;
-    tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\""))
-        .await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await?;
+    tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"")).await?;
     tx.commit().await
 }
 
@@ -31,8 +30,7 @@ pub async fn ensure_schema(
 /// an advisory lock, so several processes starting at once apply each migration exactly once.
 pub async fn migrate(client: &mut tokio_postgres::Client) -> Result<(), tokio_postgres::Error> {
     let tx = client.transaction().await?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-        .await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).await?;
     tx.batch_execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
     )
@@ -55,11 +53,7 @@ pub async fn migrate(client: &mut tokio_postgres::Client) -> Result<(), tokio_po
 
 /// The database's schema version.
 pub async fn version(client: &impl GenericClient) -> Result<i64, tokio_postgres::Error> {
-    let row = client
-        .query_one(
-            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-            &[],
-        )
-        .await?;
+    let row =
+        client.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", &[]).await?;
     row.try_get(0)
 }

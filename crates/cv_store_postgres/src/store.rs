@@ -7,10 +7,12 @@ use anyhow::{Context as _, anyhow};
 use async_trait::async_trait;
 use cv_domain::{
     ActionId, ActionStatus, Customer, CustomerId, CustomerPatch, ProjectId, Timestamp,
+    ids::random_secret,
+    metadata_schema::{MetadataResource, MetadataSchema},
 };
 use cv_store::{
-    ActionRecord, ChunkCommit, ChunkItem, ClaimedAction, CustomerPage, Fence, NewAction,
-    ReportLine, Store, StoreError, Wakeups, sql as q,
+    ActionRecord, ChunkCommit, ChunkItem, ClaimedAction, CustomerPage, Fence, MetadataSchemaRecord,
+    NewAction, ReportLine, Store, StoreError, Wakeups, sql as q,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio::task::JoinHandle;
@@ -81,9 +83,7 @@ impl PostgresStore {
         let manager = Manager::from_config(
             config.clone(),
             NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
+            ManagerConfig { recycling_method: RecyclingMethod::Fast },
         );
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
@@ -101,21 +101,12 @@ impl PostgresStore {
                     .await
                     .with_context(|| format!("creating schema {schema}"))?;
             }
-            migrate::migrate(client)
-                .await
-                .context("applying PostgreSQL migrations")?;
+            migrate::migrate(client).await.context("applying PostgreSQL migrations")?;
         }
         let wake = Wakeups::default();
         let channel = listen::channel(schema);
         let listener = tokio::spawn(listen::run(config, channel.clone(), wake.clone()));
-        Ok(Self {
-            inner: Arc::new(Inner {
-                pool,
-                wake,
-                channel,
-                listener,
-            }),
-        })
+        Ok(Self { inner: Arc::new(Inner { pool, wake, channel, listener }) })
     }
 
     /// A pooled connection.
@@ -151,17 +142,10 @@ impl Store for PostgresStore {
     async fn ensure_project(&self, name: &str, now: Timestamp) -> Result<ProjectId, StoreError> {
         let client = self.client().await?;
         let id = ProjectId::generate();
-        execute(
-            &client,
-            q::INSERT_PROJECT,
-            &[&id.as_str(), &name, &now.as_millis()],
-        )
-        .await?;
+        execute(&client, q::INSERT_PROJECT, &[&id.as_str(), &name, &now.as_millis()]).await?;
         let row = query_opt(&client, q::SELECT_PROJECT, &[&name]).await?;
         let row = row.ok_or_else(|| anyhow!("project {name} vanished after insert"))?;
-        Ok(ProjectId::from_string(
-            row.try_get::<_, String>(0).map_err(error)?,
-        ))
+        Ok(ProjectId::from_string(row.try_get::<_, String>(0).map_err(error)?))
     }
 
     async fn put_credential(
@@ -186,10 +170,7 @@ impl Store for PostgresStore {
             return Ok(None);
         };
         let project: String = row.try_get(0).map_err(error)?;
-        Ok(Some((
-            ProjectId::from_string(project),
-            row.try_get(1).map_err(error)?,
-        )))
+        Ok(Some((ProjectId::from_string(project), row.try_get(1).map_err(error)?)))
     }
 
     async fn count_credentials(&self, project: &ProjectId) -> Result<u64, StoreError> {
@@ -212,13 +193,9 @@ impl Store for PostgresStore {
         execute(&tx, q::INSERT_ACTION, params).await?;
         execute(&tx, q::INSERT_PAYLOAD, &[&new.id.as_str(), &new.payload]).await?;
         execute(&tx, NOTIFY, &[&self.inner.channel, &new.id.as_str()]).await?;
-        let row = query_opt(
-            &tx,
-            q::SELECT_ACTION,
-            &[&new.project_id.as_str(), &new.id.as_str()],
-        )
-        .await?
-        .ok_or_else(|| anyhow!("action {} vanished after insert", new.id))?;
+        let row = query_opt(&tx, q::SELECT_ACTION, &[&new.project_id.as_str(), &new.id.as_str()])
+            .await?
+            .ok_or_else(|| anyhow!("action {} vanished after insert", new.id))?;
         let record = convert::action(&row)?;
         tx.commit().await.map_err(error)?;
         self.inner.wake.notify_waiters();
@@ -231,12 +208,7 @@ impl Store for PostgresStore {
         id: &ActionId,
     ) -> Result<Option<ActionRecord>, StoreError> {
         let client = self.client().await?;
-        let row = query_opt(
-            &client,
-            q::SELECT_ACTION,
-            &[&project.as_str(), &id.as_str()],
-        )
-        .await?;
+        let row = query_opt(&client, q::SELECT_ACTION, &[&project.as_str(), &id.as_str()]).await?;
         row.as_ref().map(convert::action).transpose()
     }
 
@@ -259,12 +231,8 @@ impl Store for PostgresStore {
         at: Timestamp,
     ) -> Result<Vec<ActionRecord>, StoreError> {
         let client = self.client().await?;
-        let rows = query(
-            &client,
-            q::SELECT_ACTIONS_AT,
-            &[&project.as_str(), &at.as_millis()],
-        )
-        .await?;
+        let rows =
+            query(&client, q::SELECT_ACTIONS_AT, &[&project.as_str(), &at.as_millis()]).await?;
         convert::all(&rows, convert::action)
     }
 
@@ -281,10 +249,7 @@ impl Store for PostgresStore {
             return Ok(None);
         };
         Ok(Some(ClaimedAction {
-            fence: Fence {
-                action_id: record.id.clone(),
-                attempt: record.attempt,
-            },
+            fence: Fence { action_id: record.id.clone(), attempt: record.attempt },
             record,
         }))
     }
@@ -297,26 +262,15 @@ impl Store for PostgresStore {
     ) -> Result<(), StoreError> {
         let client = self.client().await?;
         let expires = now.plus_millis(lease_ms).as_millis();
-        let params: Params<'_> = &[
-            &fence.action_id.as_str(),
-            &i64::from(fence.attempt),
-            &expires,
-        ];
+        let params: Params<'_> = &[&fence.action_id.as_str(), &i64::from(fence.attempt), &expires];
         let n = execute(&client, q::EXTEND_LEASE, params).await?;
-        if n == 0 {
-            Err(lease_lost(fence))
-        } else {
-            Ok(())
-        }
+        if n == 0 { Err(lease_lost(fence)) } else { Ok(()) }
     }
 
     async fn release_lease(&self, fence: &Fence, now: Timestamp) -> Result<(), StoreError> {
         let client = self.client().await?;
-        let params: Params<'_> = &[
-            &fence.action_id.as_str(),
-            &i64::from(fence.attempt),
-            &now.as_millis(),
-        ];
+        let params: Params<'_> =
+            &[&fence.action_id.as_str(), &i64::from(fence.attempt), &now.as_millis()];
         execute(&client, q::RELEASE_LEASE, params).await?;
         Ok(())
     }
@@ -336,12 +290,8 @@ impl Store for PostgresStore {
         bytes: Vec<u8>,
     ) -> Result<(), StoreError> {
         let client = self.client().await?;
-        execute(
-            &client,
-            q::INSERT_UPLOAD_PART,
-            &[&upload.as_str(), &i64::from(part), &bytes],
-        )
-        .await?;
+        execute(&client, q::INSERT_UPLOAD_PART, &[&upload.as_str(), &i64::from(part), &bytes])
+            .await?;
         Ok(())
     }
 
@@ -351,12 +301,8 @@ impl Store for PostgresStore {
         part: u32,
     ) -> Result<Option<Vec<u8>>, StoreError> {
         let client = self.client().await?;
-        let row = query_opt(
-            &client,
-            q::SELECT_UPLOAD_PART,
-            &[&upload.as_str(), &i64::from(part)],
-        )
-        .await?;
+        let row = query_opt(&client, q::SELECT_UPLOAD_PART, &[&upload.as_str(), &i64::from(part)])
+            .await?;
         row.map(|r| r.try_get(0).map_err(error)).transpose()
     }
 
@@ -392,11 +338,7 @@ impl Store for PostgresStore {
             &now.as_millis(),
         ];
         let n = execute(&client, q::FINISH_ACTION, params).await?;
-        if n == 0 {
-            Err(lease_lost(fence))
-        } else {
-            Ok(())
-        }
+        if n == 0 { Err(lease_lost(fence)) } else { Ok(()) }
     }
 
     async fn report_lines(
@@ -437,6 +379,58 @@ impl Store for PostgresStore {
         Ok(plan.rows)
     }
 
+    async fn put_metadata_schema(
+        &self,
+        project: &ProjectId,
+        schema: &MetadataSchema,
+        now: Timestamp,
+    ) -> Result<MetadataSchemaRecord, StoreError> {
+        let client = self.client().await?;
+        let id = format!("ms_{}", random_secret(24));
+        let definition = convert::to_json(schema);
+        let params: Params<'_> = &[
+            &id,
+            &project.as_str(),
+            &schema.related_object.as_str(),
+            &definition,
+            &now.as_millis(),
+        ];
+        let row = query_opt(&client, q::UPSERT_METADATA_SCHEMA, params)
+            .await?
+            .ok_or_else(|| anyhow!("the metadata schema upsert returned no row"))?;
+        convert::metadata_schema(&row)
+    }
+
+    async fn get_metadata_schema(
+        &self,
+        project: &ProjectId,
+        resource: MetadataResource,
+    ) -> Result<Option<MetadataSchemaRecord>, StoreError> {
+        let client = self.client().await?;
+        let params: Params<'_> = &[&project.as_str(), &resource.as_str()];
+        let row = query_opt(&client, q::SELECT_METADATA_SCHEMA, params).await?;
+        row.as_ref().map(convert::metadata_schema).transpose()
+    }
+
+    async fn list_metadata_schemas(
+        &self,
+        project: &ProjectId,
+    ) -> Result<Vec<MetadataSchemaRecord>, StoreError> {
+        let client = self.client().await?;
+        let rows = query(&client, q::SELECT_METADATA_SCHEMAS, &[&project.as_str()]).await?;
+        convert::all(&rows, convert::metadata_schema)
+    }
+
+    async fn delete_metadata_schema(
+        &self,
+        project: &ProjectId,
+        resource: MetadataResource,
+    ) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        let params: Params<'_> = &[&project.as_str(), &resource.as_str()];
+        Ok(execute(&client, q::DELETE_METADATA_SCHEMA, params).await? > 0)
+    }
+
     async fn get_customer(
         &self,
         project: &ProjectId,
@@ -474,12 +468,7 @@ impl Store for PostgresStore {
         id: &CustomerId,
     ) -> Result<bool, StoreError> {
         let client = self.client().await?;
-        let n = execute(
-            &client,
-            q::DELETE_CUSTOMER,
-            &[&project.as_str(), &id.as_str()],
-        )
-        .await?;
+        let n = execute(&client, q::DELETE_CUSTOMER, &[&project.as_str(), &id.as_str()]).await?;
         Ok(n > 0)
     }
 

@@ -20,9 +20,7 @@ async fn fresh() -> Option<Arc<dyn Store>> {
         return None;
     };
     let schema = format!("t_{:016x}", rand::rng().random::<u64>());
-    let store = PostgresStore::connect_in_schema(&url, &schema)
-        .await
-        .expect("connect");
+    let store = PostgresStore::connect_in_schema(&url, &schema).await.expect("connect");
     Some(Arc::new(store))
 }
 

@@ -43,13 +43,8 @@ async fn woken_across(a: &PostgresStore, b: &PostgresStore, project: &ProjectId)
         let notified = wake.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        a.create_action(new_action(project, 0))
-            .await
-            .expect("create");
-        if tokio::time::timeout(Duration::from_millis(200), notified)
-            .await
-            .is_ok()
-        {
+        a.create_action(new_action(project, 0)).await.expect("create");
+        if tokio::time::timeout(Duration::from_millis(200), notified).await.is_ok() {
             return Some(attempt);
         }
     }
@@ -69,41 +64,22 @@ async fn concurrent_starts_migrate_once() {
         store.check_ready().await.expect("ready");
         assert_eq!(store.backend(), "postgres");
     }
-    assert!(
-        PostgresStore::connect_in_schema(&url, "Bad-Name")
-            .await
-            .is_err()
-    );
+    assert!(PostgresStore::connect_in_schema(&url, "Bad-Name").await.is_err());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn notify_wakes_other_nodes_and_survives_reconnects() {
     let Some(url) = url() else { return };
     let schema = schema();
-    let a = PostgresStore::connect_in_schema(&url, &schema)
-        .await
-        .expect("connect a");
-    let b = PostgresStore::connect_in_schema(&url, &schema)
-        .await
-        .expect("connect b");
-    let p = a
-        .ensure_project("default", Timestamp::from_millis(0))
-        .await
-        .expect("project");
-    assert!(
-        woken_across(&a, &b, &p).await.is_some(),
-        "b's listener starts"
-    );
-    assert_eq!(
-        woken_across(&a, &b, &p).await,
-        Some(1),
-        "b is woken by a's enqueue"
-    );
+    let a = PostgresStore::connect_in_schema(&url, &schema).await.expect("connect a");
+    let b = PostgresStore::connect_in_schema(&url, &schema).await.expect("connect b");
+    let p = a.ensure_project("default", Timestamp::from_millis(0)).await.expect("project");
+    assert!(woken_across(&a, &b, &p).await.is_some(), "b's listener starts");
+    assert_eq!(woken_across(&a, &b, &p).await, Some(1), "b is woken by a's enqueue");
 
     // Kill every LISTEN connection on this schema's channel; the listener reconnects.
-    let (admin, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .expect("admin");
+    let (admin, connection) =
+        tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("admin");
     tokio::spawn(connection);
     let killed = admin
         .query(
@@ -116,24 +92,15 @@ async fn notify_wakes_other_nodes_and_survives_reconnects() {
     assert_eq!(killed.len(), 2, "both stores were listening");
     // Past the reconnect backoff, a wake-up can only come from a NOTIFY.
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(
-        woken_across(&a, &b, &p).await,
-        Some(1),
-        "b is woken after reconnecting"
-    );
+    assert_eq!(woken_across(&a, &b, &p).await, Some(1), "b is woken after reconnecting");
     assert_eq!(woken_across(&b, &a, &p).await, Some(1), "and so is a");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn errors_map_to_store_errors() {
     let Some(url) = url() else { return };
-    let store = PostgresStore::connect_in_schema(&url, &schema())
-        .await
-        .expect("connect");
-    let p = store
-        .ensure_project("default", Timestamp::from_millis(0))
-        .await
-        .expect("project");
+    let store = PostgresStore::connect_in_schema(&url, &schema()).await.expect("connect");
+    let p = store.ensure_project("default", Timestamp::from_millis(0)).await.expect("project");
     let action = new_action(&p, 0);
     store.create_action(action.clone()).await.expect("create");
     let err = store.create_action(action).await;
@@ -143,22 +110,11 @@ async fn errors_map_to_store_errors() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn large_chunk_commits_in_one_go() {
     let Some(url) = url() else { return };
-    let store = PostgresStore::connect_in_schema(&url, &schema())
-        .await
-        .expect("connect");
-    let p = store
-        .ensure_project("default", Timestamp::from_millis(0))
-        .await
-        .expect("project");
+    let store = PostgresStore::connect_in_schema(&url, &schema()).await.expect("connect");
+    let p = store.ensure_project("default", Timestamp::from_millis(0)).await.expect("project");
     const N: u64 = 5_000;
-    let action = store
-        .create_action(new_action(&p, 2 * N))
-        .await
-        .expect("create");
-    let claim = store
-        .claim_next("w", Timestamp::from_millis(2), 60_000)
-        .await
-        .expect("claim");
+    let action = store.create_action(new_action(&p, 2 * N)).await.expect("create");
+    let claim = store.claim_next("w", Timestamp::from_millis(2), 60_000).await.expect("claim");
     let fence = claim.expect("claimed").fence;
     let items = |offset: u64| -> Vec<ChunkItem> {
         (0..N)
@@ -178,24 +134,11 @@ async fn large_chunk_commits_in_one_go() {
             report: ReportMode::AllItems,
             mode: CommitMode::Commit,
         };
-        store
-            .commit_chunk(&fence, Timestamp::from_millis(3), chunk)
-            .await
-            .expect("commit");
+        store.commit_chunk(&fence, Timestamp::from_millis(3), chunk).await.expect("commit");
     }
-    let rec = store
-        .get_action(&p, &action.id)
-        .await
-        .expect("get")
-        .expect("exists");
-    assert_eq!(
-        (rec.cursor, rec.done_count, rec.progress.get()),
-        (2 * N, 2 * N, 99)
-    );
-    let lines = store
-        .report_lines(&action.id, Some(N - 1), 10)
-        .await
-        .expect("lines");
+    let rec = store.get_action(&p, &action.id).await.expect("get").expect("exists");
+    assert_eq!((rec.cursor, rec.done_count, rec.progress.get()), (2 * N, 2 * N, 99));
+    let lines = store.report_lines(&action.id, Some(N - 1), 10).await.expect("lines");
     assert_eq!((lines[0].line, lines[0].found), (N, true));
     assert_eq!(store.list_customers(&p, 1, 1).await.expect("list").total, N);
 }
@@ -205,25 +148,15 @@ async fn large_chunk_commits_in_one_go() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_chunks_on_the_same_customers_serialise() {
     let Some(url) = url() else { return };
-    let store = PostgresStore::connect_in_schema(&url, &schema())
-        .await
-        .expect("connect");
-    let p = store
-        .ensure_project("default", Timestamp::from_millis(0))
-        .await
-        .expect("project");
+    let store = PostgresStore::connect_in_schema(&url, &schema()).await.expect("connect");
+    let p = store.ensure_project("default", Timestamp::from_millis(0)).await.expect("project");
     const N: u64 = 300;
     for round in 0..5u64 {
         let mut tasks = Vec::new();
         for reverse in [false, true] {
-            let action = store
-                .create_action(new_action(&p, N))
-                .await
-                .expect("create");
-            let claim = store
-                .claim_next("w", Timestamp::from_millis(2), 60_000)
-                .await
-                .expect("claim");
+            let action = store.create_action(new_action(&p, N)).await.expect("create");
+            let claim =
+                store.claim_next("w", Timestamp::from_millis(2), 60_000).await.expect("claim");
             let fence = claim.expect("claimed").fence;
             let mut keys: Vec<u64> = (0..N).collect();
             if reverse {
@@ -259,29 +192,12 @@ async fn concurrent_chunks_on_the_same_customers_serialise() {
         let mut found = 0;
         for task in tasks {
             let id = task.await.expect("join").expect("both chunks commit");
-            let lines = store
-                .report_lines(&id, None, N as u32)
-                .await
-                .expect("lines");
+            let lines = store.report_lines(&id, None, N as u32).await.expect("lines");
             found += lines.iter().filter(|l| l.found).count() as u64;
         }
-        assert_eq!(
-            found, N,
-            "round {round}: each customer is created once, then found once"
-        );
-        let c = store
-            .get_customer(&p, &format!("r{round}-0"))
-            .await
-            .expect("get")
-            .expect("exists");
-        assert_eq!(
-            c.metadata.len(),
-            2,
-            "round {round}: both chunks' metadata merged"
-        );
+        assert_eq!(found, N, "round {round}: each customer is created once, then found once");
+        let c = store.get_customer(&p, &format!("r{round}-0")).await.expect("get").expect("exists");
+        assert_eq!(c.metadata.len(), 2, "round {round}: both chunks' metadata merged");
     }
-    assert_eq!(
-        store.list_customers(&p, 1, 1).await.expect("list").total,
-        5 * N
-    );
+    assert_eq!(store.list_customers(&p, 1, 1).await.expect("list").total, 5 * N);
 }

@@ -55,9 +55,7 @@ pub fn commit(
         lines.retain(|l| l.error.is_some());
     }
     {
-        let mut stmt = tx
-            .prepare_cached(&sql(q::INSERT_REPORT_LINE))
-            .map_err(error)?;
+        let mut stmt = tx.prepare_cached(&sql(q::INSERT_REPORT_LINE)).map_err(error)?;
         for line in &lines {
             stmt.execute(params![
                 fence.action_id.as_str(),
@@ -119,26 +117,15 @@ fn import_customers(
                 (c.source_id, error)
             }
             ChunkItem::Customer(_) => {
-                return Err(StoreError::Other(anyhow::anyhow!(
-                    "a merge item in an import chunk"
-                )));
+                return Err(StoreError::Other(anyhow::anyhow!("a merge item in an import chunk")));
             }
         };
         let updated = error.is_none();
-        lines.push(ReportLine {
-            line,
-            key,
-            found: false,
-            updated,
-            error,
-        });
+        lines.push(ReportLine { line, key, found: false, updated, error });
     }
     if duplicates > 0 {
-        tx.execute(
-            &sql(q::MOVE_DONE_TO_FAILED),
-            params![fence.action_id.as_str(), duplicates],
-        )
-        .map_err(error)?;
+        tx.execute(&sql(q::MOVE_DONE_TO_FAILED), params![fence.action_id.as_str(), duplicates])
+            .map_err(error)?;
     }
     Ok(lines)
 }
@@ -153,9 +140,7 @@ pub fn apply_customer_items(
 ) -> Result<CustomerPlan, StoreError> {
     let keys = serde_json::to_string(&plan::customer_keys(&items)).map_err(anyhow::Error::from)?;
     let existing = {
-        let mut stmt = tx
-            .prepare_cached(SELECT_CUSTOMERS_BY_SOURCE)
-            .map_err(error)?;
+        let mut stmt = tx.prepare_cached(SELECT_CUSTOMERS_BY_SOURCE).map_err(error)?;
         stmt.query_map(params![project, keys], convert::customer)
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
             .map_err(error)?

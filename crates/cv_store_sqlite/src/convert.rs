@@ -101,3 +101,14 @@ pub fn customer(row: &Row<'_>) -> rusqlite::Result<Customer> {
 pub fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
+
+/// Decodes a row of `id, definition, created_at, updated_at` from `metadata_schemas`.
+pub fn metadata_schema(row: &Row<'_>) -> rusqlite::Result<cv_store::MetadataSchemaRecord> {
+    let definition: String = row.get(1)?;
+    Ok(cv_store::MetadataSchemaRecord {
+        id: row.get(0)?,
+        schema: json(&definition)?,
+        created_at: Timestamp::from_millis(row.get(2)?),
+        updated_at: row.get::<_, Option<i64>>(3)?.map(Timestamp::from_millis),
+    })
+}

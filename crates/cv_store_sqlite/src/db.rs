@@ -96,9 +96,8 @@ impl SqliteStore {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(error)?;
+            let tx =
+                conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(error)?;
             f(tx)
         })
         .await

@@ -3,10 +3,12 @@
 use async_trait::async_trait;
 use cv_domain::{
     ActionId, ActionStatus, Customer, CustomerId, CustomerPatch, ProjectId, Timestamp,
+    ids::random_secret,
+    metadata_schema::{MetadataResource, MetadataSchema},
 };
 use cv_store::{
-    ActionRecord, ChunkCommit, ChunkItem, ClaimedAction, CustomerPage, Fence, NewAction,
-    ReportLine, Store, StoreError, Wakeups, sql as q,
+    ActionRecord, ChunkCommit, ChunkItem, ClaimedAction, CustomerPage, Fence, MetadataSchemaRecord,
+    NewAction, ReportLine, Store, StoreError, Wakeups, sql as q,
 };
 use rusqlite::{OptionalExtension, params};
 
@@ -52,14 +54,10 @@ impl Store for SqliteStore {
         let name = name.to_owned();
         self.write(move |tx| {
             let id = ProjectId::generate();
-            tx.execute(
-                &sql(q::INSERT_PROJECT),
-                params![id.as_str(), name, now.as_millis()],
-            )
-            .map_err(error)?;
-            let id: String = tx
-                .query_row(&sql(q::SELECT_PROJECT), [&name], |r| r.get(0))
+            tx.execute(&sql(q::INSERT_PROJECT), params![id.as_str(), name, now.as_millis()])
                 .map_err(error)?;
+            let id: String =
+                tx.query_row(&sql(q::SELECT_PROJECT), [&name], |r| r.get(0)).map_err(error)?;
             Ok(ProjectId::from_string(id))
         })
         .await
@@ -101,9 +99,7 @@ impl Store for SqliteStore {
     async fn count_credentials(&self, project: &ProjectId) -> Result<u64, StoreError> {
         let project = project.clone();
         self.read(move |c| {
-            c.query_row(&sql(q::COUNT_CREDENTIALS), [project.as_str()], |r| {
-                r.get::<_, i64>(0)
-            })
+            c.query_row(&sql(q::COUNT_CREDENTIALS), [project.as_str()], |r| r.get::<_, i64>(0))
         })
         .await
         .map(|n| n as u64)
@@ -124,11 +120,8 @@ impl Store for SqliteStore {
                     ],
                 )
                 .map_err(error)?;
-                tx.execute(
-                    &sql(q::INSERT_PAYLOAD),
-                    params![new.id.as_str(), new.payload],
-                )
-                .map_err(error)?;
+                tx.execute(&sql(q::INSERT_PAYLOAD), params![new.id.as_str(), new.payload])
+                    .map_err(error)?;
                 tx.query_row(
                     &sql(q::SELECT_ACTION),
                     params![new.project_id.as_str(), new.id.as_str()],
@@ -168,11 +161,8 @@ impl Store for SqliteStore {
         let before = before.map_or(i64::MAX, Timestamp::as_millis);
         self.read(move |c| {
             let mut stmt = c.prepare_cached(&sql(q::SELECT_ACTIONS_BEFORE))?;
-            stmt.query_map(
-                params![project.as_str(), before, i64::from(limit)],
-                convert::action,
-            )?
-            .collect()
+            stmt.query_map(params![project.as_str(), before, i64::from(limit)], convert::action)?
+                .collect()
         })
         .await
     }
@@ -185,8 +175,7 @@ impl Store for SqliteStore {
         let project = project.clone();
         self.read(move |c| {
             let mut stmt = c.prepare_cached(&sql(q::SELECT_ACTIONS_AT))?;
-            stmt.query_map(params![project.as_str(), at.as_millis()], convert::action)?
-                .collect()
+            stmt.query_map(params![project.as_str(), at.as_millis()], convert::action)?.collect()
         })
         .await
     }
@@ -202,11 +191,7 @@ impl Store for SqliteStore {
             .write(move |tx| {
                 tx.query_row(
                     CLAIM,
-                    params![
-                        worker,
-                        now.as_millis(),
-                        now.plus_millis(lease_ms).as_millis()
-                    ],
+                    params![worker, now.as_millis(), now.plus_millis(lease_ms).as_millis()],
                     convert::action,
                 )
                 .optional()
@@ -214,10 +199,7 @@ impl Store for SqliteStore {
             })
             .await?;
         Ok(record.map(|record| ClaimedAction {
-            fence: Fence {
-                action_id: record.id.clone(),
-                attempt: record.attempt,
-            },
+            fence: Fence { action_id: record.id.clone(), attempt: record.attempt },
             record,
         }))
     }
@@ -240,11 +222,7 @@ impl Store for SqliteStore {
                     ],
                 )
                 .map_err(error)?;
-            if n == 0 {
-                Err(lease_lost(&fence))
-            } else {
-                Ok(())
-            }
+            if n == 0 { Err(lease_lost(&fence)) } else { Ok(()) }
         })
         .await
     }
@@ -254,11 +232,7 @@ impl Store for SqliteStore {
         self.write(move |tx| {
             tx.execute(
                 &sql(q::RELEASE_LEASE),
-                params![
-                    fence.action_id.as_str(),
-                    i64::from(fence.attempt),
-                    now.as_millis()
-                ],
+                params![fence.action_id.as_str(), i64::from(fence.attempt), now.as_millis()],
             )
             .map_err(error)?;
             Ok(())
@@ -268,8 +242,7 @@ impl Store for SqliteStore {
 
     async fn load_payload(&self, id: &ActionId) -> Result<Vec<u8>, StoreError> {
         let id = id.clone();
-        self.read(move |c| c.query_row(&sql(q::SELECT_PAYLOAD), [id.as_str()], |r| r.get(0)))
-            .await
+        self.read(move |c| c.query_row(&sql(q::SELECT_PAYLOAD), [id.as_str()], |r| r.get(0))).await
     }
 
     async fn commit_chunk(
@@ -279,8 +252,7 @@ impl Store for SqliteStore {
         chunk: ChunkCommit,
     ) -> Result<(), StoreError> {
         let fence = fence.clone();
-        self.write_tx(move |tx| chunk::commit(tx, &fence, now, chunk))
-            .await
+        self.write_tx(move |tx| chunk::commit(tx, &fence, now, chunk)).await
     }
 
     async fn finish_action(
@@ -304,11 +276,7 @@ impl Store for SqliteStore {
                     ],
                 )
                 .map_err(error)?;
-            if n == 0 {
-                Err(lease_lost(&fence))
-            } else {
-                Ok(())
-            }
+            if n == 0 { Err(lease_lost(&fence)) } else { Ok(()) }
         })
         .await
     }
@@ -323,11 +291,8 @@ impl Store for SqliteStore {
         let after = after.map_or(-1, |a| a as i64);
         self.read(move |c| {
             let mut stmt = c.prepare_cached(&sql(q::SELECT_REPORT_LINES))?;
-            stmt.query_map(
-                params![id.as_str(), after, i64::from(limit)],
-                convert::report_line,
-            )?
-            .collect()
+            stmt.query_map(params![id.as_str(), after, i64::from(limit)], convert::report_line)?
+                .collect()
         })
         .await
     }
@@ -340,8 +305,7 @@ impl Store for SqliteStore {
         let id = id.clone();
         self.read(move |c| {
             let mut stmt = c.prepare_cached(&sql(q::SELECT_FAILED_REPORT_LINES))?;
-            stmt.query_map(params![id.as_str(), i64::from(limit)], convert::report_line)?
-                .collect()
+            stmt.query_map(params![id.as_str(), i64::from(limit)], convert::report_line)?.collect()
         })
         .await
     }
@@ -384,9 +348,80 @@ impl Store for SqliteStore {
     async fn delete_upload(&self, upload: &ActionId) -> Result<(), StoreError> {
         let upload = upload.clone();
         self.write(move |tx| {
-            tx.execute(&sql(q::DELETE_UPLOAD), params![upload.as_str()])
-                .map_err(error)?;
+            tx.execute(&sql(q::DELETE_UPLOAD), params![upload.as_str()]).map_err(error)?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn put_metadata_schema(
+        &self,
+        project: &ProjectId,
+        schema: &MetadataSchema,
+        now: Timestamp,
+    ) -> Result<MetadataSchemaRecord, StoreError> {
+        let (project, schema) = (project.clone(), schema.clone());
+        self.write(move |tx| {
+            let id = format!("ms_{}", random_secret(24));
+            tx.query_row(
+                &sql(q::UPSERT_METADATA_SCHEMA),
+                params![
+                    id,
+                    project.as_str(),
+                    schema.related_object.as_str(),
+                    convert::to_json(&schema),
+                    now.as_millis()
+                ],
+                convert::metadata_schema,
+            )
+            .map_err(error)
+        })
+        .await
+    }
+
+    async fn get_metadata_schema(
+        &self,
+        project: &ProjectId,
+        resource: MetadataResource,
+    ) -> Result<Option<MetadataSchemaRecord>, StoreError> {
+        let project = project.clone();
+        self.read(move |c| {
+            c.query_row(
+                &sql(q::SELECT_METADATA_SCHEMA),
+                params![project.as_str(), resource.as_str()],
+                convert::metadata_schema,
+            )
+            .optional()
+        })
+        .await
+    }
+
+    async fn list_metadata_schemas(
+        &self,
+        project: &ProjectId,
+    ) -> Result<Vec<MetadataSchemaRecord>, StoreError> {
+        let project = project.clone();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(&sql(q::SELECT_METADATA_SCHEMAS))?;
+            stmt.query_map([project.as_str()], convert::metadata_schema)?.collect()
+        })
+        .await
+    }
+
+    async fn delete_metadata_schema(
+        &self,
+        project: &ProjectId,
+        resource: MetadataResource,
+    ) -> Result<bool, StoreError> {
+        let project = project.clone();
+        self.write(move |tx| {
+            let n = tx
+                .execute(
+                    &sql(q::DELETE_METADATA_SCHEMA),
+                    params![project.as_str(), resource.as_str()],
+                )
+                .map_err(error)?;
+            Ok(n > 0)
         })
         .await
     }
@@ -412,12 +447,8 @@ impl Store for SqliteStore {
     ) -> Result<Option<Customer>, StoreError> {
         let (project, key) = (project.clone(), id_or_source_id.to_owned());
         self.read(move |c| {
-            c.query_row(
-                &sql(q::SELECT_CUSTOMER),
-                params![project.as_str(), key],
-                convert::customer,
-            )
-            .optional()
+            c.query_row(&sql(q::SELECT_CUSTOMER), params![project.as_str(), key], convert::customer)
+                .optional()
         })
         .await
     }
@@ -457,10 +488,7 @@ impl Store for SqliteStore {
         let (project, id) = (project.clone(), id.clone());
         self.write(move |tx| {
             let n = tx
-                .execute(
-                    &sql(q::DELETE_CUSTOMER),
-                    params![project.as_str(), id.as_str()],
-                )
+                .execute(&sql(q::DELETE_CUSTOMER), params![project.as_str(), id.as_str()])
                 .map_err(error)?;
             Ok(n > 0)
         })
@@ -478,17 +506,11 @@ impl Store for SqliteStore {
             let offset = i64::from(page.saturating_sub(1)) * i64::from(limit);
             let mut stmt = c.prepare_cached(&sql(q::SELECT_CUSTOMER_PAGE))?;
             let customers = stmt
-                .query_map(
-                    params![project.as_str(), i64::from(limit), offset],
-                    convert::customer,
-                )?
+                .query_map(params![project.as_str(), i64::from(limit), offset], convert::customer)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             let total: i64 =
                 c.query_row(&sql(q::COUNT_CUSTOMERS), [project.as_str()], |r| r.get(0))?;
-            Ok(CustomerPage {
-                customers,
-                total: total as u64,
-            })
+            Ok(CustomerPage { customers, total: total as u64 })
         })
         .await
     }

@@ -7,9 +7,7 @@ use cv_store_sqlite::SqliteStore;
 
 async fn fresh() -> Option<Arc<dyn Store>> {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = SqliteStore::open(dir.path().join("conformance.db"))
-        .await
-        .expect("open");
+    let store = SqliteStore::open(dir.path().join("conformance.db")).await.expect("open");
     // The directory must outlive the store; tests are short, so leak it.
     std::mem::forget(dir);
     Some(Arc::new(store))

@@ -22,9 +22,7 @@ const BASE_FIELDS: &[&str] = &[
 ];
 
 fn keys(v: &Value) -> BTreeSet<String> {
-    v.as_object()
-        .map(|o| o.keys().cloned().collect())
-        .unwrap_or_default()
+    v.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default()
 }
 
 fn assert_date_time(v: &Value) {
@@ -46,18 +44,9 @@ fn assert_base(a: &Value, kind: &str) {
     );
     assert_date_time(&a["created_at"]);
     assert_date_time(&a["updated_at"]);
-    assert!(
-        is_hex_id(a["request_id"].as_str().unwrap_or(""), "v-", 18),
-        "{a}"
-    );
-    assert!(
-        a["processing_time"].is_u64(),
-        "processing_time is an integer: {a}"
-    );
-    assert!(
-        a["progress"].is_u64() && a["progress"].as_u64() <= Some(100),
-        "{a}"
-    );
+    assert!(is_hex_id(a["request_id"].as_str().unwrap_or(""), "v-", 18), "{a}");
+    assert!(a["processing_time"].is_u64(), "processing_time is an integer: {a}");
+    assert!(a["progress"].is_u64() && a["progress"].as_u64() <= Some(100), "{a}");
     assert_eq!(a["object"], "async_action");
     let created =
         cv_domain::Timestamp::parse(a["created_at"].as_str().unwrap_or("")).map(|t| t.as_millis());

@@ -18,10 +18,7 @@ struct Observer {
 impl Observer {
     /// Reads the action and checks that progress never went down.
     async fn read(&mut self, app: &TestApp) -> Value {
-        let a = app
-            .get(&format!("/v1/async-actions/{}", self.id))
-            .await
-            .json();
+        let a = app.get(&format!("/v1/async-actions/{}", self.id)).await.json();
         let progress = a["progress"].as_u64().expect("progress");
         assert!(
             progress >= self.last_progress,
@@ -34,9 +31,7 @@ impl Observer {
 }
 
 async fn customer_total(app: &TestApp) -> u64 {
-    app.get("/v1/customers?limit=1").await.json()["total"]
-        .as_u64()
-        .expect("total")
+    app.get("/v1/customers?limit=1").await.json()["total"].as_u64().expect("total")
 }
 
 backend_tests! {

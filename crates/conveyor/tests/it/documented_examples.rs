@@ -9,9 +9,8 @@ use serde_json::{Value, json};
 use crate::support::{TestApp, customers};
 
 fn openapi_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("CONVEYOR_VOUCHERIFY_OPENAPI")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
+    let dir =
+        std::env::var_os("CONVEYOR_VOUCHERIFY_OPENAPI").map(PathBuf::from).unwrap_or_else(|| {
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/voucherify-openapi")
         });
     if dir.join("async-actions.json").exists() {
@@ -22,10 +21,7 @@ fn openapi_dir() -> Option<PathBuf> {
         "Voucherify's OpenAPI documents not found at {}",
         dir.display()
     );
-    eprintln!(
-        "skipped: Voucherify's OpenAPI documents not found at {}",
-        dir.display()
-    );
+    eprintln!("skipped: Voucherify's OpenAPI documents not found at {}", dir.display());
     None
 }
 
@@ -50,17 +46,11 @@ fn kind(v: &Value) -> &'static str {
 /// Every field of `documented` exists in `ours` with the same JSON type (recursively); fields
 /// whose values are enums or constants must be equal.
 fn assert_shape(documented: &Value, ours: &Value, at: &str) {
-    assert_eq!(
-        kind(documented),
-        kind(ours),
-        "{at}: documented {documented}, ours {ours}"
-    );
+    assert_eq!(kind(documented), kind(ours), "{at}: documented {documented}, ours {ours}");
     match (documented, ours) {
         (Value::Object(d), Value::Object(o)) => {
             for (key, dv) in d {
-                let ov = o
-                    .get(key)
-                    .unwrap_or_else(|| panic!("{at}.{key} is missing from {ours}"));
+                let ov = o.get(key).unwrap_or_else(|| panic!("{at}.{key} is missing from {ours}"));
                 if [
                     "status",
                     "operation_status",

@@ -13,11 +13,7 @@ fn assert_error(
     details: Option<&str>,
 ) -> Value {
     assert_eq!(res.status, status, "{}", res.text);
-    assert!(
-        res.content_type().starts_with("application/json"),
-        "{:?}",
-        res.content_type()
-    );
+    assert!(res.content_type().starts_with("application/json"), "{:?}", res.content_type());
     let body = res.json();
     assert_eq!(body["code"], status, "{body}");
     assert_eq!(body["key"], key, "{body}");
@@ -27,12 +23,7 @@ fn assert_error(
     }
     let request_id = body["request_id"].as_str().unwrap_or("");
     assert!(is_hex_id(request_id, "v-", 18), "{body}");
-    assert_eq!(
-        res.headers
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok()),
-        Some(request_id)
-    );
+    assert_eq!(res.headers.get("x-request-id").and_then(|v| v.to_str().ok()), Some(request_id));
     body
 }
 

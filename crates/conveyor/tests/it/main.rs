@@ -12,3 +12,4 @@ mod customers_import;
 mod documented_examples;
 mod errors;
 mod isolation;
+mod metadata_schemas;

@@ -46,10 +46,7 @@ impl Resp {
     }
 
     pub fn content_type(&self) -> &str {
-        self.headers
-            .get("content-type")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
+        self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("")
     }
 }
 
@@ -57,9 +54,8 @@ async fn open(backend: Backend) -> Option<(Arc<dyn Store>, Option<tempfile::Temp
     match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("temp dir");
-            let store = SqliteStore::open(dir.path().join("conveyor.db"))
-                .await
-                .expect("open sqlite");
+            let store =
+                SqliteStore::open(dir.path().join("conveyor.db")).await.expect("open sqlite");
             Some((Arc::new(store), Some(dir)))
         }
         Backend::Postgres => {
@@ -71,9 +67,8 @@ async fn open(backend: Backend) -> Option<(Arc<dyn Store>, Option<tempfile::Temp
                 return None;
             };
             let schema = format!("t_{}", cv_domain::ids::random_secret(12).to_lowercase());
-            let store = PostgresStore::connect_in_schema(&url, &schema)
-                .await
-                .expect("connect postgres");
+            let store =
+                PostgresStore::connect_in_schema(&url, &schema).await.expect("connect postgres");
             Some((Arc::new(store), None))
         }
     }
@@ -91,20 +86,14 @@ impl TestApp {
         let mut config = Config::default();
         config.engine.chunk_size = 500;
         adjust(&mut config);
-        let (project_a, _) = bootstrap::default_project(&*store, Some(A.0), Some(A.1))
-            .await
-            .expect("bootstrap");
-        let project_b = store
-            .ensure_project("b", Timestamp::now())
-            .await
-            .expect("project b");
+        let (project_a, _) =
+            bootstrap::default_project(&*store, Some(A.0), Some(A.1)).await.expect("bootstrap");
+        let project_b = store.ensure_project("b", Timestamp::now()).await.expect("project b");
         store
             .put_credential(&project_b, B.0, &hash_token(B.1), Timestamp::now())
             .await
             .expect("cred b");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let router = conveyor::app::router(store.clone(), &config);
         tokio::spawn(async move { axum::serve(listener, router).await });
@@ -139,10 +128,7 @@ impl TestApp {
 
     /// Runs every runnable action to completion.
     pub async fn run_pending(&self) -> DrainReport {
-        self.engine(FailPoints::none())
-            .run_pending()
-            .await
-            .expect("drain")
+        self.engine(FailPoints::none()).run_pending().await.expect("drain")
     }
 
     pub async fn send(
@@ -163,11 +149,7 @@ impl TestApp {
         let status = res.status().as_u16();
         let headers = res.headers().clone();
         let text = res.text().await.expect("body");
-        Resp {
-            status,
-            headers,
-            text,
-        }
+        Resp { status, headers, text }
     }
 
     pub async fn get(&self, path: &str) -> Resp {
@@ -175,38 +157,23 @@ impl TestApp {
     }
 
     pub async fn get_as(&self, creds: (&str, &str), path: &str) -> Resp {
-        self.send(reqwest::Method::GET, path, Some(creds), None)
-            .await
+        self.send(reqwest::Method::GET, path, Some(creds), None).await
     }
 
     pub async fn post(&self, path: &str, body: &Value) -> Resp {
-        self.send(
-            reqwest::Method::POST,
-            path,
-            Some(A),
-            Some(body.to_string().into_bytes()),
-        )
-        .await
+        self.send(reqwest::Method::POST, path, Some(A), Some(body.to_string().into_bytes())).await
     }
 
     pub async fn post_raw(&self, path: &str, body: &[u8]) -> Resp {
-        self.send(reqwest::Method::POST, path, Some(A), Some(body.to_vec()))
-            .await
+        self.send(reqwest::Method::POST, path, Some(A), Some(body.to_vec())).await
     }
 
     pub async fn put(&self, path: &str, body: &Value) -> Resp {
-        self.send(
-            reqwest::Method::PUT,
-            path,
-            Some(A),
-            Some(body.to_string().into_bytes()),
-        )
-        .await
+        self.send(reqwest::Method::PUT, path, Some(A), Some(body.to_string().into_bytes())).await
     }
 
     pub async fn delete(&self, path: &str) -> Resp {
-        self.send(reqwest::Method::DELETE, path, Some(A), None)
-            .await
+        self.send(reqwest::Method::DELETE, path, Some(A), None).await
     }
 
     /// Uploads `bytes` as the multipart field `file` (or, with `field: None`, a form without it).
@@ -230,53 +197,30 @@ impl TestApp {
         let status = res.status().as_u16();
         let headers = res.headers().clone();
         let text = res.text().await.expect("body");
-        Resp {
-            status,
-            headers,
-            text,
-        }
+        Resp { status, headers, text }
     }
 
     /// Uploads a customers CSV and returns the action id.
     pub async fn import_customers(&self, csv: &str) -> String {
-        let res = self
-            .upload(
-                "/v1/customers/importCSV",
-                Some("file"),
-                csv.as_bytes().to_vec(),
-            )
-            .await;
+        let res =
+            self.upload("/v1/customers/importCSV", Some("file"), csv.as_bytes().to_vec()).await;
         assert_eq!(res.status, 202, "{}", res.text);
-        res.json()["async_action_id"]
-            .as_str()
-            .expect("id")
-            .to_owned()
+        res.json()["async_action_id"].as_str().expect("id").to_owned()
     }
 
     /// Submits a bulk update and returns the action id.
     pub async fn bulk_update(&self, customers: &Value) -> String {
         let res = self.post("/v1/customers/bulk/async", customers).await;
         assert_eq!(res.status, 202, "{}", res.text);
-        res.json()["async_action_id"]
-            .as_str()
-            .expect("id")
-            .to_owned()
+        res.json()["async_action_id"].as_str().expect("id").to_owned()
     }
 
     /// Everything a request could have changed, to compare before and after.
     pub async fn snapshot(&self) -> String {
         let mut out = String::new();
         for project in [&self.project_a, &self.project_b] {
-            let actions = self
-                .store
-                .list_actions(project, None, 1000)
-                .await
-                .expect("actions");
-            let customers = self
-                .store
-                .list_customers(project, 100, 1)
-                .await
-                .expect("customers");
+            let actions = self.store.list_actions(project, None, 1000).await.expect("actions");
+            let customers = self.store.list_customers(project, 100, 1).await.expect("customers");
             out.push_str(&format!(
                 "{project}: actions {:?} customers {} {:?}\n",
                 actions
@@ -307,10 +251,7 @@ pub fn customers(n: usize) -> Value {
 
 pub fn is_hex_id(value: &str, prefix: &str, len: usize) -> bool {
     value.strip_prefix(prefix).is_some_and(|rest| {
-        rest.len() == len
-            && rest
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        rest.len() == len && rest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     })
 }
 

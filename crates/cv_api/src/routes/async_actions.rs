@@ -22,18 +22,12 @@ use crate::{
 const REPORT_PAGE: u32 = 1000;
 
 async fn find(state: &AppState, project: &Project, id: &str) -> Result<ActionRecord, ApiError> {
-    let not_found = || ApiError::NotFound {
-        resource_type: "async_action",
-        resource_id: id.to_owned(),
-    };
+    let not_found =
+        || ApiError::NotFound { resource_type: "async_action", resource_id: id.to_owned() };
     if !ActionId::is_well_formed(id) {
         return Err(not_found());
     }
-    state
-        .store
-        .get_action(&project.0, &ActionId::from_string(id))
-        .await?
-        .ok_or_else(not_found)
+    state.store.get_action(&project.0, &ActionId::from_string(id)).await?.ok_or_else(not_found)
 }
 
 /// List, newest first; `limit` 1..100 (default 10), `end_date` strictly before.
@@ -44,10 +38,7 @@ pub async fn list(
 ) -> Result<Json<AsyncActionList>, ApiError> {
     let limit = query.int("limit", 1, 100, 10)?;
     let end_date = query.date("end_date")?;
-    let page = state
-        .store
-        .list_actions(&project.0, end_date, limit)
-        .await?;
+    let page = state.store.list_actions(&project.0, end_date, limit).await?;
     Ok(Json(AsyncActionList::from(&page)))
 }
 
@@ -78,16 +69,11 @@ pub async fn report(
         .and_then(|v| v.as_str())
         .and_then(|s| Timestamp::parse(s).ok());
     if available_till.is_none_or(|till| Timestamp::now() > till) {
-        return Err(ApiError::NotFound {
-            resource_type: "report",
-            resource_id: id,
-        });
+        return Err(ApiError::NotFound { resource_type: "report", resource_id: id });
     }
     let store = state.store.clone();
     let action_id = action.id.clone();
-    let header_line = Some(Ok::<_, std::io::Error>(
-        "id,found,updated,error\n".to_owned(),
-    ));
+    let header_line = Some(Ok::<_, std::io::Error>("id,found,updated,error\n".to_owned()));
     let pages = stream::unfold(Some(None::<u64>), move |after| {
         let (store, action_id) = (store.clone(), action_id.clone());
         async move {
@@ -124,16 +110,7 @@ fn csv_field(value: &str) -> String {
 }
 
 fn csv_line(line: &ReportLine) -> String {
-    let error = line
-        .error
-        .as_ref()
-        .map(|e| format!("{}: {}", e.message, e.details))
-        .unwrap_or_default();
-    format!(
-        "{},{},{},{}\n",
-        csv_field(&line.key),
-        line.found,
-        line.updated,
-        csv_field(&error)
-    )
+    let error =
+        line.error.as_ref().map(|e| format!("{}: {}", e.message, e.details)).unwrap_or_default();
+    format!("{},{},{},{}\n", csv_field(&line.key), line.found, line.updated, csv_field(&error))
 }

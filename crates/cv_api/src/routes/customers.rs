@@ -22,10 +22,7 @@ async fn find(state: &AppState, project: &Project, id: &str) -> Result<Customer,
         .store
         .get_customer(&project.0, id)
         .await?
-        .ok_or_else(|| ApiError::NotFound {
-            resource_type: "customer",
-            resource_id: id.to_owned(),
-        })
+        .ok_or_else(|| ApiError::NotFound { resource_type: "customer", resource_id: id.to_owned() })
 }
 
 /// `POST /v1/customers`: creates a customer, or updates the one with the same `source_id`.
@@ -35,13 +32,8 @@ pub async fn create(
     JsonBody(body): JsonBody,
 ) -> Result<Json<CustomerResponse>, ApiError> {
     let patch = customer::patch(&body, &JsonPath::root(), false)?;
-    let mut rows = state
-        .store
-        .upsert_customers(&project.0, vec![patch], Timestamp::now())
-        .await?;
-    let created = rows
-        .pop()
-        .ok_or_else(|| anyhow::anyhow!("upsert returned no row"))?;
+    let mut rows = state.store.upsert_customers(&project.0, vec![patch], Timestamp::now()).await?;
+    let created = rows.pop().ok_or_else(|| anyhow::anyhow!("upsert returned no row"))?;
     Ok(Json(created.into()))
 }
 
@@ -69,10 +61,7 @@ pub async fn update(
         .store
         .update_customer(&project.0, &existing.id, patch, Timestamp::now())
         .await?
-        .ok_or_else(|| ApiError::NotFound {
-            resource_type: "customer",
-            resource_id: id,
-        })?;
+        .ok_or_else(|| ApiError::NotFound { resource_type: "customer", resource_id: id })?;
     Ok(Json(updated.into()))
 }
 
@@ -83,10 +72,7 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let existing = find(&state, &project, &id).await?;
-    state
-        .store
-        .delete_customer(&project.0, &existing.id)
-        .await?;
+    state.store.delete_customer(&project.0, &existing.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

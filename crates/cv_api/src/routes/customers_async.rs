@@ -20,14 +20,7 @@ pub async fn bulk_update(
 ) -> Result<Accepted, ApiError> {
     let payload = customer::bulk_update(&body)?;
     let total = payload.customers.len() as u64;
-    enqueue(
-        &state,
-        &project.0,
-        ActionKind::CustomersBulkUpdate,
-        &payload,
-        total,
-    )
-    .await
+    enqueue(&state, &project.0, ActionKind::CustomersBulkUpdate, &payload, total).await
 }
 
 /// CUSTOMERS.METADATA_UPDATE.
@@ -38,14 +31,7 @@ pub async fn metadata_update(
 ) -> Result<Accepted, ApiError> {
     let payload = customer::metadata_update(&body)?;
     let total = payload.source_ids.len() as u64;
-    enqueue(
-        &state,
-        &project.0,
-        ActionKind::CustomersMetadataUpdate,
-        &payload,
-        total,
-    )
-    .await
+    enqueue(&state, &project.0, ActionKind::CustomersMetadataUpdate, &payload, total).await
 }
 
 /// CUSTOMERS.IMPORT_CSV: multipart field `file`.
@@ -60,13 +46,5 @@ pub async fn import_csv(
     let id = ActionId::generate();
     let upload = upload::store_csv(&state, &id, multipart).await?;
     let payload = CustomersImportCsv { upload };
-    enqueue_as(
-        &state,
-        &project.0,
-        id,
-        ActionKind::CustomersImportCsv,
-        &payload,
-        upload.rows,
-    )
-    .await
+    enqueue_as(&state, &project.0, id, ActionKind::CustomersImportCsv, &payload, upload.rows).await
 }

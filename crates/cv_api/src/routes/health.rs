@@ -14,16 +14,12 @@ pub async fn healthz() -> Json<Value> {
 /// Readiness.
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     match state.store.check_ready().await {
-        Ok(()) => (
-            StatusCode::OK,
-            Json(json!({"status": "ready", "backend": state.store.backend()})),
-        ),
+        Ok(()) => {
+            (StatusCode::OK, Json(json!({"status": "ready", "backend": state.store.backend()})))
+        }
         Err(err) => {
             tracing::warn!(message = "Not ready.", %err);
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({"status": "unavailable"})),
-            )
+            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "unavailable"})))
         }
     }
 }

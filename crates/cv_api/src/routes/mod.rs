@@ -5,6 +5,7 @@ pub mod async_actions;
 pub mod customers;
 pub mod customers_async;
 pub mod health;
+pub mod metadata_schemas;
 
 use axum::{
     Json,
@@ -28,15 +29,7 @@ pub async fn enqueue(
     payload: &impl Serialize,
     total_items: u64,
 ) -> Result<Accepted, ApiError> {
-    enqueue_as(
-        state,
-        project,
-        ActionId::generate(),
-        kind,
-        payload,
-        total_items,
-    )
-    .await
+    enqueue_as(state, project, ActionId::generate(), kind, payload, total_items).await
 }
 
 /// [`enqueue`] with an id chosen beforehand (an upload is stored under it first).
@@ -61,9 +54,7 @@ pub async fn enqueue_as(
             created_at: Timestamp::now(),
         })
         .await?;
-    let created = AsyncActionCreated {
-        async_action_id: record.id.to_string(),
-    };
+    let created = AsyncActionCreated { async_action_id: record.id.to_string() };
     Ok((StatusCode::ACCEPTED, Json(created)))
 }
 
@@ -72,9 +63,6 @@ pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     if let Some(url) = &state.config.public_url {
         return url.trim_end_matches('/').to_owned();
     }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
     format!("http://{host}")
 }

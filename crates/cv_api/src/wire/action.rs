@@ -55,10 +55,7 @@ impl AsyncAction {
             (Some(result), true) => Some(absolute_reports(result.clone(), base_url)),
             _ => None,
         };
-        Self {
-            item: AsyncActionItem::from(action),
-            result,
-        }
+        Self { item: AsyncActionItem::from(action), result }
     }
 }
 

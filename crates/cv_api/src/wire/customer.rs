@@ -98,11 +98,7 @@ impl CustomerList {
             data_ref: "customers",
             has_more: seen < page.total,
             total: page.total,
-            customers: page
-                .customers
-                .into_iter()
-                .map(CustomerResponse::from)
-                .collect(),
+            customers: page.customers.into_iter().map(CustomerResponse::from).collect(),
         }
     }
 }
@@ -165,9 +161,7 @@ pub fn patch(
 /// body is an empty array.
 pub fn bulk_update(body: &Value) -> Result<CustomersBulkUpdate, ApiError> {
     if body.is_null() {
-        return Ok(CustomersBulkUpdate {
-            customers: Vec::new(),
-        });
+        return Ok(CustomersBulkUpdate { customers: Vec::new() });
     }
     let root = JsonPath::root();
     let items = validate::array(body, &root)?;
@@ -187,10 +181,7 @@ pub fn metadata_update(body: &Value) -> Result<CustomersMetadataUpdate, ApiError
     }
     let obj = validate::object(body, &root)?;
     let ids_at = root.key("source_ids");
-    let ids = validate::array(
-        obj.get("source_ids").ok_or_else(|| ids_at.required())?,
-        &ids_at,
-    )?;
+    let ids = validate::array(obj.get("source_ids").ok_or_else(|| ids_at.required())?, &ids_at)?;
     let source_ids = ids
         .iter()
         .enumerate()
@@ -203,8 +194,5 @@ pub fn metadata_update(body: &Value) -> Result<CustomersMetadataUpdate, ApiError
     let metadata = validate::object_field(obj, "metadata", &root)?
         .ok_or_else(|| root.key("metadata").required())?
         .clone();
-    Ok(CustomersMetadataUpdate {
-        source_ids,
-        metadata,
-    })
+    Ok(CustomersMetadataUpdate { source_ids, metadata })
 }

@@ -7,6 +7,7 @@ use cv_domain::{
     Timestamp,
     metadata_schema::{MetadataResource, MetadataSchema, PropertyDefinition, PropertyType},
 };
+use cv_store::MetadataSchemaRecord;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -99,11 +100,7 @@ fn definition(value: &Value, at: &JsonPath) -> Result<PropertyDefinition, ApiErr
 }
 
 fn type_names() -> String {
-    PropertyType::ALL
-        .iter()
-        .map(|t| t.as_str())
-        .collect::<Vec<_>>()
-        .join(",")
+    PropertyType::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(",")
 }
 
 /// An optional boolean member; absent or `null` gives `default`.
@@ -131,9 +128,7 @@ fn length(
     match obj.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => {
-            let n = v
-                .as_u64()
-                .ok_or_else(|| at.should_be("non-negative integer"))?;
+            let n = v.as_u64().ok_or_else(|| at.should_be("non-negative integer"))?;
             if kind != PropertyType::String {
                 return Err(at.invalid("is only supported for type string"));
             }
@@ -184,6 +179,12 @@ impl From<&PropertyDefinition> for PropertyResponse {
     }
 }
 
+impl From<&MetadataSchemaRecord> for MetadataSchemaResponse {
+    fn from(r: &MetadataSchemaRecord) -> Self {
+        Self::new(&r.id, &r.schema, r.created_at, r.updated_at)
+    }
+}
+
 impl MetadataSchemaResponse {
     /// The response for the stored schema `id` (`ms_…`).
     pub fn new(
@@ -220,12 +221,7 @@ pub struct MetadataSchemaList {
 impl MetadataSchemaList {
     /// The list of every schema given.
     pub fn new(schemas: Vec<MetadataSchemaResponse>) -> Self {
-        Self {
-            object: "list",
-            data_ref: "schemas",
-            total: schemas.len() as u64,
-            schemas,
-        }
+        Self { object: "list", data_ref: "schemas", total: schemas.len() as u64, schemas }
     }
 }
 
@@ -282,14 +278,8 @@ mod tests {
                 ..PropertyDefinition::new(PropertyType::String)
             }
         );
-        assert_eq!(
-            s.properties["seen"],
-            PropertyDefinition::new(PropertyType::Datetime)
-        );
-        assert_eq!(
-            s.properties["extra"],
-            PropertyDefinition::new(PropertyType::Object)
-        );
+        assert_eq!(s.properties["seen"], PropertyDefinition::new(PropertyType::Datetime));
+        assert_eq!(s.properties["extra"], PropertyDefinition::new(PropertyType::Object));
     }
 
     #[test]
@@ -303,10 +293,7 @@ mod tests {
             MetadataResource::Voucher,
         )
         .expect("plural related_object");
-        assert_eq!(
-            s.properties["a"],
-            PropertyDefinition::new(PropertyType::Number)
-        );
+        assert_eq!(s.properties["a"], PropertyDefinition::new(PropertyType::Number));
         assert!(!s.allow_defined_only);
     }
 
@@ -315,10 +302,7 @@ mod tests {
         assert_eq!(invalid(json!(null)), "Payload should be object");
         assert_eq!(invalid(json!([])), "Payload should be object");
         assert_eq!(invalid(json!({})), "Property .properties is required");
-        assert_eq!(
-            invalid(json!({"properties": []})),
-            "Property .properties should be object"
-        );
+        assert_eq!(invalid(json!({"properties": []})), "Property .properties should be object");
         assert_eq!(
             invalid(json!({"related_object": "product", "properties": {}})),
             "Property .related_object should be customer"
@@ -349,10 +333,7 @@ mod tests {
     #[test]
     fn rejects_bad_definitions() {
         let cases = [
-            (
-                json!("string"),
-                "Property .properties.tier should be object",
-            ),
+            (json!("string"), "Property .properties.tier should be object"),
             (json!({}), "Property .properties.tier.type is required"),
             (
                 json!({"type": "geopoint"}),
@@ -410,11 +391,7 @@ mod tests {
             ),
         ];
         for (def, expected) in cases {
-            assert_eq!(
-                invalid(json!({"properties": {"tier": def.clone()}})),
-                expected,
-                "{def}"
-            );
+            assert_eq!(invalid(json!({"properties": {"tier": def.clone()}})), expected, "{def}");
         }
     }
 
@@ -492,10 +469,7 @@ mod tests {
             })
         );
         let empty = serde_json::to_string(&MetadataSchemaList::new(Vec::new())).expect("ok");
-        assert_eq!(
-            empty,
-            r#"{"object":"list","data_ref":"schemas","schemas":[],"total":0}"#
-        );
+        assert_eq!(empty, r#"{"object":"list","data_ref":"schemas","schemas":[],"total":0}"#);
     }
 
     #[test]
@@ -508,9 +482,19 @@ mod tests {
             None,
         ))
         .expect("serialises");
-        assert_eq!(
-            parse_schema(&rendered, MetadataResource::Customer).ok(),
-            Some(s)
-        );
+        assert_eq!(parse_schema(&rendered, MetadataResource::Customer).ok(), Some(s));
+    }
+}
+
+/// The resource a create body names in `related_object` (required there).
+pub fn related_object(body: &Value) -> Result<MetadataResource, ApiError> {
+    let at = JsonPath::root().key("related_object");
+    match body.get("related_object") {
+        None | Some(Value::Null) => Err(at.required()),
+        Some(Value::String(s)) => s.parse().map_err(|_| {
+            let all: Vec<&str> = MetadataResource::ALL.iter().map(|r| r.as_str()).collect();
+            at.should_be(&format!("one of {}", all.join(",")))
+        }),
+        Some(_) => Err(at.should_be("string")),
     }
 }

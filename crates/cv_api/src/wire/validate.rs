@@ -23,19 +23,11 @@ impl JsonPath {
 
     /// The property `name` under this path.
     pub fn key(&self, name: &str) -> Self {
-        if self.0.is_empty() {
-            Self(name.to_owned())
-        } else {
-            Self(format!("{}.{name}", self.0))
-        }
+        if self.0.is_empty() { Self(name.to_owned()) } else { Self(format!("{}.{name}", self.0)) }
     }
 
     fn subject(&self) -> String {
-        if self.0.is_empty() {
-            "Payload".to_owned()
-        } else {
-            format!("Property .{}", self.0)
-        }
+        if self.0.is_empty() { "Payload".to_owned() } else { format!("Property .{}", self.0) }
     }
 
     /// `invalid_payload` with "<subject> should be <expected>".

@@ -21,10 +21,7 @@ pub(super) fn t(ms: i64) -> Timestamp {
 }
 
 pub(super) async fn project(store: &dyn Store, name: &str) -> ProjectId {
-    store
-        .ensure_project(name, t(0))
-        .await
-        .expect("ensure project")
+    store.ensure_project(name, t(0)).await.expect("ensure project")
 }
 
 pub(super) async fn enqueue(
@@ -74,7 +71,8 @@ macro_rules! conformance_tests {
             released_lease_is_claimable_at_once,
             claims_oldest_first,
             imports_replace_profiles_and_reject_repeated_rows,
-            upload_parts_round_trip
+            upload_parts_round_trip,
+            metadata_schemas_round_trip
         );
     };
     (@cases $fresh:path; $($case:ident),* $(,)?) => {

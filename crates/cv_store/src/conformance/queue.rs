@@ -41,34 +41,12 @@ pub async fn claim_race_has_exactly_one_winner(store: Arc<dyn Store>) {
 pub async fn expired_lease_is_reclaimed_with_next_attempt(store: Arc<dyn Store>) {
     let p = project(&*store, "default").await;
     let id = enqueue(&*store, &p, t(0), 10).await;
-    let first = store
-        .claim_next("a", t(1_000), LEASE)
-        .await
-        .expect("claim")
-        .expect("claimed");
-    assert_eq!(
-        (first.record.id.clone(), first.fence.attempt),
-        (id.clone(), 1)
-    );
-    assert!(
-        store
-            .claim_next("b", t(1_000 + LEASE - 1), LEASE)
-            .await
-            .expect("claim")
-            .is_none()
-    );
+    let first = store.claim_next("a", t(1_000), LEASE).await.expect("claim").expect("claimed");
+    assert_eq!((first.record.id.clone(), first.fence.attempt), (id.clone(), 1));
+    assert!(store.claim_next("b", t(1_000 + LEASE - 1), LEASE).await.expect("claim").is_none());
     // A heartbeat moves the expiry forward.
-    store
-        .extend_lease(&first.fence, t(20_000), LEASE)
-        .await
-        .expect("heartbeat");
-    assert!(
-        store
-            .claim_next("b", t(1_000 + LEASE + 1), LEASE)
-            .await
-            .expect("claim")
-            .is_none()
-    );
+    store.extend_lease(&first.fence, t(20_000), LEASE).await.expect("heartbeat");
+    assert!(store.claim_next("b", t(1_000 + LEASE + 1), LEASE).await.expect("claim").is_none());
     let second = store
         .claim_next("b", t(20_000 + LEASE + 1), LEASE)
         .await
@@ -78,9 +56,7 @@ pub async fn expired_lease_is_reclaimed_with_next_attempt(store: Arc<dyn Store>)
     assert_eq!(second.fence.attempt, 2);
     assert_eq!(second.record.attempt, 2);
     // The old owner's heartbeat is refused.
-    let err = store
-        .extend_lease(&first.fence, t(20_000 + LEASE + 2), LEASE)
-        .await;
+    let err = store.extend_lease(&first.fence, t(20_000 + LEASE + 2), LEASE).await;
     assert!(matches!(err, Err(StoreError::LeaseLost(_))), "{err:?}");
 }
 
@@ -88,16 +64,8 @@ pub async fn expired_lease_is_reclaimed_with_next_attempt(store: Arc<dyn Store>)
 pub async fn stale_attempt_commit_changes_nothing(store: Arc<dyn Store>) {
     let p = project(&*store, "default").await;
     let id = enqueue(&*store, &p, t(0), 2).await;
-    let old = store
-        .claim_next("a", t(1), LEASE)
-        .await
-        .expect("claim")
-        .expect("claimed");
-    let new = store
-        .claim_next("b", t(2 + LEASE), LEASE)
-        .await
-        .expect("claim")
-        .expect("re-claimed");
+    let old = store.claim_next("a", t(1), LEASE).await.expect("claim").expect("claimed");
+    let new = store.claim_next("b", t(2 + LEASE), LEASE).await.expect("claim").expect("re-claimed");
     assert_eq!(new.fence.attempt, 2);
     let chunk = ChunkCommit {
         first_item: 0,
@@ -106,42 +74,18 @@ pub async fn stale_attempt_commit_changes_nothing(store: Arc<dyn Store>) {
         report: ReportMode::AllItems,
         mode: CommitMode::Commit,
     };
-    let err = store
-        .commit_chunk(&old.fence, t(3 + LEASE), chunk.clone())
-        .await;
+    let err = store.commit_chunk(&old.fence, t(3 + LEASE), chunk.clone()).await;
     assert!(matches!(err, Err(StoreError::LeaseLost(_))), "{err:?}");
     assert!(store.get_customer(&p, "s1").await.expect("get").is_none());
-    assert!(
-        store
-            .report_lines(&id, None, 10)
-            .await
-            .expect("lines")
-            .is_empty()
-    );
-    let rec = store
-        .get_action(&p, &id)
-        .await
-        .expect("get")
-        .expect("exists");
+    assert!(store.report_lines(&id, None, 10).await.expect("lines").is_empty());
+    let rec = store.get_action(&p, &id).await.expect("get").expect("exists");
     assert_eq!((rec.cursor, rec.done_count, rec.attempt), (0, 0, 2));
-    let err = store
-        .finish_action(&old.fence, t(4 + LEASE), ActionStatus::Done, json!({}))
-        .await;
+    let err = store.finish_action(&old.fence, t(4 + LEASE), ActionStatus::Done, json!({})).await;
     assert!(matches!(err, Err(StoreError::LeaseLost(_))), "{err:?}");
     // The current owner commits normally.
-    store
-        .commit_chunk(&new.fence, t(5 + LEASE), chunk)
-        .await
-        .expect("commit");
-    let rec = store
-        .get_action(&p, &id)
-        .await
-        .expect("get")
-        .expect("exists");
-    assert_eq!(
-        (rec.cursor, rec.done_count, rec.status),
-        (2, 2, ActionStatus::InProgress)
-    );
+    store.commit_chunk(&new.fence, t(5 + LEASE), chunk).await.expect("commit");
+    let rec = store.get_action(&p, &id).await.expect("get").expect("exists");
+    assert_eq!((rec.cursor, rec.done_count, rec.status), (2, 2, ActionStatus::InProgress));
     // Replaying the same chunk (same first_item) after the cursor moved is refused too.
     let replay = ChunkCommit {
         first_item: 0,
@@ -150,17 +94,8 @@ pub async fn stale_attempt_commit_changes_nothing(store: Arc<dyn Store>) {
         report: ReportMode::AllItems,
         mode: CommitMode::Commit,
     };
-    assert!(
-        store
-            .commit_chunk(&new.fence, t(6 + LEASE), replay)
-            .await
-            .is_err()
-    );
-    let c = store
-        .get_customer(&p, "s1")
-        .await
-        .expect("get")
-        .expect("exists");
+    assert!(store.commit_chunk(&new.fence, t(6 + LEASE), replay).await.is_err());
+    let c = store.get_customer(&p, "s1").await.expect("get").expect("exists");
     assert_eq!(c.name.as_deref(), Some("Old"));
 }
 
@@ -169,11 +104,7 @@ pub async fn stale_attempt_commit_changes_nothing(store: Arc<dyn Store>) {
 pub async fn chunk_commit_is_atomic(store: Arc<dyn Store>) {
     let p = project(&*store, "default").await;
     let id = enqueue(&*store, &p, t(0), 4).await;
-    let claim = store
-        .claim_next("a", t(1), LEASE)
-        .await
-        .expect("claim")
-        .expect("claimed");
+    let claim = store.claim_next("a", t(1), LEASE).await.expect("claim").expect("claimed");
     let failed = ChunkItem::Failed {
         key: "bad".into(),
         error: ItemError {
@@ -192,11 +123,7 @@ pub async fn chunk_commit_is_atomic(store: Arc<dyn Store>) {
     let err = store.commit_chunk(&claim.fence, t(2), rolled_back).await;
     assert!(matches!(err, Err(StoreError::InjectedFailure)), "{err:?}");
     assert!(store.get_customer(&p, "s1").await.expect("get").is_none());
-    let rec = store
-        .get_action(&p, &id)
-        .await
-        .expect("get")
-        .expect("exists");
+    let rec = store.get_action(&p, &id).await.expect("get").expect("exists");
     assert_eq!((rec.cursor, rec.progress.get()), (0, 0));
 
     let chunk = ChunkCommit {
@@ -206,40 +133,15 @@ pub async fn chunk_commit_is_atomic(store: Arc<dyn Store>) {
         report: ReportMode::AllItems,
         mode: CommitMode::Commit,
     };
-    store
-        .commit_chunk(&claim.fence, t(3), chunk)
-        .await
-        .expect("commit");
-    let rec = store
-        .get_action(&p, &id)
-        .await
-        .expect("get")
-        .expect("exists");
-    assert_eq!(
-        (
-            rec.cursor,
-            rec.done_count,
-            rec.failed_count,
-            rec.progress.get()
-        ),
-        (2, 1, 1, 50)
-    );
+    store.commit_chunk(&claim.fence, t(3), chunk).await.expect("commit");
+    let rec = store.get_action(&p, &id).await.expect("get").expect("exists");
+    assert_eq!((rec.cursor, rec.done_count, rec.failed_count, rec.progress.get()), (2, 1, 1, 50));
     assert_eq!(rec.updated_at, t(3));
     let lines = store.report_lines(&id, None, 10).await.expect("lines");
     assert_eq!(lines.len(), 2);
-    assert_eq!(
-        (lines[0].key.as_str(), lines[0].found, lines[0].updated),
-        ("s1", false, true)
-    );
+    assert_eq!((lines[0].key.as_str(), lines[0].found, lines[0].updated), ("s1", false, true));
     assert_eq!((lines[1].key.as_str(), lines[1].updated), ("bad", false));
-    assert_eq!(
-        store
-            .failed_report_lines(&id, 10)
-            .await
-            .expect("failed")
-            .len(),
-        1
-    );
+    assert_eq!(store.failed_report_lines(&id, 10).await.expect("failed").len(), 1);
 
     let chunk = ChunkCommit {
         first_item: 2,
@@ -248,47 +150,23 @@ pub async fn chunk_commit_is_atomic(store: Arc<dyn Store>) {
         report: ReportMode::AllItems,
         mode: CommitMode::Commit,
     };
-    store
-        .commit_chunk(&claim.fence, t(4), chunk)
-        .await
-        .expect("commit");
+    store.commit_chunk(&claim.fence, t(4), chunk).await.expect("commit");
     let lines = store.report_lines(&id, Some(1), 10).await.expect("lines");
     assert_eq!(
         lines.iter().map(|l| (l.line, l.found)).collect::<Vec<_>>(),
         vec![(2, true), (3, false)]
     );
-    let rec = store
-        .get_action(&p, &id)
-        .await
-        .expect("get")
-        .expect("exists");
-    assert_eq!(
-        rec.progress.get(),
-        99,
-        "progress stays below 100 until finished"
-    );
+    let rec = store.get_action(&p, &id).await.expect("get").expect("exists");
+    assert_eq!(rec.progress.get(), 99, "progress stays below 100 until finished");
     store
-        .finish_action(
-            &claim.fence,
-            t(5),
-            ActionStatus::Done,
-            json!({"done_count": 3}),
-        )
+        .finish_action(&claim.fence, t(5), ActionStatus::Done, json!({"done_count": 3}))
         .await
         .expect("finish");
-    let rec = store
-        .get_action(&p, &id)
-        .await
-        .expect("get")
-        .expect("exists");
+    let rec = store.get_action(&p, &id).await.expect("get").expect("exists");
     assert_eq!((rec.status, rec.progress.get()), (ActionStatus::Done, 100));
     assert_eq!(rec.result, Some(json!({"done_count": 3})));
     assert!(
-        store
-            .claim_next("b", t(10 * LEASE), LEASE)
-            .await
-            .expect("claim")
-            .is_none(),
+        store.claim_next("b", t(10 * LEASE), LEASE).await.expect("claim").is_none(),
         "finished actions are never claimed"
     );
 }
@@ -298,11 +176,7 @@ pub async fn chunk_commit_is_atomic(store: Arc<dyn Store>) {
 pub async fn released_lease_is_claimable_at_once(store: Arc<dyn Store>) {
     let p = project(&*store, "default").await;
     let id = enqueue(&*store, &p, t(0), 3).await;
-    let claim = store
-        .claim_next("a", t(1), LEASE)
-        .await
-        .expect("claim")
-        .expect("claimed");
+    let claim = store.claim_next("a", t(1), LEASE).await.expect("claim").expect("claimed");
     let chunk = ChunkCommit {
         first_item: 0,
         items: vec![patch("s1", "A")],
@@ -310,30 +184,11 @@ pub async fn released_lease_is_claimable_at_once(store: Arc<dyn Store>) {
         report: ReportMode::AllItems,
         mode: CommitMode::Commit,
     };
-    store
-        .commit_chunk(&claim.fence, t(2), chunk)
-        .await
-        .expect("commit");
-    store
-        .release_lease(&claim.fence, t(3))
-        .await
-        .expect("release");
-    let next = store
-        .claim_next("b", t(3), LEASE)
-        .await
-        .expect("claim")
-        .expect("claimable");
-    assert_eq!(
-        (next.record.id, next.record.cursor, next.fence.attempt),
-        (id, 1, 2)
-    );
-    assert_eq!(
-        next.fence,
-        Fence {
-            action_id: next.fence.action_id.clone(),
-            attempt: 2
-        }
-    );
+    store.commit_chunk(&claim.fence, t(2), chunk).await.expect("commit");
+    store.release_lease(&claim.fence, t(3)).await.expect("release");
+    let next = store.claim_next("b", t(3), LEASE).await.expect("claim").expect("claimable");
+    assert_eq!((next.record.id, next.record.cursor, next.fence.attempt), (id, 1, 2));
+    assert_eq!(next.fence, Fence { action_id: next.fence.action_id.clone(), attempt: 2 });
 }
 
 /// The oldest runnable action is claimed first.
@@ -341,29 +196,12 @@ pub async fn claims_oldest_first(store: Arc<dyn Store>) {
     let p = project(&*store, "default").await;
     let newer = enqueue(&*store, &p, t(10), 0).await;
     let older = enqueue(&*store, &p, t(5), 0).await;
-    let first = store
-        .claim_next("a", t(20), LEASE)
-        .await
-        .expect("claim")
-        .expect("claimed");
-    let second = store
-        .claim_next("a", t(20), LEASE)
-        .await
-        .expect("claim")
-        .expect("claimed");
+    let first = store.claim_next("a", t(20), LEASE).await.expect("claim").expect("claimed");
+    let second = store.claim_next("a", t(20), LEASE).await.expect("claim").expect("claimed");
     assert_eq!((first.record.id, second.record.id), (older, newer));
-    assert!(
-        store
-            .claim_next("a", t(20), LEASE)
-            .await
-            .expect("claim")
-            .is_none()
-    );
+    assert!(store.claim_next("a", t(20), LEASE).await.expect("claim").is_none());
     assert_eq!(
-        store
-            .load_payload(&first.fence.action_id)
-            .await
-            .expect("payload"),
+        store.load_payload(&first.fence.action_id).await.expect("payload"),
         br#"{"items":[]}"#.to_vec()
     );
 }

@@ -26,10 +26,7 @@ pub async fn list_pages_never_skip_or_repeat(store: Arc<dyn Store>) {
     expected.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
     assert_eq!(
         all.actions.iter().map(|a| a.id.clone()).collect::<Vec<_>>(),
-        expected
-            .iter()
-            .map(|(_, id)| id.clone())
-            .collect::<Vec<_>>()
+        expected.iter().map(|(_, id)| id.clone()).collect::<Vec<_>>()
     );
     for limit in 1..=9 {
         let mut seen = Vec::new();
@@ -43,17 +40,10 @@ pub async fn list_pages_never_skip_or_repeat(store: Arc<dyn Store>) {
             end_date = page.actions.last().map(|a| a.created_at);
         }
         let unique: HashSet<_> = seen.iter().cloned().collect();
-        assert_eq!(
-            unique.len(),
-            seen.len(),
-            "limit {limit}: no action repeated"
-        );
+        assert_eq!(unique.len(), seen.len(), "limit {limit}: no action repeated");
         assert_eq!(seen.len(), ids.len(), "limit {limit}: no action skipped");
     }
-    let before = store
-        .list_actions(&p, Some(t(5)), 10)
-        .await
-        .expect("before");
+    let before = store.list_actions(&p, Some(t(5)), 10).await.expect("before");
     assert_eq!(before.actions.len(), 3, "end_date is strictly before");
 }
 
@@ -62,41 +52,21 @@ pub async fn projects_are_isolated(store: Arc<dyn Store>) {
     let a = project(&*store, "a").await;
     let b = project(&*store, "b").await;
     assert_ne!(a, b);
-    assert_eq!(
-        project(&*store, "a").await,
-        a,
-        "ensure_project is idempotent"
-    );
+    assert_eq!(project(&*store, "a").await, a, "ensure_project is idempotent");
     let id = enqueue(&*store, &a, t(0), 0).await;
     assert!(store.get_action(&a, &id).await.expect("get").is_some());
     assert!(store.get_action(&b, &id).await.expect("get").is_none());
-    assert!(
-        store
-            .list_actions(&b, None, 10)
-            .await
-            .expect("list")
-            .actions
-            .is_empty()
-    );
+    assert!(store.list_actions(&b, None, 10).await.expect("list").actions.is_empty());
     let created = store
         .upsert_customers(
             &a,
-            vec![CustomerPatch {
-                source_id: Some("s".into()),
-                ..Default::default()
-            }],
+            vec![CustomerPatch { source_id: Some("s".into()), ..Default::default() }],
             t(1),
         )
         .await
         .expect("upsert");
     let cid = created[0].id.clone();
-    assert!(
-        store
-            .get_customer(&b, cid.as_str())
-            .await
-            .expect("get")
-            .is_none()
-    );
+    assert!(store.get_customer(&b, cid.as_str()).await.expect("get").is_none());
     assert!(store.get_customer(&b, "s").await.expect("get").is_none());
     assert!(!store.delete_customer(&b, &cid).await.expect("delete"));
     assert!(
@@ -110,22 +80,13 @@ pub async fn projects_are_isolated(store: Arc<dyn Store>) {
     store
         .upsert_customers(
             &b,
-            vec![CustomerPatch {
-                source_id: Some("s".into()),
-                ..Default::default()
-            }],
+            vec![CustomerPatch { source_id: Some("s".into()), ..Default::default() }],
             t(1),
         )
         .await
         .expect("upsert in b");
-    store
-        .put_credential(&a, "app-a", "hash-a", t(0))
-        .await
-        .expect("cred");
-    store
-        .put_credential(&b, "app-b", "hash-b", t(0))
-        .await
-        .expect("cred");
+    store.put_credential(&a, "app-a", "hash-a", t(0)).await.expect("cred");
+    store.put_credential(&b, "app-b", "hash-b", t(0)).await.expect("cred");
     assert_eq!(
         store.find_credential("app-a").await.expect("find"),
         Some((a.clone(), "hash-a".into()))
@@ -171,29 +132,15 @@ pub async fn customers_round_trip(store: Arc<dyn Store>) {
         .await
         .expect("upsert");
     assert_eq!(again[0].id, id);
-    let got = store
-        .get_customer(&p, id.as_str())
-        .await
-        .expect("get")
-        .expect("by id");
+    let got = store.get_customer(&p, id.as_str()).await.expect("get").expect("by id");
     assert_eq!(
         got.metadata,
         meta(json!({"a": 1, "nested": {"x": [1, 2]}, "b": true})).unwrap_or_default()
     );
     assert_eq!(got.name.as_deref(), Some("Ann"));
-    assert_eq!(
-        got.address.as_ref().and_then(|a| a.city.as_deref()),
-        Some("Oslo")
-    );
+    assert_eq!(got.address.as_ref().and_then(|a| a.city.as_deref()), Some("Oslo"));
     assert_eq!((got.created_at, got.updated_at), (t(1), Some(t(2))));
-    assert_eq!(
-        store
-            .get_customer(&p, "s1")
-            .await
-            .expect("get")
-            .map(|c| c.id),
-        Some(id.clone())
-    );
+    assert_eq!(store.get_customer(&p, "s1").await.expect("get").map(|c| c.id), Some(id.clone()));
     let updated = store
         .update_customer(
             &p,
@@ -208,18 +155,12 @@ pub async fn customers_round_trip(store: Arc<dyn Store>) {
         .await
         .expect("update")
         .expect("exists");
-    assert_eq!(
-        (updated.email.as_deref(), updated.name),
-        (Some("a@b.c"), None)
-    );
+    assert_eq!((updated.email.as_deref(), updated.name), (Some("a@b.c"), None));
     for i in 0..5 {
         store
             .upsert_customers(
                 &p,
-                vec![CustomerPatch {
-                    source_id: Some(format!("n{i}")),
-                    ..Default::default()
-                }],
+                vec![CustomerPatch { source_id: Some(format!("n{i}")), ..Default::default() }],
                 t(10 + i),
             )
             .await
@@ -228,20 +169,12 @@ pub async fn customers_round_trip(store: Arc<dyn Store>) {
     let page1 = store.list_customers(&p, 2, 1).await.expect("list");
     assert_eq!(page1.total, 6);
     assert_eq!(
-        page1
-            .customers
-            .iter()
-            .map(|c| c.source_id.clone().unwrap_or_default())
-            .collect::<Vec<_>>(),
+        page1.customers.iter().map(|c| c.source_id.clone().unwrap_or_default()).collect::<Vec<_>>(),
         vec!["n4", "n3"]
     );
     let page3 = store.list_customers(&p, 2, 3).await.expect("list");
     assert_eq!(
-        page3
-            .customers
-            .iter()
-            .map(|c| c.source_id.clone().unwrap_or_default())
-            .collect::<Vec<_>>(),
+        page3.customers.iter().map(|c| c.source_id.clone().unwrap_or_default()).collect::<Vec<_>>(),
         vec!["n0", "s1"]
     );
     assert!(store.delete_customer(&p, &id).await.expect("delete"));
@@ -275,11 +208,7 @@ pub async fn imports_replace_profiles_and_reject_repeated_rows(store: Arc<dyn St
         .expect("create")
         .remove(0);
     let id = enqueue(&*store, &p, t(2), 6).await;
-    let claim = store
-        .claim_next("w", t(3), 30_000)
-        .await
-        .expect("claim")
-        .expect("claimed");
+    let claim = store.claim_next("w", t(3), 30_000).await.expect("claim").expect("claimed");
     let record = |source_id: &str, name: &str, metadata: serde_json::Value| {
         ChunkItem::CustomerImport(CustomerRecord {
             source_id: source_id.into(),
@@ -308,62 +237,34 @@ pub async fn imports_replace_profiles_and_reject_repeated_rows(store: Arc<dyn St
         report: ReportMode::FailuresOnly,
         mode: CommitMode::Commit,
     };
-    store
-        .commit_chunk(&claim.fence, t(4), chunk)
-        .await
-        .expect("commit");
-    let s1 = store
-        .get_customer(&p, "s1")
-        .await
-        .expect("get")
-        .expect("s1");
-    assert_eq!(
-        (s1.id.clone(), s1.created_at, s1.updated_at),
-        (old.id.clone(), t(1), Some(t(4)))
-    );
+    store.commit_chunk(&claim.fence, t(4), chunk).await.expect("commit");
+    let s1 = store.get_customer(&p, "s1").await.expect("get").expect("s1");
+    assert_eq!((s1.id.clone(), s1.created_at, s1.updated_at), (old.id.clone(), t(1), Some(t(4))));
     assert_eq!(
         (s1.name.as_deref(), s1.email.as_deref()),
         (Some("New"), None),
         "replaced, not merged"
     );
     assert_eq!(s1.metadata, meta(json!({"b": 2})));
-    let s2 = store
-        .get_customer(&p, "s2")
-        .await
-        .expect("get")
-        .expect("s2");
+    let s2 = store.get_customer(&p, "s2").await.expect("get").expect("s2");
     assert_eq!((s2.created_at, s2.updated_at), (t(4), None));
     let chunk = ChunkCommit {
         first_item: 4,
-        items: vec![
-            record("s2", "Three", json!({})),
-            record("s3", "Three", json!({})),
-        ],
+        items: vec![record("s2", "Three", json!({})), record("s3", "Three", json!({}))],
         next_cursor: 6,
         report: ReportMode::FailuresOnly,
         mode: CommitMode::Commit,
     };
-    store
-        .commit_chunk(&claim.fence, t(5), chunk)
-        .await
-        .expect("commit");
+    store.commit_chunk(&claim.fence, t(5), chunk).await.expect("commit");
     assert_eq!(
-        store
-            .get_customer(&p, "s2")
-            .await
-            .expect("get")
-            .and_then(|c| c.name),
+        store.get_customer(&p, "s2").await.expect("get").and_then(|c| c.name),
         Some("Two".into())
     );
     let lines = store.report_lines(&id, None, 100).await.expect("lines");
     assert_eq!(
         lines
             .iter()
-            .map(|l| (
-                l.line,
-                l.key.as_str(),
-                l.error.as_ref().map(|e| e.key.as_str())
-            ))
+            .map(|l| (l.line, l.key.as_str(), l.error.as_ref().map(|e| e.key.as_str())))
             .collect::<Vec<_>>(),
         vec![
             (2, "s1", Some("duplicate_found")),
@@ -371,11 +272,7 @@ pub async fn imports_replace_profiles_and_reject_repeated_rows(store: Arc<dyn St
             (4, "s2", Some("duplicate_found"))
         ]
     );
-    let rec = store
-        .get_action(&p, &id)
-        .await
-        .expect("get")
-        .expect("action");
+    let rec = store.get_action(&p, &id).await.expect("get").expect("action");
     assert_eq!((rec.cursor, rec.done_count, rec.failed_count), (6, 3, 3));
 }
 
@@ -383,49 +280,71 @@ pub async fn imports_replace_profiles_and_reject_repeated_rows(store: Arc<dyn St
 pub async fn upload_parts_round_trip(store: Arc<dyn Store>) {
     let upload = ActionId::generate();
     let other = ActionId::generate();
-    for (part, bytes) in [
-        b"name,source_id\n".to_vec(),
-        b"a,b\n".to_vec(),
-        vec![0u8, 255, 10],
-    ]
-    .into_iter()
-    .enumerate()
+    for (part, bytes) in [b"name,source_id\n".to_vec(), b"a,b\n".to_vec(), vec![0u8, 255, 10]]
+        .into_iter()
+        .enumerate()
     {
-        store
-            .put_upload_part(&upload, part as u32, bytes)
-            .await
-            .expect("put");
+        store.put_upload_part(&upload, part as u32, bytes).await.expect("put");
     }
-    store
-        .put_upload_part(&other, 0, b"x".to_vec())
-        .await
-        .expect("put");
-    assert_eq!(
-        store.read_upload_part(&upload, 1).await.expect("read"),
-        Some(b"a,b\n".to_vec())
-    );
-    assert_eq!(
-        store.read_upload_part(&upload, 2).await.expect("read"),
-        Some(vec![0u8, 255, 10])
-    );
-    assert_eq!(
-        store.read_upload_part(&upload, 3).await.expect("read"),
-        None
-    );
+    store.put_upload_part(&other, 0, b"x".to_vec()).await.expect("put");
+    assert_eq!(store.read_upload_part(&upload, 1).await.expect("read"), Some(b"a,b\n".to_vec()));
+    assert_eq!(store.read_upload_part(&upload, 2).await.expect("read"), Some(vec![0u8, 255, 10]));
+    assert_eq!(store.read_upload_part(&upload, 3).await.expect("read"), None);
     assert!(
-        store
-            .put_upload_part(&upload, 1, b"again".to_vec())
-            .await
-            .is_err(),
+        store.put_upload_part(&upload, 1, b"again".to_vec()).await.is_err(),
         "a part is written once"
     );
     store.delete_upload(&upload).await.expect("delete");
+    assert_eq!(store.read_upload_part(&upload, 0).await.expect("read"), None);
+    assert_eq!(store.read_upload_part(&other, 0).await.expect("read"), Some(b"x".to_vec()));
+}
+
+/// One schema per project and resource: replacing keeps its id and created_at; other projects
+/// never see it.
+pub async fn metadata_schemas_round_trip(store: Arc<dyn Store>) {
+    use cv_domain::metadata_schema::{
+        MetadataResource, MetadataSchema, PropertyDefinition, PropertyType,
+    };
+
+    let p = project(&*store, "default").await;
+    let other = project(&*store, "other").await;
+    let mut schema = MetadataSchema::new(MetadataResource::Customer);
+    schema.properties.insert("tier".into(), PropertyDefinition::new(PropertyType::String));
+    let first = store.put_metadata_schema(&p, &schema, t(1)).await.expect("put");
+    assert!(first.id.starts_with("ms_"));
+    assert_eq!((first.created_at, first.updated_at), (t(1), None));
+    schema.allow_defined_only = true;
+    schema.properties.insert("points".into(), PropertyDefinition::new(PropertyType::Number));
+    let second = store.put_metadata_schema(&p, &schema, t(2)).await.expect("replace");
     assert_eq!(
-        store.read_upload_part(&upload, 0).await.expect("read"),
-        None
+        (second.id.clone(), second.created_at, second.updated_at),
+        (first.id.clone(), t(1), Some(t(2)))
     );
+    let got = store
+        .get_metadata_schema(&p, MetadataResource::Customer)
+        .await
+        .expect("get")
+        .expect("exists");
+    assert_eq!(got.schema, schema);
+    assert!(store.get_metadata_schema(&p, MetadataResource::Product).await.expect("get").is_none());
+    assert!(
+        store.get_metadata_schema(&other, MetadataResource::Customer).await.expect("get").is_none()
+    );
+    store
+        .put_metadata_schema(&p, &MetadataSchema::new(MetadataResource::Order), t(3))
+        .await
+        .expect("put");
+    let all = store.list_metadata_schemas(&p).await.expect("list");
     assert_eq!(
-        store.read_upload_part(&other, 0).await.expect("read"),
-        Some(b"x".to_vec())
+        all.iter().map(|r| r.schema.related_object).collect::<Vec<_>>(),
+        vec![MetadataResource::Customer, MetadataResource::Order]
+    );
+    assert!(store.list_metadata_schemas(&other).await.expect("list").is_empty());
+    assert!(
+        !store.delete_metadata_schema(&other, MetadataResource::Customer).await.expect("delete")
+    );
+    assert!(store.delete_metadata_schema(&p, MetadataResource::Customer).await.expect("delete"));
+    assert!(
+        store.get_metadata_schema(&p, MetadataResource::Customer).await.expect("get").is_none()
     );
 }

@@ -1,0 +1,87 @@
+//! Metadata schemas: one per project and resource (campaign, customer, order, product,
+//! voucher). Imports and bulk updates type and validate metadata through them.
+
+use axum::{
+    Extension, Json,
+    extract::{Path, State},
+    http::StatusCode,
+};
+use cv_domain::{Timestamp, metadata_schema::MetadataResource};
+
+use crate::{
+    ApiError, AppState,
+    auth::Project,
+    extract::JsonBody,
+    wire::metadata_schema::{self, MetadataSchemaList, MetadataSchemaResponse},
+};
+
+fn resource(name: &str) -> Result<MetadataResource, ApiError> {
+    name.parse().map_err(|_| not_found(name))
+}
+
+fn not_found(name: &str) -> ApiError {
+    ApiError::NotFound { resource_type: "metadata_schema", resource_id: name.to_owned() }
+}
+
+/// `GET /v1/metadata-schemas`.
+pub async fn list(
+    State(state): State<AppState>,
+    Extension(project): Extension<Project>,
+) -> Result<Json<MetadataSchemaList>, ApiError> {
+    let records = state.store.list_metadata_schemas(&project.0).await?;
+    Ok(Json(MetadataSchemaList::new(records.iter().map(MetadataSchemaResponse::from).collect())))
+}
+
+/// `GET /v1/metadata-schemas/{resource}`.
+pub async fn get(
+    State(state): State<AppState>,
+    Extension(project): Extension<Project>,
+    Path(name): Path<String>,
+) -> Result<Json<MetadataSchemaResponse>, ApiError> {
+    let record = state.store.get_metadata_schema(&project.0, resource(&name)?).await?;
+    Ok(Json(MetadataSchemaResponse::from(&record.ok_or_else(|| not_found(&name))?)))
+}
+
+/// `POST /v1/metadata-schemas`: creates the schema of `related_object`; 409 if it exists.
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(project): Extension<Project>,
+    JsonBody(body): JsonBody,
+) -> Result<(StatusCode, Json<MetadataSchemaResponse>), ApiError> {
+    let resource = metadata_schema::related_object(&body)?;
+    let schema = metadata_schema::parse_schema(&body, resource)?;
+    if state.store.get_metadata_schema(&project.0, resource).await?.is_some() {
+        return Err(ApiError::Duplicate(format!(
+            "A metadata schema for {} exists already; update it with PUT /v1/metadata-schemas/{}",
+            resource.as_str(),
+            resource.as_str()
+        )));
+    }
+    let record = state.store.put_metadata_schema(&project.0, &schema, Timestamp::now()).await?;
+    Ok((StatusCode::CREATED, Json(MetadataSchemaResponse::from(&record))))
+}
+
+/// `PUT /v1/metadata-schemas/{resource}`: creates or replaces the schema.
+pub async fn put(
+    State(state): State<AppState>,
+    Extension(project): Extension<Project>,
+    Path(name): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Json<MetadataSchemaResponse>, ApiError> {
+    let schema = metadata_schema::parse_schema(&body, resource(&name)?)?;
+    let record = state.store.put_metadata_schema(&project.0, &schema, Timestamp::now()).await?;
+    Ok(Json(MetadataSchemaResponse::from(&record)))
+}
+
+/// `DELETE /v1/metadata-schemas/{resource}`: 204.
+pub async fn delete(
+    State(state): State<AppState>,
+    Extension(project): Extension<Project>,
+    Path(name): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    if state.store.delete_metadata_schema(&project.0, resource(&name)?).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(not_found(&name))
+    }
+}
