@@ -2,11 +2,16 @@
 //! [`Registry`] implements the engine's `Handlers` with an exhaustive `match` on
 //! `ActionKind`. Adding a type means adding a module and one match arm.
 
+mod catalog_csv;
 mod csv_source;
 mod customers_bulk_update;
 mod customers_import_csv;
 mod customers_metadata_update;
+mod products_bulk_update;
+mod products_import_csv;
+mod products_metadata_update;
 mod report;
+mod skus_import_csv;
 
 use report::import_result;
 
@@ -100,6 +105,22 @@ impl Handlers for Registry {
                     customers_import_csv::Run::start(action, decode(&payload)?, schema, store);
                 Box::new(run.await?)
             }
+            ActionKind::ProductsBulkUpdate => {
+                let schema = schema_of(&*store, action, MetadataResource::Product).await?;
+                Box::new(products_bulk_update::Run::new(decode(&payload)?, schema, config))
+            }
+            ActionKind::ProductsMetadataUpdate => {
+                let schema = schema_of(&*store, action, MetadataResource::Product).await?;
+                Box::new(products_metadata_update::Run::new(decode(&payload)?, schema, config))
+            }
+            ActionKind::ProductsImportCsv => {
+                let schema = schema_of(&*store, action, MetadataResource::Product).await?;
+                let run = products_import_csv::Run::start(action, decode(&payload)?, schema, store);
+                Box::new(run.await?)
+            }
+            ActionKind::SkusImportCsv => {
+                Box::new(skus_import_csv::Run::start(action, decode(&payload)?, store).await?)
+            }
             ActionKind::CampaignVouchersImport
             | ActionKind::CampaignVouchersImportCsv
             | ActionKind::CampaignVouchersUpdate
@@ -107,11 +128,7 @@ impl Handlers for Registry {
             | ActionKind::CampaignVouchersGenerate
             | ActionKind::CampaignsMetadataKeyPurge
             | ActionKind::CustomersMetadataKeyPurge
-            | ActionKind::ProductsBulkUpdate
-            | ActionKind::ProductsMetadataUpdate
             | ActionKind::ProductsMetadataKeyPurge
-            | ActionKind::ProductsImportCsv
-            | ActionKind::SkusImportCsv
             | ActionKind::VouchersImport
             | ActionKind::VouchersImportCsv
             | ActionKind::VouchersBulkUpdate

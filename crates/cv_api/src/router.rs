@@ -29,6 +29,28 @@ pub fn router(state: AppState) -> Router {
             post(routes::customers_async::import_csv).layer(DefaultBodyLimit::disable()),
         )
         .route("/v1/customers/metadata/async", post(routes::customers_async::metadata_update))
+        .route("/v1/products", get(routes::products::list).post(routes::products::create))
+        .route(
+            "/v1/products/{id}",
+            get(routes::products::get)
+                .put(routes::products::update)
+                .delete(routes::products::delete),
+        )
+        .route(
+            "/v1/products/{id}/skus",
+            get(routes::products::list_skus).post(routes::products::create_sku),
+        )
+        .route("/v1/products/bulk/async", post(routes::products_async::bulk_update))
+        .route("/v1/products/metadata/async", post(routes::products_async::metadata_update))
+        .route(
+            "/v1/products/importCSV",
+            post(routes::products_async::import_csv).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/v1/skus/importCSV",
+            post(routes::products_async::import_skus_csv).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/v1/skus/{id}", get(routes::skus::get))
         .route(
             "/v1/metadata-schemas",
             get(routes::metadata_schemas::list).post(routes::metadata_schemas::create),

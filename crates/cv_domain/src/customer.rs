@@ -66,7 +66,7 @@ pub enum Field<T> {
 }
 
 impl<T> Field<T> {
-    fn apply(self, target: &mut Option<T>) {
+    pub(crate) fn apply(self, target: &mut Option<T>) {
         match self {
             Field::Keep => {}
             Field::Clear => *target = None,

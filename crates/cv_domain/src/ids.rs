@@ -1,8 +1,8 @@
 //! Identifiers in Voucherify's formats.
 //!
 //! Action ids are `aa_` + 18 lowercase hex, request ids `v-` + 18 lowercase hex, customer ids
-//! `cust_` + 24 alphanumerics. All come from the thread-local CSPRNG, so ids are not guessable
-//! across projects.
+//! `cust_` + 24 alphanumerics, product ids `prod_` and SKU ids `sku_` + 18 lowercase hex. All
+//! come from the thread-local CSPRNG, so ids are not guessable across projects.
 
 use std::fmt;
 
@@ -64,6 +64,14 @@ string_id!(
     /// A project (tenant) id: `proj_` + 18 lowercase hex.
     ProjectId
 );
+string_id!(
+    /// A product's id: `prod_` + 18 lowercase hex.
+    ProductId
+);
+string_id!(
+    /// A SKU's id: `sku_` + 18 lowercase hex.
+    SkuId
+);
 
 impl ActionId {
     /// A new random action id.
@@ -86,16 +94,43 @@ impl RequestId {
 }
 
 impl CustomerId {
-    /// A new random customer id.
+    /// A new customer id: 8 base62 digits of the current millisecond, then 16 random
+    /// alphanumerics. Ids made later sort later, so bulk inserts append to the id index
+    /// instead of writing to a random page of it per row; they are still unguessable.
     pub fn generate() -> Self {
-        Self(format!("cust_{}", random_alnum(24)))
+        Self(format!("cust_{}{}", time_prefix(crate::Timestamp::now()), random_alnum(16)))
     }
+}
+
+/// A millisecond timestamp as 8 base62 digits, in the order ASCII sorts them.
+fn time_prefix(at: crate::Timestamp) -> String {
+    let mut ms = at.as_millis().max(0) as u64;
+    let mut digits = [b'0'; 8];
+    for digit in digits.iter_mut().rev() {
+        *digit = ALNUM[(ms % 62) as usize];
+        ms /= 62;
+    }
+    String::from_utf8_lossy(&digits).into_owned()
 }
 
 impl ProjectId {
     /// A new random project id.
     pub fn generate() -> Self {
         Self(format!("proj_{}", random_hex(18)))
+    }
+}
+
+impl ProductId {
+    /// A new random product id.
+    pub fn generate() -> Self {
+        Self(format!("prod_{}", random_hex(18)))
+    }
+}
+
+impl SkuId {
+    /// A new random SKU id.
+    pub fn generate() -> Self {
+        Self(format!("sku_{}", random_hex(18)))
     }
 }
 
@@ -123,6 +158,28 @@ mod tests {
             assert!(c.as_str().starts_with("cust_") && c.as_str().len() == 29);
             assert!(c.as_str()[5..].bytes().all(|b| b.is_ascii_alphanumeric()));
         }
+    }
+
+    #[test]
+    fn product_and_sku_ids_are_prefixed_lowercase_hex() {
+        let hex18 = |s: &str| {
+            s.len() == 18 && s.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        };
+        for _ in 0..100 {
+            let p = ProductId::generate();
+            assert!(p.as_str().strip_prefix("prod_").is_some_and(hex18), "{p}");
+            let s = SkuId::generate();
+            assert!(s.as_str().strip_prefix("sku_").is_some_and(hex18), "{s}");
+        }
+    }
+
+    #[test]
+    fn customer_ids_sort_by_creation_time() {
+        let earlier = time_prefix(crate::Timestamp::from_millis(1_700_000_000_000));
+        let later = time_prefix(crate::Timestamp::from_millis(1_700_000_000_001));
+        let much_later = time_prefix(crate::Timestamp::from_millis(4_102_444_800_000));
+        assert!(earlier < later && later < much_later, "{earlier} {later} {much_later}");
+        assert_eq!(earlier.len(), 8);
     }
 
     #[test]

@@ -7,9 +7,11 @@ pub mod customer;
 pub mod ids;
 pub mod metadata_schema;
 pub mod payload;
+pub mod product;
 pub mod timestamp;
 
 pub use action::{ActionKind, ActionStatus, OperationStatus, Progress, UnknownKind};
 pub use customer::{Address, Customer, CustomerPatch, CustomerRecord, Metadata};
-pub use ids::{ActionId, CustomerId, ProjectId, RequestId};
+pub use ids::{ActionId, CustomerId, ProductId, ProjectId, RequestId, SkuId};
+pub use product::{Product, ProductPatch, ProductRecord, Sku, SkuPatch, SkuRecord};
 pub use timestamp::{ParseTimestampError, Timestamp};

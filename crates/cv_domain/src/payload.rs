@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{CustomerPatch, Metadata};
+use crate::{CustomerPatch, Metadata, ProductPatch};
 
 /// `CUSTOMERS.BULK_UPDATE`: upsert each customer by `source_id`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,6 +36,36 @@ pub struct Upload {
 /// `CUSTOMERS.IMPORT_CSV`: the uploaded file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CustomersImportCsv {
+    /// Where the file is.
+    pub upload: Upload,
+}
+
+/// `PRODUCTS.BULK_UPDATE`: upsert each product by `source_id`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductsBulkUpdate {
+    /// One patch per request item, in request order; each has a `source_id`.
+    pub products: Vec<ProductPatch>,
+}
+
+/// `PRODUCTS.METADATA_UPDATE`: merge `metadata` into every listed product (upsert).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductsMetadataUpdate {
+    /// The products, in request order.
+    pub source_ids: Vec<String>,
+    /// The keys to set.
+    pub metadata: Metadata,
+}
+
+/// `PRODUCTS.IMPORT_CSV`: the uploaded file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProductsImportCsv {
+    /// Where the file is.
+    pub upload: Upload,
+}
+
+/// `SKUS.IMPORT_CSV`: the uploaded file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SkusImportCsv {
     /// Where the file is.
     pub upload: Upload,
 }

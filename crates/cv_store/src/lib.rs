@@ -1,7 +1,8 @@
 //! The storage contract of Conveyor.
 //!
 //! [`Store`] is the one narrow interface between Conveyor and its database, in domain terms:
-//! actions (the job rows, their payloads and reports), customers, projects and credentials.
+//! actions (the job rows, their payloads and reports), customers, products and SKUs (the
+//! [`ProductStore`] supertrait), projects and credentials.
 //! Two crates implement it, `cv_store_sqlite` and `cv_store_postgres`; the logic that must
 //! behave the same on both (how a chunk of patches becomes rows, how list pages are cut) lives
 //! here, above the SQL, and [`conformance`] pins every behaviour on both backends.
@@ -11,6 +12,7 @@ mod error;
 mod model;
 mod paging;
 pub mod plan;
+mod product_store;
 pub mod sql;
 mod store;
 
@@ -20,4 +22,5 @@ pub use model::{
     ItemError, MetadataSchemaRecord, NewAction, ReportLine, ReportMode,
 };
 pub use paging::ActionPage;
+pub use product_store::{ProductPage, ProductStore, SkuPage};
 pub use store::{Store, Wakeups};

@@ -1,8 +1,9 @@
 //! Records passed across the [`crate::Store`] boundary.
 
 use cv_domain::{
-    ActionId, ActionKind, ActionStatus, Customer, CustomerPatch, CustomerRecord, Progress,
-    ProjectId, RequestId, Timestamp, metadata_schema::MetadataSchema,
+    ActionId, ActionKind, ActionStatus, Customer, CustomerPatch, CustomerRecord, ProductPatch,
+    ProductRecord, Progress, ProjectId, RequestId, SkuRecord, Timestamp,
+    metadata_schema::MetadataSchema,
 };
 use serde::{Deserialize, Serialize};
 
@@ -97,6 +98,15 @@ pub enum ChunkItem {
     /// Create, or fully replace, the customer with this `source_id` (CSV import). A source_id
     /// this action already imported fails as a duplicate.
     CustomerImport(CustomerRecord),
+    /// Upsert a product by `source_id` (merging metadata).
+    Product(ProductPatch),
+    /// Create a product, or rename the one with this `source_id` (CSV import: the name is
+    /// the only field an import changes on an existing product).
+    ProductImport(ProductRecord),
+    /// Create a SKU under the product whose source_id the row names, or change `sku` and
+    /// `price` of the SKU with this `source_id` (CSV import). A product that does not exist,
+    /// an attribute the product does not define, or a SKU of another product fails the row.
+    SkuImport(SkuRecord),
     /// An item the action already found invalid; it is reported, not written.
     Failed {
         /// The item's key (source_id, code…).
@@ -140,6 +150,20 @@ pub struct ChunkCommit {
     pub report: ReportMode,
     /// Commit or (tests) roll back after the writes.
     pub mode: CommitMode,
+}
+
+impl ChunkItem {
+    /// The item's key as its report line shows it (source_id, code…; empty when it has none).
+    pub fn key(&self) -> String {
+        match self {
+            ChunkItem::Customer(patch) => patch.source_id.clone().unwrap_or_default(),
+            ChunkItem::CustomerImport(record) => record.source_id.clone(),
+            ChunkItem::Product(patch) => patch.source_id.clone().unwrap_or_default(),
+            ChunkItem::ProductImport(record) => record.source_id.clone().unwrap_or_default(),
+            ChunkItem::SkuImport(record) => record.source_id.clone(),
+            ChunkItem::Failed { key, .. } => key.clone(),
+        }
+    }
 }
 
 impl ChunkCommit {

@@ -8,6 +8,8 @@ use cv_domain::{Customer, CustomerId, Timestamp};
 
 use crate::{ChunkItem, ItemError, ReportLine};
 
+pub mod products;
+
 /// What a chunk of customer items turns into.
 #[derive(Debug, Default)]
 pub struct CustomerPlan {
@@ -27,7 +29,11 @@ pub fn customer_keys(items: &[ChunkItem]) -> Vec<String> {
         .iter()
         .filter_map(|item| match item {
             ChunkItem::Customer(patch) => patch.source_id.clone(),
-            ChunkItem::CustomerImport(_) | ChunkItem::Failed { .. } => None,
+            ChunkItem::CustomerImport(_)
+            | ChunkItem::Product(_)
+            | ChunkItem::ProductImport(_)
+            | ChunkItem::SkuImport(_)
+            | ChunkItem::Failed { .. } => None,
         })
         .collect();
     keys.sort_unstable();
@@ -77,6 +83,12 @@ pub fn plan_customers(
                     updated: false,
                     error: Some(error),
                 });
+            }
+            item @ (ChunkItem::Product(_)
+            | ChunkItem::ProductImport(_)
+            | ChunkItem::SkuImport(_)) => {
+                plan.failed += 1;
+                plan.lines.push(products::misplaced(line, &item, "customer"));
             }
             ChunkItem::Customer(patch) => {
                 let key = patch.source_id.clone().unwrap_or_default();

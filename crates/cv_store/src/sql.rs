@@ -3,6 +3,8 @@
 //! comparisons agree to the millisecond. Only what the dialects cannot share (DDL, claiming,
 //! array parameters, JSON column types) is written per backend.
 
+pub mod products;
+
 macro_rules! action_columns {
     () => {
         "id, project_id, kind, status, progress, attempt, cursor, total_items, \

@@ -17,6 +17,7 @@ use tokio_postgres::types::ToSql;
 use crate::{
     convert::{self, error},
     db::lease_lost,
+    products,
 };
 
 /// Serialises chunks that touch the same source_ids (`$1` project, `$2` keys), as SQLite's
@@ -61,7 +62,9 @@ pub async fn commit(
     let stmt = tx.prepare_cached(q::FENCE_CHUNK).await.map_err(error)?;
     let row = tx.query_opt(&stmt, params).await.map_err(error)?.ok_or_else(|| lease_lost(fence))?;
     let project: String = row.try_get(0).map_err(error)?;
-    let mut lines = if plan::is_import(&chunk.items) {
+    let mut lines = if plan::products::is_product_chunk(&chunk.items) {
+        products::commit_items(&tx, fence, &project, chunk.items, chunk.first_item, now).await?
+    } else if plan::is_import(&chunk.items) {
         import_customers(&tx, fence, &project, chunk.items, chunk.first_item, now).await?
     } else {
         apply_customer_items(&tx, &project, chunk.items, chunk.first_item, now).await?.lines
@@ -131,7 +134,13 @@ async fn import_customers(
                 let error = plan::duplicate_row(&c.source_id);
                 (c.source_id, Some(error))
             }
-            (ChunkItem::Customer(_), _) => {
+            (
+                ChunkItem::Customer(_)
+                | ChunkItem::Product(_)
+                | ChunkItem::ProductImport(_)
+                | ChunkItem::SkuImport(_),
+                _,
+            ) => {
                 return Err(StoreError::Other(anyhow::anyhow!("a merge item in an import chunk")));
             }
         };

@@ -11,6 +11,7 @@ mod convert;
 mod db;
 mod listen;
 mod migrate;
+mod products;
 mod store;
 
 pub use store::PostgresStore;

@@ -5,6 +5,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_uploads.sql"),
     include_str!("../migrations/0003_metadata_schemas.sql"),
+    include_str!("../migrations/0004_products.sql"),
 ];
 
 /// The schema version this build expects.

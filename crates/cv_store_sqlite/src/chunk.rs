@@ -8,7 +8,10 @@ use cv_store::{
 };
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use crate::convert::{self, error, sql};
+use crate::{
+    convert::{self, error, sql},
+    products,
+};
 
 /// `?1` project, `?2` a JSON array of source_ids.
 const SELECT_CUSTOMERS_BY_SOURCE: &str = "SELECT id, source_id, name, description, email, phone, \
@@ -46,7 +49,9 @@ pub fn commit(
         .optional()
         .map_err(error)?;
     let project = project.ok_or_else(|| lease_lost(fence))?;
-    let mut lines = if plan::is_import(&chunk.items) {
+    let mut lines = if plan::products::is_product_chunk(&chunk.items) {
+        products::commit_items(&tx, fence, &project, chunk.items, chunk.first_item, now)?
+    } else if plan::is_import(&chunk.items) {
         import_customers(&tx, fence, &project, chunk.items, chunk.first_item, now)?
     } else {
         apply_customer_items(&tx, &project, chunk.items, chunk.first_item, now)?.lines
@@ -116,7 +121,10 @@ fn import_customers(
                 duplicates += i64::from(error.is_some());
                 (c.source_id, error)
             }
-            ChunkItem::Customer(_) => {
+            ChunkItem::Customer(_)
+            | ChunkItem::Product(_)
+            | ChunkItem::ProductImport(_)
+            | ChunkItem::SkuImport(_) => {
                 return Err(StoreError::Other(anyhow::anyhow!("a merge item in an import chunk")));
             }
         };

@@ -9,6 +9,7 @@ mod chunk;
 mod convert;
 mod db;
 mod migrate;
+mod products;
 mod store;
 
 pub use db::SqliteStore;

@@ -13,3 +13,6 @@ mod documented_examples;
 mod errors;
 mod isolation;
 mod metadata_schemas;
+mod products;
+mod products_bulk;
+mod products_import;

@@ -6,6 +6,9 @@ pub mod customers;
 pub mod customers_async;
 pub mod health;
 pub mod metadata_schemas;
+pub mod products;
+pub mod products_async;
+pub mod skus;
 
 use axum::{
     Json,

@@ -4,4 +4,5 @@
 pub mod action;
 pub mod customer;
 pub mod metadata_schema;
+pub mod product;
 pub mod validate;

@@ -2,6 +2,7 @@
 //! by each backend crate's `tests/conformance.rs` through [`crate::conformance_tests!`]. A
 //! backend is correct when every function here passes on a freshly migrated, empty store.
 
+mod products;
 mod queue;
 mod resources;
 
@@ -11,6 +12,7 @@ use cv_domain::{
 
 use crate::{ChunkItem, NewAction, Store};
 
+pub use products::*;
 pub use queue::*;
 pub use resources::*;
 
@@ -72,7 +74,10 @@ macro_rules! conformance_tests {
             claims_oldest_first,
             imports_replace_profiles_and_reject_repeated_rows,
             upload_parts_round_trip,
-            metadata_schemas_round_trip
+            metadata_schemas_round_trip,
+            products_and_skus_round_trip,
+            product_and_sku_imports_follow_voucherify_rules,
+            products_are_isolated_between_projects
         );
     };
     (@cases $fresh:path; $($case:ident),* $(,)?) => {

@@ -1,0 +1,151 @@
+//! `PRODUCTS.IMPORT_CSV`: create products from an uploaded CSV file; for a `source_id` that
+//! already exists only the name changes (`POST /v1/products/importCSV`).
+//!
+//! Columns `name, source_id, price, attributes, image_url` are matched case-insensitively;
+//! every other column becomes a metadata key named exactly like its header, typed through the
+//! project's product metadata schema. `name` is required; `price` is in major units (`14.5`
+//! is stored as 1450); `attributes` is a comma-separated list (`"color,size"`).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use cv_domain::{
+    ActionId, ProductRecord,
+    metadata_schema::{MetadataResource, MetadataSchema},
+    payload::ProductsImportCsv,
+};
+use cv_engine::{ActionError, ActionRun};
+use cv_store::{ActionRecord, ChunkItem, ReportMode, Store};
+use serde_json::Value;
+
+use crate::{catalog_csv, csv_source::CsvRows, import_result};
+
+/// Where each column of the file goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Name,
+    SourceId,
+    Price,
+    Attributes,
+    ImageUrl,
+    Metadata,
+}
+
+fn column(header: &str) -> Column {
+    match header.to_ascii_lowercase().as_str() {
+        "name" => Column::Name,
+        "source_id" => Column::SourceId,
+        "price" => Column::Price,
+        "attributes" => Column::Attributes,
+        "image_url" => Column::ImageUrl,
+        _ => Column::Metadata,
+    }
+}
+
+/// `"color, size,,ranking"` → `["color", "size", "ranking"]`, without repeats.
+fn attributes(cell: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for name in cell.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_owned());
+        }
+    }
+    names
+}
+
+pub(crate) struct Run {
+    rows: CsvRows,
+    columns: Vec<Column>,
+    /// Types the metadata columns; without one, metadata values are strings.
+    schema: MetadataSchema,
+}
+
+impl Run {
+    pub async fn start(
+        action: &ActionRecord,
+        payload: ProductsImportCsv,
+        schema: Option<MetadataSchema>,
+        store: Arc<dyn Store>,
+    ) -> Result<Self, ActionError> {
+        let rows = CsvRows::open(store, ActionId::clone(&action.id), payload.upload).await?;
+        let columns = rows.headers.iter().map(|h| column(h)).collect();
+        let schema = schema.unwrap_or_else(|| MetadataSchema::new(MetadataResource::Product));
+        Ok(Self { rows, columns, schema })
+    }
+
+    fn record(&self, cells: Vec<String>) -> Result<ProductRecord, (String, String)> {
+        let mut record = ProductRecord::default();
+        let (mut name, mut price) = (None, None);
+        let mut metadata = Vec::new();
+        for ((cell, column), header) in cells.into_iter().zip(&self.columns).zip(&self.rows.headers)
+        {
+            if cell.is_empty() {
+                continue;
+            }
+            match column {
+                Column::Name => name = Some(cell),
+                Column::SourceId => record.source_id = Some(cell),
+                Column::Price => price = Some(cell),
+                Column::Attributes => record.attributes = attributes(&cell),
+                Column::ImageUrl => record.image_url = Some(cell),
+                Column::Metadata => metadata.push((header.clone(), cell)),
+            }
+        }
+        let key = record.source_id.clone().unwrap_or_default();
+        let Some(name) = name else {
+            return Err((key, "name: property is required".to_owned()));
+        };
+        record.name = name;
+        record.price = price
+            .map(|cell| catalog_csv::price(&cell))
+            .transpose()
+            .map_err(|r| (key.clone(), r))?;
+        record.metadata = self.schema.coerce_csv(&metadata).map_err(|reason| (key, reason))?;
+        Ok(record)
+    }
+}
+
+#[async_trait]
+impl ActionRun for Run {
+    async fn chunk(&mut self, cursor: u64, max: usize) -> Result<Vec<ChunkItem>, ActionError> {
+        let rows = self.rows.batch(cursor, max).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                match row
+                    .map_err(|reason| (String::new(), reason))
+                    .and_then(|cells| self.record(cells))
+                {
+                    Ok(record) => ChunkItem::ProductImport(record),
+                    Err((key, reason)) => catalog_csv::failed(key, reason),
+                }
+            })
+            .collect())
+    }
+
+    fn report_mode(&self) -> ReportMode {
+        ReportMode::FailuresOnly
+    }
+
+    async fn result(
+        &mut self,
+        store: &dyn Store,
+        action: &ActionRecord,
+    ) -> Result<Value, ActionError> {
+        Ok(import_result(store, action, "product", Some("source_id")).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standard_columns_match_in_any_case_and_the_rest_is_metadata() {
+        assert_eq!(column("NAME"), Column::Name);
+        assert_eq!(column("Source_Id"), Column::SourceId);
+        assert_eq!(column("image_url"), Column::ImageUrl);
+        assert_eq!(column("vendor"), Column::Metadata);
+        assert_eq!(attributes(" color, size,,color ,ranking"), vec!["color", "size", "ranking"]);
+    }
+}

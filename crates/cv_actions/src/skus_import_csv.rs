@@ -1,0 +1,210 @@
+//! `SKUS.IMPORT_CSV`: create SKUs under existing products from an uploaded CSV file; for a
+//! `source_id` that already exists only `sku` and `price` change (`POST /v1/skus/importCSV`).
+//!
+//! Columns `product_id, sku, source_id, price, image_url, attributes` are matched
+//! case-insensitively; `product_id` holds the product's **source_id** (Voucherify's template).
+//! `source_id` and `product_id` are required; `price` is in major units; `attributes` is a
+//! pseudo-JSON object such as `{'color':'blue','size':'XS'}` (single or double quotes) whose
+//! keys the product must define — the store checks that, with the product's existence. Every
+//! other column becomes a string metadata value (SKUs have no metadata schema).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use cv_domain::{ActionId, Metadata, SkuRecord, payload::SkusImportCsv};
+use cv_engine::{ActionError, ActionRun};
+use cv_store::{ActionRecord, ChunkItem, ReportMode, Store};
+use serde_json::Value;
+
+use crate::{catalog_csv, csv_source::CsvRows, import_result};
+
+/// Where each column of the file goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    ProductId,
+    Sku,
+    SourceId,
+    Price,
+    ImageUrl,
+    Attributes,
+    Metadata,
+}
+
+fn column(header: &str) -> Column {
+    match header.to_ascii_lowercase().as_str() {
+        "product_id" => Column::ProductId,
+        "sku" => Column::Sku,
+        "source_id" => Column::SourceId,
+        "price" => Column::Price,
+        "image_url" => Column::ImageUrl,
+        "attributes" => Column::Attributes,
+        _ => Column::Metadata,
+    }
+}
+
+/// Rewrites single-quoted strings as JSON strings: `{'a':'b'}` → `{"a":"b"}`. Double-quoted
+/// strings pass through untouched.
+fn requote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    let mut quote: Option<char> = None;
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (None, '\'') => {
+                quote = Some('\'');
+                out.push('"');
+            }
+            (None, '"') => {
+                quote = Some('"');
+                out.push('"');
+            }
+            (Some(q), '\\') => match chars.next() {
+                Some('\'') if q == '\'' => out.push('\''),
+                Some(next) => {
+                    out.push('\\');
+                    out.push(next);
+                }
+                None => out.push('\\'),
+            },
+            (Some('\''), '\'') | (Some('"'), '"') => {
+                quote = None;
+                out.push('"');
+            }
+            (Some('\''), '"') => out.push_str("\\\""),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The attributes cell as an object: JSON, or pseudo-JSON with single quotes.
+fn attributes(cell: &str) -> Result<Metadata, String> {
+    let parsed = serde_json::from_str::<Value>(cell)
+        .or_else(|_| serde_json::from_str::<Value>(&requote(cell)));
+    match parsed {
+        Ok(Value::Object(map)) => Ok(map),
+        _ => Err(format!(
+            "attributes: must be an object such as {{'color':'blue'}} (actual value is '{cell}')"
+        )),
+    }
+}
+
+pub(crate) struct Run {
+    rows: CsvRows,
+    columns: Vec<Column>,
+}
+
+impl Run {
+    pub async fn start(
+        action: &ActionRecord,
+        payload: SkusImportCsv,
+        store: Arc<dyn Store>,
+    ) -> Result<Self, ActionError> {
+        let rows = CsvRows::open(store, ActionId::clone(&action.id), payload.upload).await?;
+        let columns = rows.headers.iter().map(|h| column(h)).collect();
+        Ok(Self { rows, columns })
+    }
+
+    fn record(&self, cells: Vec<String>) -> Result<SkuRecord, (String, String)> {
+        let mut record = SkuRecord::default();
+        let (mut price, mut attrs) = (None, None);
+        for ((cell, column), header) in cells.into_iter().zip(&self.columns).zip(&self.rows.headers)
+        {
+            if cell.is_empty() {
+                continue;
+            }
+            match column {
+                Column::ProductId => record.product = cell,
+                Column::Sku => record.sku = Some(cell),
+                Column::SourceId => record.source_id = cell,
+                Column::Price => price = Some(cell),
+                Column::ImageUrl => record.image_url = Some(cell),
+                Column::Attributes => attrs = Some(cell),
+                Column::Metadata => {
+                    record.metadata.insert(header.clone(), Value::String(cell));
+                }
+            }
+        }
+        let key = record.source_id.clone();
+        let fail = |reason: String| (key.clone(), reason);
+        if record.source_id.is_empty() {
+            return Err(fail("source_id: property is required".to_owned()));
+        }
+        if record.product.is_empty() {
+            return Err(fail("product_id: property is required".to_owned()));
+        }
+        record.price = price.map(|cell| catalog_csv::price(&cell)).transpose().map_err(fail)?;
+        if let Some(cell) = attrs {
+            record.attributes = attributes(&cell).map_err(fail)?;
+        }
+        Ok(record)
+    }
+}
+
+#[async_trait]
+impl ActionRun for Run {
+    async fn chunk(&mut self, cursor: u64, max: usize) -> Result<Vec<ChunkItem>, ActionError> {
+        let rows = self.rows.batch(cursor, max).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                match row
+                    .map_err(|reason| (String::new(), reason))
+                    .and_then(|cells| self.record(cells))
+                {
+                    Ok(record) => ChunkItem::SkuImport(record),
+                    Err((key, reason)) => catalog_csv::failed(key, reason),
+                }
+            })
+            .collect())
+    }
+
+    fn report_mode(&self) -> ReportMode {
+        ReportMode::FailuresOnly
+    }
+
+    async fn result(
+        &mut self,
+        store: &dyn Store,
+        action: &ActionRecord,
+    ) -> Result<Value, ActionError> {
+        Ok(import_result(store, action, "sku", Some("source_id")).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn attributes_accept_single_or_double_quotes() {
+        let expected = json!({"color": "blue", "size": "XS"});
+        for cell in [
+            "{'color':'blue','size':'XS'}",
+            r#"{"color":"blue","size":"XS"}"#,
+            r#"{'color': "blue", "size" : 'XS'}"#,
+        ] {
+            assert_eq!(attributes(cell).map(Value::Object), Ok(expected.clone()), "{cell}");
+        }
+        assert_eq!(
+            attributes(r#"{'name':'Bob\'s "best"','rank':1}"#).map(Value::Object),
+            Ok(json!({"name": "Bob's \"best\"", "rank": 1}))
+        );
+        assert_eq!(attributes("{}").map(|m| m.len()), Ok(0));
+        for bad in ["color:blue", "['color']", "{'color':}", "'x'"] {
+            assert!(
+                attributes(bad).is_err_and(|e| e.starts_with("attributes: must be an object")),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn standard_columns_match_in_any_case() {
+        assert_eq!(column("Product_ID"), Column::ProductId);
+        assert_eq!(column("SKU"), Column::Sku);
+        assert_eq!(column("color"), Column::Metadata);
+    }
+}

@@ -1,0 +1,79 @@
+//! The product producers: `POST /v1/products/bulk/async` (PRODUCTS.BULK_UPDATE, 202),
+//! `POST /v1/products/metadata/async` (PRODUCTS.METADATA_UPDATE, 202),
+//! `POST /v1/products/importCSV` (PRODUCTS.IMPORT_CSV, 200) and `POST /v1/skus/importCSV`
+//! (SKUS.IMPORT_CSV, 200). Each validates the whole body or stores the whole upload first (a
+//! refused request changes nothing), stores the action, and answers at once with its id.
+
+use axum::{
+    Extension,
+    extract::{Multipart, State, multipart::MultipartRejection},
+    http::StatusCode,
+};
+use cv_domain::{
+    ActionId, ActionKind,
+    payload::{ProductsImportCsv, SkusImportCsv},
+};
+
+use super::{Accepted, enqueue, enqueue_as};
+use crate::{ApiError, AppState, auth::Project, extract::JsonBody, upload, wire::product};
+
+/// PRODUCTS.BULK_UPDATE. An empty body is an empty array.
+pub async fn bulk_update(
+    State(state): State<AppState>,
+    Extension(project): Extension<Project>,
+    JsonBody(body): JsonBody,
+) -> Result<Accepted, ApiError> {
+    let payload = product::bulk_update(&body)?;
+    let total = payload.products.len() as u64;
+    enqueue(&state, &project.0, ActionKind::ProductsBulkUpdate, &payload, total).await
+}
+
+/// PRODUCTS.METADATA_UPDATE.
+pub async fn metadata_update(
+    State(state): State<AppState>,
+    Extension(project): Extension<Project>,
+    JsonBody(body): JsonBody,
+) -> Result<Accepted, ApiError> {
+    let payload = product::metadata_update(&body)?;
+    let total = payload.source_ids.len() as u64;
+    enqueue(&state, &project.0, ActionKind::ProductsMetadataUpdate, &payload, total).await
+}
+
+/// Stores the multipart field `file` under a new action id.
+async fn receive(
+    state: &AppState,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<(ActionId, cv_domain::payload::Upload), ApiError> {
+    let multipart = multipart.map_err(|_| {
+        ApiError::InvalidPayload("Payload should have required property 'file'".to_owned())
+    })?;
+    let id = ActionId::generate();
+    let upload = upload::store_csv(state, &id, multipart).await?;
+    Ok((id, upload))
+}
+
+/// PRODUCTS.IMPORT_CSV: multipart field `file`; answers 200 (Voucherify's code for it).
+pub async fn import_csv(
+    State(state): State<AppState>,
+    Extension(project): Extension<Project>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Accepted, ApiError> {
+    let (id, upload) = receive(&state, multipart).await?;
+    let payload = ProductsImportCsv { upload };
+    let kind = ActionKind::ProductsImportCsv;
+    let (_, body) = enqueue_as(&state, &project.0, id, kind, &payload, upload.rows).await?;
+    Ok((StatusCode::OK, body))
+}
+
+/// SKUS.IMPORT_CSV: multipart field `file`; answers 200 (Voucherify's code for it).
+pub async fn import_skus_csv(
+    State(state): State<AppState>,
+    Extension(project): Extension<Project>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Accepted, ApiError> {
+    let (id, upload) = receive(&state, multipart).await?;
+    let payload = SkusImportCsv { upload };
+    let kind = ActionKind::SkusImportCsv;
+    let (_, body) = enqueue_as(&state, &project.0, id, kind, &payload, upload.rows).await?;
+    Ok((StatusCode::OK, body))
+}

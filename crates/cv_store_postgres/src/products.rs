@@ -1,0 +1,403 @@
+//! Products and SKUs on PostgreSQL: the chunk writes of the product actions and
+//! `impl ProductStore for PostgresStore`.
+//!
+//! Chunks take transaction-scoped advisory locks on the keys they touch (`product/<source_id>`,
+//! `sku/<source_id>`, in hash order), so two chunks never both miss a row and both insert it;
+//! a SKU chunk also locks its products `FOR SHARE`, so none is deleted under it.
+
+use std::sync::LazyLock;
+
+use async_trait::async_trait;
+use cv_domain::{Product, ProductId, ProductPatch, ProjectId, Sku, SkuId, SkuPatch, Timestamp};
+use cv_store::{
+    ChunkItem, Fence, ProductPage, ProductStore, ReportLine, SkuPage, StoreError,
+    plan::products::{self as plan, ProductPlan, SkuPlan},
+    sql::{self as q, products as qp},
+};
+use deadpool_postgres::GenericClient;
+use futures_util::future::try_join_all;
+use tokio_postgres::Row;
+
+use crate::{
+    PostgresStore,
+    convert::{self, error},
+    db::{Params, count, execute, query, query_opt},
+};
+
+/// `$1` project, `$2` namespaced keys (`product/…`, `sku/…`). Locks are taken in hash order,
+/// so two chunks never wait on each other in a cycle.
+const LOCK_KEYS: &str = "SELECT pg_advisory_xact_lock(h) \
+     FROM (SELECT DISTINCT hashtextextended($1::TEXT || '/' || k, 0) AS h \
+           FROM unnest($2::TEXT[]) AS k ORDER BY h) AS keys";
+
+/// `$1` project, `$2` source_ids. Locks the rows until the chunk commits.
+static SELECT_PRODUCTS_FOR_UPDATE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM products WHERE project_id = $1 AND source_id = ANY($2) FOR UPDATE",
+        qp::PRODUCT_COLUMNS
+    )
+});
+
+/// `$1` project, `$2` source_ids. Keeps the rows from being deleted until the chunk commits.
+static SELECT_PRODUCTS_FOR_SHARE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM products WHERE project_id = $1 AND source_id = ANY($2) FOR SHARE",
+        qp::PRODUCT_COLUMNS
+    )
+});
+
+/// `$1` project, `$2` source_ids.
+static SELECT_SKUS_FOR_UPDATE: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM skus WHERE project_id = $1 AND source_id = ANY($2) FOR UPDATE",
+        qp::SKU_COLUMNS
+    )
+});
+
+/// The shared lookup by id, locking the row against a concurrent read-modify-write.
+static SELECT_PRODUCT_BY_ID_FOR_UPDATE: LazyLock<String> =
+    LazyLock::new(|| format!("{} FOR UPDATE", qp::SELECT_PRODUCT_BY_ID));
+
+/// The shared lookup by id, keeping the product while a SKU is added.
+static SELECT_PRODUCT_BY_ID_FOR_SHARE: LazyLock<String> =
+    LazyLock::new(|| format!("{} FOR SHARE", qp::SELECT_PRODUCT_BY_ID));
+
+fn get<'a, T: tokio_postgres::types::FromSql<'a>>(
+    row: &'a Row,
+    idx: usize,
+) -> Result<T, StoreError> {
+    row.try_get(idx).map_err(error)
+}
+
+fn json<T: serde::de::DeserializeOwned>(row: &Row, idx: usize) -> Result<T, StoreError> {
+    serde_json::from_value(get::<serde_json::Value>(row, idx)?)
+        .map_err(|e| StoreError::Other(anyhow::anyhow!("bad stored value: {e}")))
+}
+
+/// Decodes a row selected with `cv_store::sql::products::PRODUCT_COLUMNS`.
+fn product(row: &Row) -> Result<Product, StoreError> {
+    Ok(Product {
+        id: ProductId::from_string(get::<String>(row, 0)?),
+        source_id: get(row, 1)?,
+        name: get(row, 2)?,
+        price: get(row, 3)?,
+        attributes: json(row, 4)?,
+        image_url: get(row, 5)?,
+        metadata: json(row, 6)?,
+        created_at: Timestamp::from_millis(get(row, 7)?),
+        updated_at: get::<Option<i64>>(row, 8)?.map(Timestamp::from_millis),
+    })
+}
+
+/// Decodes a row selected with `cv_store::sql::products::SKU_COLUMNS`.
+fn sku(row: &Row) -> Result<Sku, StoreError> {
+    Ok(Sku {
+        id: SkuId::from_string(get::<String>(row, 0)?),
+        source_id: get(row, 1)?,
+        product_id: ProductId::from_string(get::<String>(row, 2)?),
+        sku: get(row, 3)?,
+        price: get(row, 4)?,
+        currency: get(row, 5)?,
+        attributes: json(row, 6)?,
+        image_url: get(row, 7)?,
+        metadata: json(row, 8)?,
+        created_at: Timestamp::from_millis(get(row, 9)?),
+        updated_at: get::<Option<i64>>(row, 10)?.map(Timestamp::from_millis),
+    })
+}
+
+fn namespaced(namespace: &str, keys: &[String]) -> Vec<String> {
+    keys.iter().map(|k| format!("{namespace}/{k}")).collect()
+}
+
+/// Takes the advisory locks of `keys` (already namespaced). Must run inside a transaction.
+async fn lock(tx: &impl GenericClient, project: &str, keys: &[String]) -> Result<(), StoreError> {
+    if !keys.is_empty() {
+        execute(tx, LOCK_KEYS, &[&project, &keys]).await?;
+    }
+    Ok(())
+}
+
+async fn select_by_keys<T>(
+    tx: &impl GenericClient,
+    sql: &str,
+    project: &str,
+    keys: &[String],
+    decode: fn(&Row) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    convert::all(&query(tx, sql, &[&project, &keys]).await?, decode)
+}
+
+/// Writes the items of a product or SKU chunk and returns one report line per item. Rows
+/// that planning refused move from the done to the failed count the fence added.
+pub async fn commit_items(
+    tx: &impl GenericClient,
+    fence: &Fence,
+    project: &str,
+    items: Vec<ChunkItem>,
+    first_line: u64,
+    now: Timestamp,
+) -> Result<Vec<ReportLine>, StoreError> {
+    let (lines, rejected) = if plan::is_sku_chunk(&items) {
+        let plan = import_skus(tx, project, items, first_line, now).await?;
+        (plan.lines, plan.rejected)
+    } else {
+        let plan = apply_product_items(tx, project, items, first_line, now).await?;
+        (plan.lines, plan.rejected)
+    };
+    if rejected > 0 {
+        execute(tx, q::MOVE_DONE_TO_FAILED, &[&fence.action_id.as_str(), &rejected]).await?;
+    }
+    Ok(lines)
+}
+
+/// Locks and reads the products a chunk names, plans the chunk and writes the planned rows.
+async fn apply_product_items(
+    tx: &impl GenericClient,
+    project: &str,
+    items: Vec<ChunkItem>,
+    first_line: u64,
+    now: Timestamp,
+) -> Result<ProductPlan, StoreError> {
+    let keys = plan::product_keys(&items);
+    lock(tx, project, &namespaced("product", &keys)).await?;
+    let existing = select_by_keys(tx, &SELECT_PRODUCTS_FOR_UPDATE, project, &keys, product).await?;
+    let plan = plan::plan_products(existing, items, first_line, now);
+    write_products(tx, project, &plan.rows).await?;
+    Ok(plan)
+}
+
+/// Locks and reads the products and SKUs a SKU import chunk names, plans it and writes the
+/// SKUs.
+async fn import_skus(
+    tx: &impl GenericClient,
+    project: &str,
+    items: Vec<ChunkItem>,
+    first_line: u64,
+    now: Timestamp,
+) -> Result<SkuPlan, StoreError> {
+    let (product_keys, sku_keys) = plan::sku_keys(&items);
+    let mut keys = namespaced("product", &product_keys);
+    keys.extend(namespaced("sku", &sku_keys));
+    lock(tx, project, &keys).await?;
+    let products =
+        select_by_keys(tx, &SELECT_PRODUCTS_FOR_SHARE, project, &product_keys, product).await?;
+    let existing = select_by_keys(tx, &SELECT_SKUS_FOR_UPDATE, project, &sku_keys, sku).await?;
+    let plan = plan::plan_skus(products, existing, items, first_line, now);
+    write_skus(tx, project, &plan.rows).await?;
+    Ok(plan)
+}
+
+/// Inserts or overwrites planned product rows, pipelined.
+async fn write_products(
+    tx: &impl GenericClient,
+    project: &str,
+    rows: &[Product],
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let stmt = tx.prepare_cached(qp::UPSERT_PRODUCT).await.map_err(error)?;
+    try_join_all(rows.iter().map(|p| {
+        let stmt = &stmt;
+        async move {
+            let attributes = convert::to_jsonb(&p.attributes);
+            let metadata = convert::to_jsonb(&p.metadata);
+            let params: Params<'_> = &[
+                &p.id.as_str(),
+                &project,
+                &p.source_id,
+                &p.name,
+                &p.price,
+                &attributes,
+                &p.image_url,
+                &metadata,
+                &p.created_at.as_millis(),
+                &p.updated_at.map(Timestamp::as_millis),
+            ];
+            tx.execute(stmt, params).await.map_err(error)
+        }
+    }))
+    .await?;
+    Ok(())
+}
+
+/// Inserts or overwrites planned SKU rows, pipelined.
+async fn write_skus(
+    tx: &impl GenericClient,
+    project: &str,
+    rows: &[Sku],
+) -> Result<(), StoreError> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let stmt = tx.prepare_cached(qp::UPSERT_SKU).await.map_err(error)?;
+    try_join_all(rows.iter().map(|s| {
+        let stmt = &stmt;
+        async move {
+            let attributes = convert::to_jsonb(&s.attributes);
+            let metadata = convert::to_jsonb(&s.metadata);
+            let params: Params<'_> = &[
+                &s.id.as_str(),
+                &project,
+                &s.product_id.as_str(),
+                &s.source_id,
+                &s.sku,
+                &s.price,
+                &s.currency,
+                &attributes,
+                &s.image_url,
+                &metadata,
+                &s.created_at.as_millis(),
+                &s.updated_at.map(Timestamp::as_millis),
+            ];
+            tx.execute(stmt, params).await.map_err(error)
+        }
+    }))
+    .await?;
+    Ok(())
+}
+
+fn offset(limit: u32, page: u32) -> i64 {
+    i64::from(page.saturating_sub(1)) * i64::from(limit)
+}
+
+#[async_trait]
+impl ProductStore for PostgresStore {
+    async fn upsert_products(
+        &self,
+        project: &ProjectId,
+        patches: Vec<ProductPatch>,
+        now: Timestamp,
+    ) -> Result<Vec<Product>, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(error)?;
+        let items = patches.into_iter().map(ChunkItem::Product).collect();
+        let plan = apply_product_items(&tx, project.as_str(), items, 0, now).await?;
+        tx.commit().await.map_err(error)?;
+        Ok(plan.rows)
+    }
+
+    async fn get_product(
+        &self,
+        project: &ProjectId,
+        id_or_source_id: &str,
+    ) -> Result<Option<Product>, StoreError> {
+        let client = self.client().await?;
+        let params: Params<'_> = &[&project.as_str(), &id_or_source_id];
+        query_opt(&client, qp::SELECT_PRODUCT, params).await?.as_ref().map(product).transpose()
+    }
+
+    async fn update_product(
+        &self,
+        project: &ProjectId,
+        id: &ProductId,
+        patch: ProductPatch,
+        now: Timestamp,
+    ) -> Result<Option<Product>, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(error)?;
+        let params: Params<'_> = &[&project.as_str(), &id.as_str()];
+        let Some(row) = query_opt(&tx, &SELECT_PRODUCT_BY_ID_FOR_UPDATE, params).await? else {
+            return Ok(None);
+        };
+        let mut found = product(&row)?;
+        patch.apply(&mut found, now);
+        write_products(&tx, project.as_str(), std::slice::from_ref(&found)).await?;
+        tx.commit().await.map_err(error)?;
+        Ok(Some(found))
+    }
+
+    async fn delete_product(
+        &self,
+        project: &ProjectId,
+        id: &ProductId,
+    ) -> Result<bool, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(error)?;
+        let params: Params<'_> = &[&project.as_str(), &id.as_str()];
+        execute(&tx, qp::DELETE_PRODUCT_SKUS, params).await?;
+        let deleted = execute(&tx, qp::DELETE_PRODUCT, params).await? > 0;
+        tx.commit().await.map_err(error)?;
+        Ok(deleted)
+    }
+
+    async fn list_products(
+        &self,
+        project: &ProjectId,
+        limit: u32,
+        page: u32,
+    ) -> Result<ProductPage, StoreError> {
+        let client = self.client().await?;
+        let offset = offset(limit, page);
+        let page_params: Params<'_> = &[&project.as_str(), &i64::from(limit), &offset];
+        let count_params: Params<'_> = &[&project.as_str()];
+        let (products, skus, total) = futures_util::try_join!(
+            query(&client, qp::SELECT_PRODUCT_PAGE, page_params),
+            query(&client, qp::SELECT_PRODUCT_PAGE_SKUS, page_params),
+            query(&client, qp::COUNT_PRODUCTS, count_params),
+        )?;
+        Ok(ProductPage {
+            products: convert::all(&products, product)?,
+            skus: convert::all(&skus, sku)?,
+            total: total.first().map_or(Ok(0), count)?,
+        })
+    }
+
+    async fn list_skus(
+        &self,
+        project: &ProjectId,
+        product: &ProductId,
+        limit: u32,
+        page: u32,
+    ) -> Result<SkuPage, StoreError> {
+        let client = self.client().await?;
+        let offset = offset(limit, page);
+        let page_params: Params<'_> =
+            &[&project.as_str(), &product.as_str(), &i64::from(limit), &offset];
+        let count_params: Params<'_> = &[&project.as_str(), &product.as_str()];
+        let (skus, total) = futures_util::try_join!(
+            query(&client, qp::SELECT_SKU_PAGE, page_params),
+            query(&client, qp::COUNT_SKUS, count_params),
+        )?;
+        Ok(SkuPage { skus: convert::all(&skus, sku)?, total: total.first().map_or(Ok(0), count)? })
+    }
+
+    async fn upsert_sku(
+        &self,
+        project: &ProjectId,
+        product_id: &ProductId,
+        patch: SkuPatch,
+        now: Timestamp,
+    ) -> Result<Option<Sku>, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(error)?;
+        let source_ids: Vec<String> = patch.source_id.iter().cloned().collect();
+        lock(&tx, project.as_str(), &namespaced("sku", &source_ids)).await?;
+        let params: Params<'_> = &[&project.as_str(), &product_id.as_str()];
+        if query_opt(&tx, &SELECT_PRODUCT_BY_ID_FOR_SHARE, params).await?.is_none() {
+            return Ok(None);
+        }
+        let existing =
+            select_by_keys(&tx, &SELECT_SKUS_FOR_UPDATE, project.as_str(), &source_ids, sku)
+                .await?
+                .pop();
+        let row = plan::plan_sku_upsert(existing, product_id, patch, now)?;
+        write_skus(&tx, project.as_str(), std::slice::from_ref(&row)).await?;
+        tx.commit().await.map_err(error)?;
+        Ok(Some(row))
+    }
+
+    async fn get_sku(
+        &self,
+        project: &ProjectId,
+        id_or_source_id: &str,
+    ) -> Result<Option<Sku>, StoreError> {
+        let client = self.client().await?;
+        let params: Params<'_> = &[&project.as_str(), &id_or_source_id];
+        query_opt(&client, qp::SELECT_SKU, params).await?.as_ref().map(sku).transpose()
+    }
+}
