@@ -28,7 +28,7 @@ pub struct Cli {
     /// Actions run concurrently by this process [default: 4].
     #[arg(long, global = true, env = "CONVEYOR_WORKERS")]
     pub workers: Option<usize>,
-    /// Items per chunk (one transaction and checkpoint each) [default: 5000].
+    /// Items per chunk (one transaction and checkpoint each) [default: 20000].
     #[arg(long, global = true, env = "CONVEYOR_CHUNK_SIZE")]
     pub chunk_size: Option<usize>,
     /// Lease of a claimed action, in milliseconds [default: 30000].

@@ -25,7 +25,7 @@ impl Default for EngineConfig {
     fn default() -> Self {
         Self {
             workers: 4,
-            chunk_size: 5000,
+            chunk_size: 20_000,
             lease_ms: 30_000,
             heartbeat_ms: 10_000,
             poll_interval_ms: 1_000,

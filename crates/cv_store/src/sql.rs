@@ -146,7 +146,7 @@ pub const SELECT_CREDENTIAL: &str =
 pub const COUNT_CREDENTIALS: &str = "SELECT COUNT(*) FROM credentials WHERE project_id = $1";
 
 /// Create or fully replace one imported customer by `(project, source_id)`, unless this
-/// action already wrote it (a duplicate row of the same file): then no row is returned.
+/// action already wrote it (a duplicate row of the same file): then no row changes.
 /// `$1` new id, `$2` project, `$3` source_id, `$4` name, `$5` description, `$6` email,
 /// `$7` phone, `$8` birthdate, `$9` address, `$10` metadata, `$11` now, `$12` action id.
 pub const IMPORT_CUSTOMER: &str = "INSERT INTO customers \
@@ -158,8 +158,7 @@ pub const IMPORT_CUSTOMER: &str = "INSERT INTO customers \
        birthdate = excluded.birthdate, birthday = NULL, address = excluded.address, \
        metadata = excluded.metadata, updated_at = excluded.created_at, \
        last_action_id = excluded.last_action_id \
-     WHERE customers.last_action_id IS DISTINCT FROM excluded.last_action_id \
-     RETURNING id";
+     WHERE customers.last_action_id IS DISTINCT FROM excluded.last_action_id";
 
 /// `$1` upload (action id), `$2` part number, `$3` bytes.
 pub const INSERT_UPLOAD_PART: &str =

@@ -118,7 +118,7 @@ async fn import_customers(
                 &now.as_millis(),
                 &action,
             ];
-            tx.query_opt(stmt, params).await.map(|row| Some(row.is_some())).map_err(error)
+            tx.execute(stmt, params).await.map(|n| Some(n > 0)).map_err(error)
         }
     }))
     .await?;

@@ -1,6 +1,6 @@
 //! Chunk commits, and the customer writes they share with the customer calls.
 
-use cv_domain::{Customer, CustomerId, Timestamp};
+use cv_domain::{Customer, CustomerId, CustomerRecord, Timestamp};
 use cv_store::{
     ChunkCommit, ChunkItem, CommitMode, Fence, ReportLine, ReportMode, StoreError,
     plan::{self, CustomerPlan},
@@ -79,6 +79,61 @@ pub fn commit(
     }
 }
 
+/// A new imported customer. `?1` id, `?2` project, `?3` source_id, `?4` name,
+/// `?5` description, `?6` email, `?7` phone, `?8` birthdate, `?9` address, `?10` metadata,
+/// `?11` now, `?12` action id.
+const INSERT_IMPORTED: &str = "INSERT INTO customers \
+     (id, project_id, source_id, name, description, email, phone, birthdate, address, metadata, \
+      created_at, last_action_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+
+/// Replaces the profile of an existing customer, unless this action already wrote it. Same
+/// parameters as [`INSERT_IMPORTED`] (`?1` unused).
+const UPDATE_IMPORTED: &str = "UPDATE customers SET name = ?4, description = ?5, email = ?6, \
+       phone = ?7, birthdate = ?8, birthday = NULL, address = ?9, metadata = ?10, \
+       updated_at = ?11, last_action_id = ?12 \
+     WHERE project_id = ?2 AND source_id = ?3 AND last_action_id IS DISTINCT FROM ?12";
+
+/// Imports one row; false when this action already imported its source_id. New customers
+/// are the common case of a large import, so the plain INSERT goes first (one index probe)
+/// and only a unique-key conflict on the source_id falls back to the UPDATE. (SQLite only:
+/// a failed statement does not abort the transaction there.)
+fn import_customer(
+    insert: &mut rusqlite::CachedStatement<'_>,
+    update: &mut rusqlite::CachedStatement<'_>,
+    fence: &Fence,
+    project: &str,
+    c: &CustomerRecord,
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let id = CustomerId::generate();
+    let address = c.address.as_ref().map(convert::to_json);
+    let metadata = convert::to_json(&c.metadata);
+    let values = params![
+        id.as_str(),
+        project,
+        c.source_id,
+        c.name,
+        c.description,
+        c.email,
+        c.phone,
+        c.birthdate,
+        address,
+        metadata,
+        now.as_millis(),
+        fence.action_id.as_str(),
+    ];
+    match insert.execute(values) {
+        Ok(_) => Ok(true),
+        Err(rusqlite::Error::SqliteFailure(e, Some(msg)))
+            if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                && msg.contains("customers.source_id") =>
+        {
+            Ok(update.execute(values).map_err(error)? > 0)
+        }
+        Err(err) => Err(error(err)),
+    }
+}
+
 /// Writes an import chunk row by row; a row whose source_id this action already imported
 /// fails as a duplicate (and moves from the done to the failed count).
 fn import_customers(
@@ -89,7 +144,8 @@ fn import_customers(
     first_line: u64,
     now: Timestamp,
 ) -> Result<Vec<ReportLine>, StoreError> {
-    let mut stmt = tx.prepare_cached(&sql(q::IMPORT_CUSTOMER)).map_err(error)?;
+    let mut insert = tx.prepare_cached(INSERT_IMPORTED).map_err(error)?;
+    let mut update = tx.prepare_cached(UPDATE_IMPORTED).map_err(error)?;
     let mut lines = Vec::with_capacity(items.len());
     let mut duplicates = 0i64;
     for (offset, item) in items.into_iter().enumerate() {
@@ -97,27 +153,8 @@ fn import_customers(
         let (key, error) = match item {
             ChunkItem::Failed { key, error } => (key, Some(error)),
             ChunkItem::CustomerImport(c) => {
-                let written = stmt
-                    .query_row(
-                        params![
-                            CustomerId::generate().as_str(),
-                            project,
-                            c.source_id,
-                            c.name,
-                            c.description,
-                            c.email,
-                            c.phone,
-                            c.birthdate,
-                            c.address.as_ref().map(convert::to_json),
-                            convert::to_json(&c.metadata),
-                            now.as_millis(),
-                            fence.action_id.as_str(),
-                        ],
-                        |_| Ok(()),
-                    )
-                    .optional()
-                    .map_err(error)?;
-                let error = written.is_none().then(|| plan::duplicate_row(&c.source_id));
+                let error = (!import_customer(&mut insert, &mut update, fence, project, &c, now)?)
+                    .then(|| plan::duplicate_row(&c.source_id));
                 duplicates += i64::from(error.is_some());
                 (c.source_id, error)
             }

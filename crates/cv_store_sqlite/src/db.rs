@@ -33,7 +33,7 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
-         PRAGMA cache_size = -65536;",
+         PRAGMA cache_size = -32768;",
     )
 }
 
@@ -62,7 +62,9 @@ impl SqliteStore {
             .map(|_| {
                 let conn = Connection::open(path)?;
                 configure(&conn)?;
-                conn.execute_batch("PRAGMA query_only = ON;")?;
+                // Readers do point lookups and stream upload parts; a small cache keeps those
+                // megabyte-sized blobs from piling up in four page caches.
+                conn.execute_batch("PRAGMA query_only = ON; PRAGMA cache_size = -4096;")?;
                 Ok(Mutex::new(conn))
             })
             .collect::<rusqlite::Result<Vec<_>>>()?;
