@@ -145,21 +145,6 @@ pub const SELECT_CREDENTIAL: &str =
 /// `$1` project.
 pub const COUNT_CREDENTIALS: &str = "SELECT COUNT(*) FROM credentials WHERE project_id = $1";
 
-/// Create or fully replace one imported customer by `(project, source_id)`, unless this
-/// action already wrote it (a duplicate row of the same file): then no row changes.
-/// `$1` new id, `$2` project, `$3` source_id, `$4` name, `$5` description, `$6` email,
-/// `$7` phone, `$8` birthdate, `$9` address, `$10` metadata, `$11` now, `$12` action id.
-pub const IMPORT_CUSTOMER: &str = "INSERT INTO customers \
-     (id, project_id, source_id, name, description, email, phone, birthdate, birthday, address, \
-      metadata, created_at, updated_at, last_action_id) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, $9, $10, $11, NULL, $12) \
-     ON CONFLICT (project_id, source_id) DO UPDATE SET name = excluded.name, \
-       description = excluded.description, email = excluded.email, phone = excluded.phone, \
-       birthdate = excluded.birthdate, birthday = NULL, address = excluded.address, \
-       metadata = excluded.metadata, updated_at = excluded.created_at, \
-       last_action_id = excluded.last_action_id \
-     WHERE customers.last_action_id IS DISTINCT FROM excluded.last_action_id";
-
 /// `$1` upload (action id), `$2` part number, `$3` bytes.
 pub const INSERT_UPLOAD_PART: &str =
     "INSERT INTO action_uploads (action_id, part, bytes) VALUES ($1, $2, $3)";

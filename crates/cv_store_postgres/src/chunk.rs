@@ -4,7 +4,9 @@
 //! are pipelined: tokio-postgres sends every statement of a `try_join` before reading the
 //! first answer, and the server still runs them in the order they were sent.
 
-use cv_domain::{ActionId, Customer, CustomerId, Timestamp};
+use std::collections::HashSet;
+
+use cv_domain::{ActionId, Customer, CustomerId, CustomerRecord, Timestamp};
 use cv_store::{
     ChunkCommit, ChunkItem, CommitMode, Fence, ReportLine, ReportMode, StoreError,
     plan::{self, CustomerPlan},
@@ -82,7 +84,26 @@ pub async fn commit(
     }
 }
 
-/// Writes an import chunk, one pipelined statement per row; a row whose source_id this
+/// Creates or replaces a chunk of imported customers in one statement (`$1` project, `$2` now,
+/// `$3` action, then one array per column), skipping those this action already wrote.
+/// Returns the source_ids written.
+const IMPORT_CUSTOMERS: &str = "INSERT INTO customers \
+       (id, project_id, source_id, name, description, email, phone, birthdate, birthday, \
+        address, metadata, created_at, updated_at, last_action_id) \
+     SELECT r.id, $1, r.source_id, r.name, r.description, r.email, r.phone, r.birthdate, NULL, \
+       r.address, r.metadata, $2, NULL, $3 \
+     FROM unnest($4::TEXT[], $5::TEXT[], $6::TEXT[], $7::TEXT[], $8::TEXT[], $9::TEXT[], \
+       $10::TEXT[], $11::JSONB[], $12::JSONB[]) \
+       AS r (id, source_id, name, description, email, phone, birthdate, address, metadata) \
+     ON CONFLICT (project_id, source_id) DO UPDATE SET name = excluded.name, \
+       description = excluded.description, email = excluded.email, phone = excluded.phone, \
+       birthdate = excluded.birthdate, birthday = NULL, address = excluded.address, \
+       metadata = excluded.metadata, updated_at = excluded.created_at, \
+       last_action_id = excluded.last_action_id \
+     WHERE customers.last_action_id IS DISTINCT FROM excluded.last_action_id \
+     RETURNING source_id";
+
+/// Writes an import chunk in one statement; a row whose source_id this
 /// action already imported fails as a duplicate (and moves from the done to the failed
 /// count).
 async fn import_customers(
@@ -93,54 +114,71 @@ async fn import_customers(
     first_line: u64,
     now: Timestamp,
 ) -> Result<Vec<ReportLine>, StoreError> {
-    let stmt = tx.prepare_cached(q::IMPORT_CUSTOMER).await.map_err(error)?;
     let action = fence.action_id.as_str();
-    let written = try_join_all(items.iter().map(|item| {
-        let stmt = &stmt;
-        async move {
-            let ChunkItem::CustomerImport(c) = item else {
-                return Ok(None);
-            };
-            let id = CustomerId::generate();
-            let address = c.address.as_ref().map(convert::to_jsonb);
-            let metadata = convert::to_jsonb(&c.metadata);
-            let params: &[&(dyn ToSql + Sync)] = &[
-                &id.as_str(),
-                &project,
-                &c.source_id,
-                &c.name,
-                &c.description,
-                &c.email,
-                &c.phone,
-                &c.birthdate,
-                &address,
-                &metadata,
-                &now.as_millis(),
-                &action,
-            ];
-            tx.execute(stmt, params).await.map(|n| Some(n > 0)).map_err(error)
-        }
-    }))
-    .await?;
+    // The first row of each source_id goes into the batch; a repeat within the chunk is a
+    // duplicate (one statement cannot touch a row twice), and the rows the statement did not
+    // return were written by an earlier chunk of this action: duplicates too.
+    let mut seen = HashSet::new();
+    let batch: Vec<&CustomerRecord> = items
+        .iter()
+        .filter_map(|item| match item {
+            ChunkItem::CustomerImport(c) if seen.insert(c.source_id.as_str()) => Some(c),
+            _ => None,
+        })
+        .collect();
+    let written: HashSet<String> = if batch.is_empty() {
+        HashSet::new()
+    } else {
+        let ids: Vec<String> = batch.iter().map(|_| CustomerId::generate().to_string()).collect();
+        let source_ids: Vec<&str> = batch.iter().map(|c| c.source_id.as_str()).collect();
+        let text = |f: fn(&CustomerRecord) -> &Option<String>| -> Vec<Option<&str>> {
+            batch.iter().map(|c| f(c).as_deref()).collect()
+        };
+        let (names, descriptions, emails) =
+            (text(|c| &c.name), text(|c| &c.description), text(|c| &c.email));
+        let (phones, birthdates) = (text(|c| &c.phone), text(|c| &c.birthdate));
+        let addresses: Vec<Option<serde_json::Value>> =
+            batch.iter().map(|c| c.address.as_ref().map(convert::to_jsonb)).collect();
+        let metadata: Vec<serde_json::Value> =
+            batch.iter().map(|c| convert::to_jsonb(&c.metadata)).collect();
+        let stmt = tx.prepare_cached(IMPORT_CUSTOMERS).await.map_err(error)?;
+        let params: &[&(dyn ToSql + Sync)] = &[
+            &project,
+            &now.as_millis(),
+            &action,
+            &ids,
+            &source_ids,
+            &names,
+            &descriptions,
+            &emails,
+            &phones,
+            &birthdates,
+            &addresses,
+            &metadata,
+        ];
+        let rows = tx.query(&stmt, params).await.map_err(error)?;
+        rows.iter().map(|r| r.try_get::<_, String>(0)).collect::<Result<_, _>>().map_err(error)?
+    };
+    let mut claimed = HashSet::new();
     let mut duplicates = 0i64;
     let mut lines = Vec::with_capacity(items.len());
-    for ((offset, item), written) in items.into_iter().enumerate().zip(written) {
+    for (offset, item) in items.into_iter().enumerate() {
         let line = first_line + offset as u64;
-        let (key, error) = match (item, written) {
-            (ChunkItem::Failed { key, error }, _) => (key, Some(error)),
-            (ChunkItem::CustomerImport(c), Some(true)) => (c.source_id, None),
-            (ChunkItem::CustomerImport(c), _) => {
+        // Only the first row of a source_id can be the one the statement wrote.
+        let first_written = matches!(&item, ChunkItem::CustomerImport(c)
+            if written.contains(&c.source_id) && claimed.insert(c.source_id.clone()));
+        let (key, error) = match item {
+            ChunkItem::Failed { key, error } => (key, Some(error)),
+            ChunkItem::CustomerImport(c) if first_written => (c.source_id, None),
+            ChunkItem::CustomerImport(c) => {
                 duplicates += 1;
                 let error = plan::duplicate_row(&c.source_id);
                 (c.source_id, Some(error))
             }
-            (
-                ChunkItem::Customer(_)
-                | ChunkItem::Product(_)
-                | ChunkItem::ProductImport(_)
-                | ChunkItem::SkuImport(_),
-                _,
-            ) => {
+            ChunkItem::Customer(_)
+            | ChunkItem::Product(_)
+            | ChunkItem::ProductImport(_)
+            | ChunkItem::SkuImport(_) => {
                 return Err(StoreError::Other(anyhow::anyhow!("a merge item in an import chunk")));
             }
         };
