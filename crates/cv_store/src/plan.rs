@@ -114,8 +114,8 @@ pub fn plan_customers(
     plan
 }
 
-/// Whether a chunk is an import (its items are created or replaced by source_id
-/// one by one) rather than a merge planned by [`plan_customers`].
+/// Whether a chunk is a customer import (its rows create or replace profiles by source_id)
+/// rather than a merge planned by [`plan_customers`].
 pub fn is_import(items: &[ChunkItem]) -> bool {
     items.iter().any(|i| matches!(i, ChunkItem::CustomerImport(_)))
 }
