@@ -22,6 +22,27 @@ async fn done(app: &TestApp, id: &str) -> Value {
 }
 
 backend_tests! {
+    async fn products_metadata_update_fails_every_item_the_schema_refuses(backend) {
+        let app = TestApp::spawn(backend).await.expect("app");
+        let schema = json!({"properties": {"weight": {"type": "number"}}});
+        assert_eq!(app.put("/v1/metadata-schemas/product", &schema).await.status, 200);
+        app.post("/v1/products", &json!({"source_id": "a", "name": "A", "metadata": {"weight": 1}})).await;
+        let body = json!({"source_ids": ["a", "b"], "metadata": {"weight": "heavy"}});
+        let id = accepted(&app, "/v1/products/metadata/async", &body).await;
+        let a = done(&app, &id).await;
+        assert_eq!((a["result"]["done_count"].clone(), a["result"]["failed_count"].clone()), (json!(0), json!(2)));
+        let error = json!({
+            "message": "Metadata validation failed",
+            "details": "weight: must be a number (actual value is 'heavy')",
+            "key": "metadata_validation_failed",
+        });
+        assert_eq!(a["result"]["errors"], json!([error.clone(), error]));
+        assert_eq!(app.get("/v1/products/a").await.json()["metadata"], json!({"weight": 1}));
+        assert_eq!(app.get("/v1/products/b").await.status, 404);
+        let csv = app.get(&format!("/v1/async-actions/{id}/report")).await.text;
+        assert_eq!(csv.lines().count(), 3, "{csv}");
+    }
+
     async fn products_bulk_update_upserts_and_reports_every_item(backend) {
         let app = TestApp::spawn(backend).await.expect("app");
         let schema = json!({"related_object": "product", "properties": {"vendor": {"type": "string", "eq": ["Vendor 1", "Vendor 2"]}}});
