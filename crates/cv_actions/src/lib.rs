@@ -7,6 +7,7 @@ mod csv_source;
 mod customers_bulk_update;
 mod customers_import_csv;
 mod customers_metadata_update;
+mod metadata_update;
 mod products_bulk_update;
 mod products_import_csv;
 mod products_metadata_update;
@@ -19,7 +20,10 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use cv_domain::ActionKind;
-use cv_domain::metadata_schema::{MetadataResource, MetadataSchema};
+use cv_domain::{
+    metadata_schema::{MetadataResource, MetadataSchema},
+    payload::{CustomersMetadataUpdate, ProductsMetadataUpdate},
+};
 use cv_engine::{ActionError, ActionRun, Handlers};
 use cv_store::{ActionRecord, ItemError, Store};
 use serde::{Deserialize, Serialize};
@@ -97,7 +101,15 @@ impl Handlers for Registry {
             }
             ActionKind::CustomersMetadataUpdate => {
                 let schema = schema_of(&*store, action, MetadataResource::Customer).await?;
-                Box::new(customers_metadata_update::Run::new(decode(&payload)?, schema, config))
+                let payload: CustomersMetadataUpdate = decode(&payload)?;
+                let make = customers_metadata_update::item;
+                Box::new(metadata_update::Run::new(
+                    payload.source_ids,
+                    payload.metadata,
+                    schema,
+                    make,
+                    config,
+                ))
             }
             ActionKind::CustomersImportCsv => {
                 let schema = schema_of(&*store, action, MetadataResource::Customer).await?;
@@ -111,7 +123,15 @@ impl Handlers for Registry {
             }
             ActionKind::ProductsMetadataUpdate => {
                 let schema = schema_of(&*store, action, MetadataResource::Product).await?;
-                Box::new(products_metadata_update::Run::new(decode(&payload)?, schema, config))
+                let payload: ProductsMetadataUpdate = decode(&payload)?;
+                let make = products_metadata_update::item;
+                Box::new(metadata_update::Run::new(
+                    payload.source_ids,
+                    payload.metadata,
+                    schema,
+                    make,
+                    config,
+                ))
             }
             ActionKind::ProductsImportCsv => {
                 let schema = schema_of(&*store, action, MetadataResource::Product).await?;

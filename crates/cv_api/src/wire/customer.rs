@@ -175,24 +175,6 @@ pub fn bulk_update(body: &Value) -> Result<CustomersBulkUpdate, ApiError> {
 
 /// `POST /v1/customers/metadata/async`: `{source_ids*: [string], metadata*: object}`.
 pub fn metadata_update(body: &Value) -> Result<CustomersMetadataUpdate, ApiError> {
-    let root = JsonPath::root();
-    if body.is_null() {
-        return Err(root.key("source_ids").required());
-    }
-    let obj = validate::object(body, &root)?;
-    let ids_at = root.key("source_ids");
-    let ids = validate::array(obj.get("source_ids").ok_or_else(|| ids_at.required())?, &ids_at)?;
-    let source_ids = ids
-        .iter()
-        .enumerate()
-        .map(|(i, v)| match v {
-            Value::String(s) if !s.is_empty() => Ok(s.clone()),
-            Value::String(_) => Err(ids_at.index(i).invalid("must not be empty")),
-            _ => Err(ids_at.index(i).should_be("string")),
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let metadata = validate::object_field(obj, "metadata", &root)?
-        .ok_or_else(|| root.key("metadata").required())?
-        .clone();
+    let (source_ids, metadata) = validate::metadata_update(body, "source_ids")?;
     Ok(CustomersMetadataUpdate { source_ids, metadata })
 }

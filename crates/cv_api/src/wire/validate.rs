@@ -96,3 +96,30 @@ pub fn object_field<'a>(
         Some(_) => Err(at.key(name).should_be("object")),
     }
 }
+
+/// A `*.METADATA_UPDATE` body: `{<ids>*: [non-empty string], metadata*: object}`, where
+/// `ids` is the name of the key list (`source_ids`, `codes`).
+pub fn metadata_update(
+    body: &Value,
+    ids: &str,
+) -> Result<(Vec<String>, Map<String, Value>), ApiError> {
+    let root = JsonPath::root();
+    let ids_at = root.key(ids);
+    if body.is_null() {
+        return Err(ids_at.required());
+    }
+    let obj = object(body, &root)?;
+    let list = array(obj.get(ids).ok_or_else(|| ids_at.required())?, &ids_at)?;
+    let keys = list
+        .iter()
+        .enumerate()
+        .map(|(i, v)| match v {
+            Value::String(s) if !s.is_empty() => Ok(s.clone()),
+            Value::String(_) => Err(ids_at.index(i).invalid("must not be empty")),
+            _ => Err(ids_at.index(i).should_be("string")),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let metadata =
+        object_field(obj, "metadata", &root)?.ok_or_else(|| root.key("metadata").required())?;
+    Ok((keys, metadata.clone()))
+}
