@@ -13,6 +13,10 @@ mod products_import_csv;
 mod products_metadata_update;
 mod report;
 mod skus_import_csv;
+mod vouchers_bulk_update;
+mod vouchers_import;
+mod vouchers_import_csv;
+mod vouchers_metadata_update;
 
 use report::import_result;
 
@@ -141,6 +145,23 @@ impl Handlers for Registry {
             ActionKind::SkusImportCsv => {
                 Box::new(skus_import_csv::Run::start(action, decode(&payload)?, store).await?)
             }
+            ActionKind::VouchersImport => {
+                let schema = schema_of(&*store, action, MetadataResource::Voucher).await?;
+                Box::new(vouchers_import::Run::new(decode(&payload)?, schema))
+            }
+            ActionKind::VouchersImportCsv => {
+                let schema = schema_of(&*store, action, MetadataResource::Voucher).await?;
+                let run = vouchers_import_csv::Run::start(action, decode(&payload)?, schema, store);
+                Box::new(run.await?)
+            }
+            ActionKind::VouchersBulkUpdate => {
+                let schema = schema_of(&*store, action, MetadataResource::Voucher).await?;
+                Box::new(vouchers_bulk_update::Run::new(decode(&payload)?, schema, config))
+            }
+            ActionKind::VouchersMetadataUpdate => {
+                let schema = schema_of(&*store, action, MetadataResource::Voucher).await?;
+                Box::new(vouchers_metadata_update::Run::new(decode(&payload)?, schema, config))
+            }
             ActionKind::CampaignVouchersImport
             | ActionKind::CampaignVouchersImportCsv
             | ActionKind::CampaignVouchersUpdate
@@ -149,10 +170,6 @@ impl Handlers for Registry {
             | ActionKind::CampaignsMetadataKeyPurge
             | ActionKind::CustomersMetadataKeyPurge
             | ActionKind::ProductsMetadataKeyPurge
-            | ActionKind::VouchersImport
-            | ActionKind::VouchersImportCsv
-            | ActionKind::VouchersBulkUpdate
-            | ActionKind::VouchersMetadataUpdate
             | ActionKind::VouchersMetadataKeyPurge
             | ActionKind::OrdersImport
             | ActionKind::OrdersMetadataKeyPurge => {

@@ -41,6 +41,12 @@ pub enum ApiError {
     /// 409 `duplicate_found`: the resource exists already.
     #[error("duplicate: {0}")]
     Duplicate(String),
+    /// 400 `duplicate_key`: voucher codes repeat in the request or exist already.
+    #[error("duplicate codes: {0}")]
+    DuplicateKey(String),
+    /// 400 `invalid_voucher`: a voucher of the request cannot be read (e.g. it has no code).
+    #[error("invalid voucher: {0}")]
+    InvalidVoucher(String),
     /// 404 for a path no route serves.
     #[error("no route for {0}")]
     NoRoute(String),
@@ -81,6 +87,12 @@ impl ApiError {
             ApiError::NotFound { .. } | ApiError::NoRoute(_) => {
                 (StatusCode::NOT_FOUND, "not_found", "Resource not found")
             }
+            ApiError::DuplicateKey(_) => {
+                (StatusCode::BAD_REQUEST, "duplicate_key", "Duplicate codes")
+            }
+            ApiError::InvalidVoucher(_) => {
+                (StatusCode::BAD_REQUEST, "invalid_voucher", "Invalid Voucher")
+            }
             ApiError::Duplicate(_) => {
                 (StatusCode::CONFLICT, "duplicate_found", "Duplicated resource found")
             }
@@ -105,6 +117,8 @@ impl ApiError {
             | ApiError::InvalidQueryParams(d)
             | ApiError::MethodNotAllowed(d)
             | ApiError::Duplicate(d)
+            | ApiError::DuplicateKey(d)
+            | ApiError::InvalidVoucher(d)
             | ApiError::NoRoute(d) => Some(d.clone()),
             ApiError::NotFound { resource_type, resource_id } => {
                 Some(format!("Cannot find {resource_type} with id {resource_id}"))

@@ -51,6 +51,15 @@ pub fn router(state: AppState) -> Router {
             post(routes::products_async::import_skus_csv).layer(DefaultBodyLimit::disable()),
         )
         .route("/v1/skus/{id}", get(routes::skus::get))
+        .route("/v1/vouchers", get(routes::vouchers::list))
+        .route("/v1/vouchers/{code}", get(routes::vouchers::get))
+        .route("/v1/vouchers/import", post(routes::vouchers_async::import))
+        .route(
+            "/v1/vouchers/importCSV",
+            post(routes::vouchers_async::import_csv).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/v1/vouchers/bulk/async", post(routes::vouchers_async::bulk_update))
+        .route("/v1/vouchers/metadata/async", post(routes::vouchers_async::metadata_update))
         .route(
             "/v1/metadata-schemas",
             get(routes::metadata_schemas::list).post(routes::metadata_schemas::create),

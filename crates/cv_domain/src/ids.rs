@@ -72,6 +72,10 @@ string_id!(
     /// A SKU's id: `sku_` + 18 lowercase hex.
     SkuId
 );
+string_id!(
+    /// A voucher's id: `v_` + 32 alphanumerics.
+    VoucherId
+);
 
 impl ActionId {
     /// A new random action id.
@@ -131,6 +135,13 @@ impl SkuId {
     /// A new random SKU id.
     pub fn generate() -> Self {
         Self(format!("sku_{}", random_hex(18)))
+    }
+}
+
+impl VoucherId {
+    /// A new random voucher id.
+    pub fn generate() -> Self {
+        Self(format!("v_{}", random_alnum(32)))
     }
 }
 

@@ -3,15 +3,18 @@
 //! no SQL, no HTTP. The store, engine, actions and API crates all speak these types.
 
 pub mod action;
+pub mod code_config;
 pub mod customer;
 pub mod ids;
 pub mod metadata_schema;
 pub mod payload;
 pub mod product;
 pub mod timestamp;
+pub mod voucher;
 
 pub use action::{ActionKind, ActionStatus, OperationStatus, Progress, UnknownKind};
 pub use customer::{Address, Customer, CustomerPatch, CustomerRecord, Metadata};
-pub use ids::{ActionId, CustomerId, ProductId, ProjectId, RequestId, SkuId};
+pub use ids::{ActionId, CustomerId, ProductId, ProjectId, RequestId, SkuId, VoucherId};
 pub use product::{Product, ProductPatch, ProductRecord, Sku, SkuPatch, SkuRecord};
 pub use timestamp::{ParseTimestampError, Timestamp};
+pub use voucher::{Voucher, VoucherRecord};

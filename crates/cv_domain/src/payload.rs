@@ -69,3 +69,48 @@ pub struct SkusImportCsv {
     /// Where the file is.
     pub upload: Upload,
 }
+
+/// `VOUCHERS.BULK_UPDATE`: merge per-code metadata into existing vouchers (no upsert).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VouchersBulkUpdate {
+    /// One item per request item, in request order.
+    pub vouchers: Vec<crate::voucher::VoucherMetadataPatch>,
+}
+
+/// `VOUCHERS.METADATA_UPDATE`: merge `metadata` into every listed voucher (no upsert).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VouchersMetadataUpdate {
+    /// The voucher codes, in request order.
+    pub codes: Vec<String>,
+    /// The keys to set.
+    pub metadata: Metadata,
+}
+
+/// One item of a `VOUCHERS.IMPORT` request: a voucher to create, or the reason the API
+/// already found it cannot be (reported as a failed item, not a refused request).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum VoucherImportItem {
+    /// A complete voucher.
+    Valid(Box<crate::VoucherRecord>),
+    /// An item missing what its type requires.
+    Invalid {
+        /// The item's code.
+        code: String,
+        /// Voucherify's `reason`.
+        reason: String,
+    },
+}
+
+/// `VOUCHERS.IMPORT`: create standalone vouchers; codes are new (the API refused repeats).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VouchersImport {
+    /// The items, in request order.
+    pub vouchers: Vec<VoucherImportItem>,
+}
+
+/// `VOUCHERS.IMPORT_CSV`: the uploaded file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VouchersImportCsv {
+    /// Where the file is.
+    pub upload: Upload,
+}

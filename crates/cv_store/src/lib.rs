@@ -2,7 +2,7 @@
 //!
 //! [`Store`] is the one narrow interface between Conveyor and its database, in domain terms:
 //! actions (the job rows, their payloads and reports), customers, products and SKUs (the
-//! [`ProductStore`] supertrait), projects and credentials.
+//! [`ProductStore`] supertrait), vouchers (the [`VoucherStore`] supertrait), projects and credentials.
 //! Two crates implement it, `cv_store_sqlite` and `cv_store_postgres`; the logic that must
 //! behave the same on both (how a chunk of patches becomes rows, how list pages are cut) lives
 //! here, above the SQL, and [`conformance`] pins every behaviour on both backends.
@@ -15,6 +15,7 @@ pub mod plan;
 mod product_store;
 pub mod sql;
 mod store;
+mod voucher_store;
 
 pub use error::StoreError;
 pub use model::{
@@ -24,3 +25,4 @@ pub use model::{
 pub use paging::ActionPage;
 pub use product_store::{ProductPage, ProductStore, SkuPage};
 pub use store::{Store, Wakeups};
+pub use voucher_store::{VoucherPage, VoucherStore};

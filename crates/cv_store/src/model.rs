@@ -2,8 +2,8 @@
 
 use cv_domain::{
     ActionId, ActionKind, ActionStatus, Customer, CustomerPatch, CustomerRecord, ProductPatch,
-    ProductRecord, Progress, ProjectId, RequestId, SkuRecord, Timestamp,
-    metadata_schema::MetadataSchema,
+    ProductRecord, Progress, ProjectId, RequestId, SkuRecord, Timestamp, VoucherRecord,
+    metadata_schema::MetadataSchema, voucher::VoucherMetadataPatch,
 };
 use serde::{Deserialize, Serialize};
 
@@ -107,6 +107,16 @@ pub enum ChunkItem {
     /// `price` of the SKU with this `source_id` (CSV import). A product that does not exist,
     /// an attribute the product does not define, or a SKU of another product fails the row.
     SkuImport(SkuRecord),
+    /// Merge metadata into the voucher with this code; a missing code fails (no upsert).
+    VoucherMetadata(VoucherMetadataPatch),
+    /// Create a voucher from an import row. A code that exists (or an earlier row of the
+    /// chunk created) fails, unless `update`: then the existing voucher takes the row.
+    VoucherImport {
+        /// The row.
+        record: VoucherRecord,
+        /// Whether an existing code is updated (CSV import) rather than refused.
+        update: bool,
+    },
     /// An item the action already found invalid; it is reported, not written.
     Failed {
         /// The item's key (source_id, code…).
@@ -161,6 +171,8 @@ impl ChunkItem {
             ChunkItem::Product(patch) => patch.source_id.clone().unwrap_or_default(),
             ChunkItem::ProductImport(record) => record.source_id.clone().unwrap_or_default(),
             ChunkItem::SkuImport(record) => record.source_id.clone(),
+            ChunkItem::VoucherMetadata(patch) => patch.code.clone(),
+            ChunkItem::VoucherImport { record, .. } => record.code.clone(),
             ChunkItem::Failed { key, .. } => key.clone(),
         }
     }

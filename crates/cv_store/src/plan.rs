@@ -9,6 +9,7 @@ use cv_domain::{Customer, CustomerId, Timestamp};
 use crate::{ChunkItem, ItemError, ReportLine};
 
 pub mod products;
+pub mod vouchers;
 
 /// What a chunk of customer items turns into.
 #[derive(Debug, Default)]
@@ -33,6 +34,8 @@ pub fn customer_keys(items: &[ChunkItem]) -> Vec<String> {
             | ChunkItem::Product(_)
             | ChunkItem::ProductImport(_)
             | ChunkItem::SkuImport(_)
+            | ChunkItem::VoucherMetadata(_)
+            | ChunkItem::VoucherImport { .. }
             | ChunkItem::Failed { .. } => None,
         })
         .collect();
@@ -86,7 +89,9 @@ pub fn plan_customers(
             }
             item @ (ChunkItem::Product(_)
             | ChunkItem::ProductImport(_)
-            | ChunkItem::SkuImport(_)) => {
+            | ChunkItem::SkuImport(_)
+            | ChunkItem::VoucherMetadata(_)
+            | ChunkItem::VoucherImport { .. }) => {
                 plan.failed += 1;
                 plan.lines.push(products::misplaced(line, &item, "customer"));
             }

@@ -4,6 +4,7 @@
 //! array parameters, JSON column types) is written per backend.
 
 pub mod products;
+pub mod vouchers;
 
 macro_rules! action_columns {
     () => {

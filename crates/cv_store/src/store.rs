@@ -8,7 +8,7 @@ use cv_domain::{
 
 use crate::{
     ActionRecord, ChunkCommit, ClaimedAction, CustomerPage, Fence, MetadataSchemaRecord, NewAction,
-    ProductStore, ReportLine, StoreError,
+    ProductStore, ReportLine, StoreError, VoucherStore,
 };
 
 /// Wakes idle workers when an action is enqueued: in-process on SQLite, fed by
@@ -17,9 +17,10 @@ pub type Wakeups = Arc<tokio::sync::Notify>;
 
 /// The storage contract. Every method is one short transaction; nothing holds a lock across
 /// calls. Methods that take `now` use it for every timestamp they write or compare, so tests
-/// can drive time explicitly. Products and SKUs are in the supertrait [`ProductStore`].
+/// can drive time explicitly. Products and SKUs are in the supertrait [`ProductStore`], vouchers
+/// in [`VoucherStore`].
 #[async_trait]
-pub trait Store: ProductStore + Send + Sync + 'static {
+pub trait Store: ProductStore + VoucherStore + Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 

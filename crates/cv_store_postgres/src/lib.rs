@@ -13,5 +13,6 @@ mod listen;
 mod migrate;
 mod products;
 mod store;
+mod vouchers;
 
 pub use store::PostgresStore;

@@ -10,7 +10,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use crate::{
     convert::{self, error, sql},
-    products,
+    products, vouchers,
 };
 
 /// `?1` project, `?2` a JSON array of source_ids.
@@ -49,7 +49,9 @@ pub fn commit(
         .optional()
         .map_err(error)?;
     let project = project.ok_or_else(|| lease_lost(fence))?;
-    let mut lines = if plan::products::is_product_chunk(&chunk.items) {
+    let mut lines = if plan::vouchers::is_voucher_chunk(&chunk.items) {
+        vouchers::commit_items(&tx, fence, &project, chunk.items, chunk.first_item, now)?
+    } else if plan::products::is_product_chunk(&chunk.items) {
         products::commit_items(&tx, fence, &project, chunk.items, chunk.first_item, now)?
     } else if plan::is_import(&chunk.items) {
         import_customers(&tx, fence, &project, chunk.items, chunk.first_item, now)?
@@ -161,7 +163,9 @@ fn import_customers(
             ChunkItem::Customer(_)
             | ChunkItem::Product(_)
             | ChunkItem::ProductImport(_)
-            | ChunkItem::SkuImport(_) => {
+            | ChunkItem::SkuImport(_)
+            | ChunkItem::VoucherMetadata(_)
+            | ChunkItem::VoucherImport { .. } => {
                 return Err(StoreError::Other(anyhow::anyhow!("a merge item in an import chunk")));
             }
         };

@@ -11,5 +11,6 @@ mod db;
 mod migrate;
 mod products;
 mod store;
+mod vouchers;
 
 pub use db::SqliteStore;

@@ -16,3 +16,6 @@ mod metadata_schemas;
 mod products;
 mod products_bulk;
 mod products_import;
+mod vouchers;
+mod vouchers_import;
+mod vouchers_import_csv;

@@ -9,6 +9,8 @@ pub mod metadata_schemas;
 pub mod products;
 pub mod products_async;
 pub mod skus;
+pub mod vouchers;
+pub mod vouchers_async;
 
 use axum::{
     Json,

@@ -6,3 +6,5 @@ pub mod customer;
 pub mod metadata_schema;
 pub mod product;
 pub mod validate;
+pub mod voucher;
+pub mod voucher_import;

@@ -5,6 +5,7 @@
 mod products;
 mod queue;
 mod resources;
+mod vouchers;
 
 use cv_domain::{
     ActionId, ActionKind, CustomerPatch, ProjectId, RequestId, Timestamp, customer::Field,
@@ -15,6 +16,7 @@ use crate::{ChunkItem, NewAction, Store};
 pub use products::*;
 pub use queue::*;
 pub use resources::*;
+pub use vouchers::*;
 
 pub(super) const LEASE: i64 = 30_000;
 
@@ -77,7 +79,10 @@ macro_rules! conformance_tests {
             metadata_schemas_round_trip,
             products_and_skus_round_trip,
             product_and_sku_imports_follow_voucherify_rules,
-            products_are_isolated_between_projects
+            products_are_isolated_between_projects,
+            vouchers_round_trip,
+            voucher_chunks_follow_voucherify_rules,
+            vouchers_are_isolated_between_projects
         );
     };
     (@cases $fresh:path; $($case:ident),* $(,)?) => {

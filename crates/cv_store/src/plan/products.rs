@@ -164,7 +164,9 @@ pub fn plan_products(
             },
             item @ (ChunkItem::Customer(_)
             | ChunkItem::CustomerImport(_)
-            | ChunkItem::SkuImport(_)) => {
+            | ChunkItem::SkuImport(_)
+            | ChunkItem::VoucherMetadata(_)
+            | ChunkItem::VoucherImport { .. }) => {
                 plan.rejected += 1;
                 plan.lines.push(misplaced(line, &item, "product"));
                 continue;
