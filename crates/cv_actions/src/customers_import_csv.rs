@@ -7,17 +7,15 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use cv_domain::{
-    ActionId, Address, CustomerRecord, Timestamp,
+    Address, CustomerRecord, Timestamp,
     metadata_schema::{MetadataResource, MetadataSchema},
     payload::CustomersImportCsv,
 };
-use cv_engine::{ActionError, ActionRun};
-use cv_store::{ActionRecord, ChunkItem, ItemError, ReportMode, Store};
-use serde_json::Value;
+use cv_engine::ActionError;
+use cv_store::{ActionRecord, ChunkItem, Store};
 
-use crate::{csv_source::CsvRows, import_result};
+use crate::csv_import::{self, RowMapper};
 
 /// Where each column of the file goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,32 +57,36 @@ fn column(header: &str) -> Column {
     }
 }
 
-pub(crate) struct Run {
-    rows: CsvRows,
+pub(crate) struct Mapper {
     columns: Vec<Column>,
     /// Types the metadata columns; without one, metadata values are strings.
     schema: MetadataSchema,
 }
 
-impl Run {
-    pub async fn start(
-        action: &ActionRecord,
-        payload: CustomersImportCsv,
-        schema: Option<MetadataSchema>,
-        store: Arc<dyn Store>,
-    ) -> Result<Self, ActionError> {
-        let rows = CsvRows::open(store, ActionId::clone(&action.id), payload.upload).await?;
-        let columns = rows.headers.iter().map(|h| column(h)).collect();
-        let schema = schema.unwrap_or_else(|| MetadataSchema::new(MetadataResource::Customer));
-        Ok(Self { rows, columns, schema })
-    }
+/// Opens the upload and maps its columns.
+pub(crate) async fn start(
+    action: &ActionRecord,
+    payload: CustomersImportCsv,
+    schema: Option<MetadataSchema>,
+    store: Arc<dyn Store>,
+) -> Result<csv_import::Run<Mapper>, ActionError> {
+    let schema = schema.unwrap_or_else(|| MetadataSchema::new(MetadataResource::Customer));
+    csv_import::Run::open(store, action, payload.upload, "customer", Some("source_id"), |headers| {
+        Mapper { columns: headers.iter().map(|h| column(h)).collect(), schema }
+    })
+    .await
+}
 
-    fn record(&self, cells: Vec<String>) -> Result<CustomerRecord, (String, String)> {
+impl Mapper {
+    fn record(
+        &self,
+        headers: &[String],
+        cells: Vec<String>,
+    ) -> Result<CustomerRecord, (String, String)> {
         let mut record = CustomerRecord::default();
         let mut address = Address::default();
         let mut metadata = Vec::new();
-        for ((cell, column), header) in cells.into_iter().zip(&self.columns).zip(&self.rows.headers)
-        {
+        for ((cell, column), header) in cells.into_iter().zip(&self.columns).zip(headers) {
             if cell.is_empty() {
                 continue;
             }
@@ -127,44 +129,8 @@ impl Run {
     }
 }
 
-fn failed(key: String, reason: String) -> ChunkItem {
-    ChunkItem::Failed {
-        key,
-        error: ItemError {
-            message: "Invalid row".to_owned(),
-            details: reason,
-            key: "invalid_row".to_owned(),
-        },
-    }
-}
-
-#[async_trait]
-impl ActionRun for Run {
-    async fn chunk(&mut self, cursor: u64, max: usize) -> Result<Vec<ChunkItem>, ActionError> {
-        let rows = self.rows.batch(cursor, max).await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| {
-                match row
-                    .map_err(|reason| (String::new(), reason))
-                    .and_then(|cells| self.record(cells))
-                {
-                    Ok(record) => ChunkItem::CustomerImport(record),
-                    Err((key, reason)) => failed(key, reason),
-                }
-            })
-            .collect())
-    }
-
-    fn report_mode(&self) -> ReportMode {
-        ReportMode::FailuresOnly
-    }
-
-    async fn result(
-        &mut self,
-        store: &dyn Store,
-        action: &ActionRecord,
-    ) -> Result<Value, ActionError> {
-        Ok(import_result(store, action, "customer", Some("source_id")).await?)
+impl RowMapper for Mapper {
+    fn item(&self, headers: &[String], cells: Vec<String>) -> Result<ChunkItem, (String, String)> {
+        self.record(headers, cells).map(ChunkItem::CustomerImport)
     }
 }

@@ -3,6 +3,7 @@
 //! `ActionKind`. Adding a type means adding a module and one match arm.
 
 mod catalog_csv;
+mod csv_import;
 mod csv_source;
 mod customers_bulk_update;
 mod customers_import_csv;
@@ -117,8 +118,7 @@ impl Handlers for Registry {
             }
             ActionKind::CustomersImportCsv => {
                 let schema = schema_of(&*store, action, MetadataResource::Customer).await?;
-                let run =
-                    customers_import_csv::Run::start(action, decode(&payload)?, schema, store);
+                let run = customers_import_csv::start(action, decode(&payload)?, schema, store);
                 Box::new(run.await?)
             }
             ActionKind::ProductsBulkUpdate => {
@@ -139,11 +139,11 @@ impl Handlers for Registry {
             }
             ActionKind::ProductsImportCsv => {
                 let schema = schema_of(&*store, action, MetadataResource::Product).await?;
-                let run = products_import_csv::Run::start(action, decode(&payload)?, schema, store);
+                let run = products_import_csv::start(action, decode(&payload)?, schema, store);
                 Box::new(run.await?)
             }
             ActionKind::SkusImportCsv => {
-                Box::new(skus_import_csv::Run::start(action, decode(&payload)?, store).await?)
+                Box::new(skus_import_csv::start(action, decode(&payload)?, store).await?)
             }
             ActionKind::VouchersImport => {
                 let schema = schema_of(&*store, action, MetadataResource::Voucher).await?;
@@ -151,7 +151,7 @@ impl Handlers for Registry {
             }
             ActionKind::VouchersImportCsv => {
                 let schema = schema_of(&*store, action, MetadataResource::Voucher).await?;
-                let run = vouchers_import_csv::Run::start(action, decode(&payload)?, schema, store);
+                let run = vouchers_import_csv::start(action, decode(&payload)?, schema, store);
                 Box::new(run.await?)
             }
             ActionKind::VouchersBulkUpdate => {

@@ -8,17 +8,18 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use cv_domain::{
-    ActionId, ProductRecord,
+    ProductRecord,
     metadata_schema::{MetadataResource, MetadataSchema},
     payload::ProductsImportCsv,
 };
-use cv_engine::{ActionError, ActionRun};
-use cv_store::{ActionRecord, ChunkItem, ReportMode, Store};
-use serde_json::Value;
+use cv_engine::ActionError;
+use cv_store::{ActionRecord, ChunkItem, Store};
 
-use crate::{catalog_csv, csv_source::CsvRows, import_result};
+use crate::{
+    catalog_csv,
+    csv_import::{self, RowMapper},
+};
 
 /// Where each column of the file goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,32 +54,36 @@ fn attributes(cell: &str) -> Vec<String> {
     names
 }
 
-pub(crate) struct Run {
-    rows: CsvRows,
+pub(crate) struct Mapper {
     columns: Vec<Column>,
     /// Types the metadata columns; without one, metadata values are strings.
     schema: MetadataSchema,
 }
 
-impl Run {
-    pub async fn start(
-        action: &ActionRecord,
-        payload: ProductsImportCsv,
-        schema: Option<MetadataSchema>,
-        store: Arc<dyn Store>,
-    ) -> Result<Self, ActionError> {
-        let rows = CsvRows::open(store, ActionId::clone(&action.id), payload.upload).await?;
-        let columns = rows.headers.iter().map(|h| column(h)).collect();
-        let schema = schema.unwrap_or_else(|| MetadataSchema::new(MetadataResource::Product));
-        Ok(Self { rows, columns, schema })
-    }
+/// Opens the upload and maps its columns.
+pub(crate) async fn start(
+    action: &ActionRecord,
+    payload: ProductsImportCsv,
+    schema: Option<MetadataSchema>,
+    store: Arc<dyn Store>,
+) -> Result<csv_import::Run<Mapper>, ActionError> {
+    let schema = schema.unwrap_or_else(|| MetadataSchema::new(MetadataResource::Product));
+    csv_import::Run::open(store, action, payload.upload, "product", Some("source_id"), |headers| {
+        Mapper { columns: headers.iter().map(|h| column(h)).collect(), schema }
+    })
+    .await
+}
 
-    fn record(&self, cells: Vec<String>) -> Result<ProductRecord, (String, String)> {
+impl Mapper {
+    fn record(
+        &self,
+        headers: &[String],
+        cells: Vec<String>,
+    ) -> Result<ProductRecord, (String, String)> {
         let mut record = ProductRecord::default();
         let (mut name, mut price) = (None, None);
         let mut metadata = Vec::new();
-        for ((cell, column), header) in cells.into_iter().zip(&self.columns).zip(&self.rows.headers)
-        {
+        for ((cell, column), header) in cells.into_iter().zip(&self.columns).zip(headers) {
             if cell.is_empty() {
                 continue;
             }
@@ -105,34 +110,9 @@ impl Run {
     }
 }
 
-#[async_trait]
-impl ActionRun for Run {
-    async fn chunk(&mut self, cursor: u64, max: usize) -> Result<Vec<ChunkItem>, ActionError> {
-        let rows = self.rows.batch(cursor, max).await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| {
-                match row
-                    .map_err(|reason| (String::new(), reason))
-                    .and_then(|cells| self.record(cells))
-                {
-                    Ok(record) => ChunkItem::ProductImport(record),
-                    Err((key, reason)) => catalog_csv::failed(key, reason),
-                }
-            })
-            .collect())
-    }
-
-    fn report_mode(&self) -> ReportMode {
-        ReportMode::FailuresOnly
-    }
-
-    async fn result(
-        &mut self,
-        store: &dyn Store,
-        action: &ActionRecord,
-    ) -> Result<Value, ActionError> {
-        Ok(import_result(store, action, "product", Some("source_id")).await?)
+impl RowMapper for Mapper {
+    fn item(&self, headers: &[String], cells: Vec<String>) -> Result<ChunkItem, (String, String)> {
+        self.record(headers, cells).map(ChunkItem::ProductImport)
     }
 }
 

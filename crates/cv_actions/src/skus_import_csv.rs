@@ -10,13 +10,15 @@
 
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use cv_domain::{ActionId, Metadata, SkuRecord, payload::SkusImportCsv};
-use cv_engine::{ActionError, ActionRun};
-use cv_store::{ActionRecord, ChunkItem, ReportMode, Store};
+use cv_domain::{Metadata, SkuRecord, payload::SkusImportCsv};
+use cv_engine::ActionError;
+use cv_store::{ActionRecord, ChunkItem, Store};
 use serde_json::Value;
 
-use crate::{catalog_csv, csv_source::CsvRows, import_result};
+use crate::{
+    catalog_csv,
+    csv_import::{self, RowMapper},
+};
 
 /// Where each column of the file goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,27 +91,31 @@ fn attributes(cell: &str) -> Result<Metadata, String> {
     }
 }
 
-pub(crate) struct Run {
-    rows: CsvRows,
+pub(crate) struct Mapper {
     columns: Vec<Column>,
 }
 
-impl Run {
-    pub async fn start(
-        action: &ActionRecord,
-        payload: SkusImportCsv,
-        store: Arc<dyn Store>,
-    ) -> Result<Self, ActionError> {
-        let rows = CsvRows::open(store, ActionId::clone(&action.id), payload.upload).await?;
-        let columns = rows.headers.iter().map(|h| column(h)).collect();
-        Ok(Self { rows, columns })
-    }
+/// Opens the upload and maps its columns.
+pub(crate) async fn start(
+    action: &ActionRecord,
+    payload: SkusImportCsv,
+    store: Arc<dyn Store>,
+) -> Result<csv_import::Run<Mapper>, ActionError> {
+    csv_import::Run::open(store, action, payload.upload, "sku", Some("source_id"), |headers| {
+        Mapper { columns: headers.iter().map(|h| column(h)).collect() }
+    })
+    .await
+}
 
-    fn record(&self, cells: Vec<String>) -> Result<SkuRecord, (String, String)> {
+impl Mapper {
+    fn record(
+        &self,
+        headers: &[String],
+        cells: Vec<String>,
+    ) -> Result<SkuRecord, (String, String)> {
         let mut record = SkuRecord::default();
         let (mut price, mut attrs) = (None, None);
-        for ((cell, column), header) in cells.into_iter().zip(&self.columns).zip(&self.rows.headers)
-        {
+        for ((cell, column), header) in cells.into_iter().zip(&self.columns).zip(headers) {
             if cell.is_empty() {
                 continue;
             }
@@ -141,34 +147,9 @@ impl Run {
     }
 }
 
-#[async_trait]
-impl ActionRun for Run {
-    async fn chunk(&mut self, cursor: u64, max: usize) -> Result<Vec<ChunkItem>, ActionError> {
-        let rows = self.rows.batch(cursor, max).await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| {
-                match row
-                    .map_err(|reason| (String::new(), reason))
-                    .and_then(|cells| self.record(cells))
-                {
-                    Ok(record) => ChunkItem::SkuImport(record),
-                    Err((key, reason)) => catalog_csv::failed(key, reason),
-                }
-            })
-            .collect())
-    }
-
-    fn report_mode(&self) -> ReportMode {
-        ReportMode::FailuresOnly
-    }
-
-    async fn result(
-        &mut self,
-        store: &dyn Store,
-        action: &ActionRecord,
-    ) -> Result<Value, ActionError> {
-        Ok(import_result(store, action, "sku", Some("source_id")).await?)
+impl RowMapper for Mapper {
+    fn item(&self, headers: &[String], cells: Vec<String>) -> Result<ChunkItem, (String, String)> {
+        self.record(headers, cells).map(ChunkItem::SkuImport)
     }
 }
 
