@@ -2,6 +2,7 @@
 //! [`Registry`] implements the engine's `Handlers` with an exhaustive `match` on
 //! `ActionKind`. Adding a type means adding a module and one match arm.
 
+mod campaign_vouchers_generate;
 mod catalog_csv;
 mod csv_import;
 mod csv_source;
@@ -162,11 +163,14 @@ impl Handlers for Registry {
                 let schema = schema_of(&*store, action, MetadataResource::Voucher).await?;
                 Box::new(vouchers_metadata_update::Run::new(decode(&payload)?, schema, config))
             }
+            ActionKind::CampaignVouchersGenerate => {
+                let run = campaign_vouchers_generate::Run::start(action, decode(&payload)?, store);
+                Box::new(run.await?)
+            }
             ActionKind::CampaignVouchersImport
             | ActionKind::CampaignVouchersImportCsv
             | ActionKind::CampaignVouchersUpdate
             | ActionKind::CampaignVouchersDelete
-            | ActionKind::CampaignVouchersGenerate
             | ActionKind::CampaignsMetadataKeyPurge
             | ActionKind::CustomersMetadataKeyPurge
             | ActionKind::ProductsMetadataKeyPurge

@@ -47,6 +47,9 @@ pub enum ApiError {
     /// 400 `invalid_voucher`: a voucher of the request cannot be read (e.g. it has no code).
     #[error("invalid voucher: {0}")]
     InvalidVoucher(String),
+    /// 400 `invalid_campaign`: the campaign of the request cannot be created.
+    #[error("invalid campaign: {0}")]
+    InvalidCampaign(String),
     /// 404 for a path no route serves.
     #[error("no route for {0}")]
     NoRoute(String),
@@ -93,6 +96,9 @@ impl ApiError {
             ApiError::InvalidVoucher(_) => {
                 (StatusCode::BAD_REQUEST, "invalid_voucher", "Invalid Voucher")
             }
+            ApiError::InvalidCampaign(_) => {
+                (StatusCode::BAD_REQUEST, "invalid_campaign", "Invalid Campaign")
+            }
             ApiError::Duplicate(_) => {
                 (StatusCode::CONFLICT, "duplicate_found", "Duplicated resource found")
             }
@@ -119,6 +125,7 @@ impl ApiError {
             | ApiError::Duplicate(d)
             | ApiError::DuplicateKey(d)
             | ApiError::InvalidVoucher(d)
+            | ApiError::InvalidCampaign(d)
             | ApiError::NoRoute(d) => Some(d.clone()),
             ApiError::NotFound { resource_type, resource_id } => {
                 Some(format!("Cannot find {resource_type} with id {resource_id}"))

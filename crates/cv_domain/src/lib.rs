@@ -3,6 +3,7 @@
 //! no SQL, no HTTP. The store, engine, actions and API crates all speak these types.
 
 pub mod action;
+pub mod campaign;
 pub mod code_config;
 pub mod customer;
 pub mod ids;
@@ -13,6 +14,7 @@ pub mod timestamp;
 pub mod voucher;
 
 pub use action::{ActionKind, ActionStatus, OperationStatus, Progress, UnknownKind};
+pub use campaign::Campaign;
 pub use customer::{Address, Customer, CustomerPatch, CustomerRecord, Metadata};
 pub use ids::{ActionId, CustomerId, ProductId, ProjectId, RequestId, SkuId, VoucherId};
 pub use product::{Product, ProductPatch, ProductRecord, Sku, SkuPatch, SkuRecord};

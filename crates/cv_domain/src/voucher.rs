@@ -181,6 +181,9 @@ pub struct Voucher {
 pub struct VoucherRecord {
     /// The code.
     pub code: String,
+    /// The campaign it belongs to; `None` for a standalone voucher.
+    #[serde(default)]
+    pub campaign_id: Option<String>,
     /// Category name.
     pub category: Option<String>,
     /// Discount, gift card or loyalty card.
@@ -212,6 +215,7 @@ impl VoucherRecord {
     pub fn new(code: String, kind: VoucherType) -> Self {
         Self {
             code,
+            campaign_id: None,
             category: None,
             kind,
             discount: None,
@@ -242,12 +246,12 @@ impl VoucherRecord {
         }
     }
 
-    /// A fresh standalone voucher from this record.
+    /// A fresh voucher from this record (standalone unless it names a campaign).
     pub fn create(self, id: VoucherId, now: Timestamp) -> Voucher {
         Voucher {
             id,
             code: self.code,
-            campaign_id: None,
+            campaign_id: self.campaign_id,
             category: self.category,
             kind: self.kind,
             discount: self.discount,

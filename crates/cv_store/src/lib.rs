@@ -7,6 +7,7 @@
 //! behave the same on both (how a chunk of patches becomes rows, how list pages are cut) lives
 //! here, above the SQL, and [`conformance`] pins every behaviour on both backends.
 
+mod campaign_store;
 pub mod conformance;
 mod error;
 mod model;
@@ -17,6 +18,7 @@ pub mod sql;
 mod store;
 mod voucher_store;
 
+pub use campaign_store::{CampaignPage, CampaignStore};
 pub use error::StoreError;
 pub use model::{
     ActionRecord, ChunkCommit, ChunkItem, ClaimedAction, CommitMode, CustomerPage, Fence,

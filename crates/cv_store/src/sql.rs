@@ -3,6 +3,7 @@
 //! comparisons agree to the millisecond. Only what the dialects cannot share (DDL, claiming,
 //! array parameters, JSON column types) is written per backend.
 
+pub mod campaigns;
 pub mod products;
 pub mod vouchers;
 

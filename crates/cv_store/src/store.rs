@@ -7,8 +7,8 @@ use cv_domain::{
 };
 
 use crate::{
-    ActionRecord, ChunkCommit, ClaimedAction, CustomerPage, Fence, MetadataSchemaRecord, NewAction,
-    ProductStore, ReportLine, StoreError, VoucherStore,
+    ActionRecord, CampaignStore, ChunkCommit, ClaimedAction, CustomerPage, Fence,
+    MetadataSchemaRecord, NewAction, ProductStore, ReportLine, StoreError, VoucherStore,
 };
 
 /// Wakes idle workers when an action is enqueued: in-process on SQLite, fed by
@@ -20,7 +20,7 @@ pub type Wakeups = Arc<tokio::sync::Notify>;
 /// can drive time explicitly. Products and SKUs are in the supertrait [`ProductStore`], vouchers
 /// in [`VoucherStore`].
 #[async_trait]
-pub trait Store: ProductStore + VoucherStore + Send + Sync + 'static {
+pub trait Store: ProductStore + VoucherStore + CampaignStore + Send + Sync + 'static {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 

@@ -6,6 +6,7 @@
 //! Enqueuing an action sends a `NOTIFY`; one dedicated connection per store `LISTEN`s and
 //! wakes the local workers, whichever node created the action.
 
+mod campaigns;
 mod chunk;
 mod convert;
 mod db;

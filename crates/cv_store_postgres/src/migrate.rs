@@ -7,6 +7,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_metadata_schemas.sql"),
     include_str!("../migrations/0004_products.sql"),
     include_str!("../migrations/0005_vouchers.sql"),
+    include_str!("../migrations/0006_campaigns.sql"),
 ];
 
 /// The schema version this build expects.

@@ -5,6 +5,7 @@
 //! on the same file cannot interleave. A few read connections serve queries concurrently under
 //! WAL. Workers are woken in-process when an action is enqueued.
 
+mod campaigns;
 mod chunk;
 mod convert;
 mod db;

@@ -5,6 +5,7 @@
 mod support;
 
 mod async_actions;
+mod campaigns;
 mod crash;
 mod customers;
 mod customers_bulk;

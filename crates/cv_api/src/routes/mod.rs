@@ -2,6 +2,7 @@
 //! converts to a wire shape.
 
 pub mod async_actions;
+pub mod campaigns;
 pub mod customers;
 pub mod customers_async;
 pub mod health;

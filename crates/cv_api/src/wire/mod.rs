@@ -2,6 +2,8 @@
 //! request validation that produces Voucherify's `Property .<path> <problem>` details.
 
 pub mod action;
+pub mod campaign;
+pub mod campaign_vouchers;
 pub mod customer;
 pub mod metadata_schema;
 pub mod product;

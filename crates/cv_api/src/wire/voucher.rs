@@ -15,7 +15,7 @@ use crate::ApiError;
 
 /// A discount as Voucherify shows it: only the properties its type uses.
 #[derive(Debug, Serialize)]
-struct DiscountResponse {
+pub(crate) struct DiscountResponse {
     #[serde(rename = "type")]
     kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -41,7 +41,11 @@ fn number(obj: &Map<String, Value>, name: &str, at: &JsonPath) -> Result<Option<
 }
 
 /// An optional string property (`null` counts as absent).
-fn string(obj: &Map<String, Value>, name: &str, at: &JsonPath) -> Result<Option<String>, ApiError> {
+pub(crate) fn string(
+    obj: &Map<String, Value>,
+    name: &str,
+    at: &JsonPath,
+) -> Result<Option<String>, ApiError> {
     Ok(match validate::string_field(obj, name, at)? {
         Field::Set(s) => Some(s),
         Field::Keep | Field::Clear => None,
@@ -49,7 +53,7 @@ fn string(obj: &Map<String, Value>, name: &str, at: &JsonPath) -> Result<Option<
 }
 
 /// An optional date property in any ISO 8601 form clients send.
-fn date(
+pub(crate) fn date(
     obj: &Map<String, Value>,
     name: &str,
     at: &JsonPath,
@@ -94,7 +98,7 @@ fn discount(obj: &Map<String, Value>, at: &JsonPath) -> Result<Result<Discount, 
 }
 
 /// One item with a code as a record, or the reason it fails.
-fn record(
+pub(crate) fn record(
     obj: &Map<String, Value>,
     code: String,
     at: &JsonPath,

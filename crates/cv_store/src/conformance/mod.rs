@@ -2,6 +2,7 @@
 //! by each backend crate's `tests/conformance.rs` through [`crate::conformance_tests!`]. A
 //! backend is correct when every function here passes on a freshly migrated, empty store.
 
+mod campaigns;
 mod products;
 mod queue;
 mod resources;
@@ -13,6 +14,7 @@ use cv_domain::{
 
 use crate::{ChunkItem, NewAction, Store};
 
+pub use campaigns::*;
 pub use products::*;
 pub use queue::*;
 pub use resources::*;
@@ -82,7 +84,8 @@ macro_rules! conformance_tests {
             products_are_isolated_between_projects,
             vouchers_round_trip,
             voucher_chunks_follow_voucherify_rules,
-            vouchers_are_isolated_between_projects
+            vouchers_are_isolated_between_projects,
+            campaigns_round_trip
         );
     };
     (@cases $fresh:path; $($case:ident),* $(,)?) => {

@@ -1,0 +1,81 @@
+//! Campaigns on PostgreSQL: `impl CampaignStore for PostgresStore`.
+
+use async_trait::async_trait;
+use cv_domain::{Campaign, ProjectId};
+use cv_store::{CampaignPage, CampaignStore, StoreError, sql::campaigns as qc};
+use tokio_postgres::Row;
+
+use crate::{
+    PostgresStore,
+    convert::{self, error},
+    db::{Params, count, execute, query, query_opt},
+};
+
+/// Decodes a `body` column.
+fn campaign(row: &Row) -> Result<Campaign, StoreError> {
+    let body: serde_json::Value = row.try_get(0).map_err(error)?;
+    serde_json::from_value(body)
+        .map_err(|e| StoreError::Other(anyhow::anyhow!("bad stored campaign: {e}")))
+}
+
+#[async_trait]
+impl CampaignStore for PostgresStore {
+    async fn create_campaign(
+        &self,
+        project: &ProjectId,
+        campaign: &Campaign,
+    ) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let body = convert::to_jsonb(campaign);
+        let params: Params<'_> = &[
+            &campaign.id,
+            &project.as_str(),
+            &campaign.name,
+            &body,
+            &campaign.created_at.as_millis(),
+        ];
+        execute(&client, qc::INSERT_CAMPAIGN, params).await?;
+        Ok(())
+    }
+
+    async fn update_campaign(
+        &self,
+        project: &ProjectId,
+        campaign: &Campaign,
+    ) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        let body = convert::to_jsonb(campaign);
+        let params: Params<'_> = &[&project.as_str(), &campaign.id, &campaign.name, &body];
+        Ok(execute(&client, qc::UPDATE_CAMPAIGN, params).await? > 0)
+    }
+
+    async fn get_campaign(
+        &self,
+        project: &ProjectId,
+        id_or_name: &str,
+    ) -> Result<Option<Campaign>, StoreError> {
+        let client = self.client().await?;
+        let params: Params<'_> = &[&project.as_str(), &id_or_name];
+        query_opt(&client, qc::SELECT_CAMPAIGN, params).await?.as_ref().map(campaign).transpose()
+    }
+
+    async fn list_campaigns(
+        &self,
+        project: &ProjectId,
+        limit: u32,
+        page: u32,
+    ) -> Result<CampaignPage, StoreError> {
+        let client = self.client().await?;
+        let offset = i64::from(page.saturating_sub(1)) * i64::from(limit);
+        let page_params: Params<'_> = &[&project.as_str(), &i64::from(limit), &offset];
+        let count_params: Params<'_> = &[&project.as_str()];
+        let (campaigns, total) = futures_util::try_join!(
+            query(&client, qc::SELECT_CAMPAIGN_PAGE, page_params),
+            query(&client, qc::COUNT_CAMPAIGNS, count_params),
+        )?;
+        Ok(CampaignPage {
+            campaigns: convert::all(&campaigns, campaign)?,
+            total: total.first().map_or(Ok(0), count)?,
+        })
+    }
+}
