@@ -76,7 +76,7 @@ impl fmt::Display for Report {
 }
 
 /// A fresh database for one run: a temporary SQLite file, or a new PostgreSQL database.
-async fn fresh_database(
+pub async fn fresh_database(
     backend: Backend,
     url: Option<&str>,
     dir: &Path,

@@ -3,6 +3,7 @@
 
 mod baseline;
 mod data;
+mod generate;
 mod import;
 mod server;
 
@@ -50,6 +51,25 @@ enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Create a campaign whose vouchers the server generates (CAMPAIGN.VOUCHERS_GENERATE),
+    /// time it to DONE, check every code is distinct, and print codes/s.
+    GenerateCodes {
+        /// Codes to generate.
+        #[arg(long, default_value_t = 100_000)]
+        count: u64,
+        /// The store.
+        #[arg(long, value_enum, default_value_t = Backend::Sqlite)]
+        backend: Backend,
+        /// PostgreSQL server URL (a fresh database is created on it).
+        #[arg(long, env = "CONVEYOR_BENCH_DATABASE_URL")]
+        database_url: Option<String>,
+        /// The `conveyor` binary to start [default: next to this one].
+        #[arg(long)]
+        server: Option<PathBuf>,
+        /// Also write the figures as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
 }
 
 #[tokio::main]
@@ -61,6 +81,13 @@ async fn main() -> anyhow::Result<()> {
             println!("{report}");
             if let Some(path) = json {
                 std::fs::write(path, serde_json::to_string_pretty(&report.to_json())?)?;
+            }
+        }
+        Command::GenerateCodes { count, backend, database_url, server, json } => {
+            let server = server.map_or_else(server::default_binary, Ok)?;
+            let figures = generate::run(count, backend, database_url.as_deref(), &server).await?;
+            if let Some(path) = json {
+                std::fs::write(path, serde_json::to_string_pretty(&figures)?)?;
             }
         }
     }
