@@ -3,6 +3,8 @@
 //! `ActionKind`. Adding a type means adding a module and one match arm.
 
 mod campaign_vouchers_generate;
+mod campaign_vouchers_import;
+mod campaign_vouchers_import_csv;
 mod catalog_csv;
 mod csv_import;
 mod csv_source;
@@ -167,9 +169,17 @@ impl Handlers for Registry {
                 let run = campaign_vouchers_generate::Run::start(action, decode(&payload)?, store);
                 Box::new(run.await?)
             }
-            ActionKind::CampaignVouchersImport
-            | ActionKind::CampaignVouchersImportCsv
-            | ActionKind::CampaignVouchersUpdate
+            ActionKind::CampaignVouchersImport => {
+                let schema = schema_of(&*store, action, MetadataResource::Voucher).await?;
+                Box::new(campaign_vouchers_import::Run::new(decode(&payload)?, schema))
+            }
+            ActionKind::CampaignVouchersImportCsv => {
+                let schema = schema_of(&*store, action, MetadataResource::Voucher).await?;
+                let run =
+                    campaign_vouchers_import_csv::start(action, decode(&payload)?, schema, store);
+                Box::new(run.await?)
+            }
+            ActionKind::CampaignVouchersUpdate
             | ActionKind::CampaignVouchersDelete
             | ActionKind::CampaignsMetadataKeyPurge
             | ActionKind::CustomersMetadataKeyPurge

@@ -19,6 +19,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/campaigns", get(routes::campaigns::list).post(routes::campaigns::create))
         .route("/v1/campaigns/{id}", get(routes::campaigns::get))
         .route("/v1/campaigns/{id}/vouchers", post(routes::campaigns::add_vouchers))
+        .route("/v1/campaigns/{id}/import", post(routes::campaigns_async::import))
+        .route(
+            "/v1/campaigns/{id}/importCSV",
+            post(routes::campaigns_async::import_csv).layer(DefaultBodyLimit::disable()),
+        )
         .route("/v1/customers", get(routes::customers::list).post(routes::customers::create))
         .route(
             "/v1/customers/{id}",

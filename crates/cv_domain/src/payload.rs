@@ -114,3 +114,22 @@ pub struct VouchersImportCsv {
     /// Where the file is.
     pub upload: Upload,
 }
+
+/// `CAMPAIGN.VOUCHERS_IMPORT`: add vouchers to a campaign; each valid item is already the
+/// campaign's template with the item's fields, and codes are new (the API refused repeats).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignVouchersImport {
+    /// The campaign (`camp_…`).
+    pub campaign_id: String,
+    /// The items, in request order.
+    pub vouchers: Vec<VoucherImportItem>,
+}
+
+/// `CAMPAIGN.VOUCHERS_IMPORT_CSV`: the uploaded file and the campaign it fills.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CampaignVouchersImportCsv {
+    /// The campaign (`camp_…`).
+    pub campaign_id: String,
+    /// Where the file is.
+    pub upload: Upload,
+}

@@ -5,6 +5,7 @@
 mod support;
 
 mod async_actions;
+mod campaign_imports;
 mod campaigns;
 mod crash;
 mod customers;
@@ -12,6 +13,7 @@ mod customers_bulk;
 mod customers_import;
 mod documented_examples;
 mod errors;
+mod fairness;
 mod isolation;
 mod metadata_schemas;
 mod products;

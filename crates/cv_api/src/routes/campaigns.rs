@@ -34,7 +34,7 @@ use crate::{
 const SINGLE_CODE_ATTEMPTS: usize = 16;
 
 /// The campaign `id_or_name`, or 404 with resource type `campaign`.
-async fn find(
+pub(crate) async fn find(
     state: &AppState,
     project: &ProjectId,
     id_or_name: &str,

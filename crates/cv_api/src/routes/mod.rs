@@ -3,6 +3,7 @@
 
 pub mod async_actions;
 pub mod campaigns;
+pub mod campaigns_async;
 pub mod customers;
 pub mod customers_async;
 pub mod health;

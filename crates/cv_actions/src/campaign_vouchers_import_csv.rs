@@ -1,0 +1,353 @@
+//! `CAMPAIGN.VOUCHERS_IMPORT_CSV`: add vouchers to a campaign from an uploaded CSV file
+//! (`POST /v1/campaigns/{id}/importCSV`). Type, discount and redemption limit come from the
+//! campaign's voucher template.
+//!
+//! Columns `Code` (required), `Active` (`TRUE`/`FALSE`, optional), `Category`, `Gift Amount`
+//! (major units, `25` is stored as 2500), `Redeemed Amount` (major units, lowers a gift card's
+//! balance), `Redeemed Quantity`, `Loyalty Points`, `Start Date`, `Expiration Date` and
+//! `Additional Info` are matched case-insensitively. The standalone template's `Voucher Type,
+//! Value, Discount Type, Discount Effect, Unit Type, Redemption Limit` (and `Validation Rule
+//! ID`, `Formula`) are ignored, since the campaign decides them; every other column (`Region`)
+//! becomes a metadata key named exactly like its header, typed through the project's voucher
+//! metadata schema.
+//!
+//! A code that exists already changes only its `active` (when the row gives it) and
+//! `category` (when the row gives one); a code of another campaign, or a standalone one,
+//! fails its row. When every chunk is done the campaign's `vouchers_count` is recounted, as
+//! generation does.
+
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex, PoisonError},
+};
+
+use async_trait::async_trait;
+use cv_domain::{
+    Campaign, Timestamp, Voucher, VoucherRecord,
+    metadata_schema::{MetadataResource, MetadataSchema},
+    payload::CampaignVouchersImportCsv,
+    product::cents_from_major_units,
+    voucher::{Gift, LoyaltyCard},
+};
+use cv_engine::{ActionError, ActionRun};
+use cv_store::{ActionRecord, ChunkItem, ReportMode, Store};
+use serde_json::Value;
+
+use crate::{
+    campaign_vouchers_import::recount,
+    csv_import::{self, RowMapper, failed},
+};
+
+/// Where each column of the file goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Column {
+    Code,
+    Active,
+    Category,
+    GiftAmount,
+    RedeemedAmount,
+    RedeemedQuantity,
+    LoyaltyPoints,
+    StartDate,
+    ExpirationDate,
+    AdditionalInfo,
+    Ignored,
+    Metadata,
+}
+
+fn column(header: &str) -> Column {
+    match header.to_ascii_lowercase().replace('_', " ").as_str() {
+        "code" => Column::Code,
+        "active" => Column::Active,
+        "category" => Column::Category,
+        "gift amount" => Column::GiftAmount,
+        "redeemed amount" => Column::RedeemedAmount,
+        "redeemed quantity" => Column::RedeemedQuantity,
+        "loyalty points" => Column::LoyaltyPoints,
+        "start date" => Column::StartDate,
+        "expiration date" => Column::ExpirationDate,
+        "additional info" => Column::AdditionalInfo,
+        "voucher type" | "value" | "discount type" | "discount effect" | "unit type"
+        | "redemption limit" | "validation rule id" | "formula" => Column::Ignored,
+        _ => Column::Metadata,
+    }
+}
+
+/// The standard cells of one row, by column.
+#[derive(Debug, Default)]
+struct Cells {
+    code: Option<String>,
+    active: Option<String>,
+    category: Option<String>,
+    gift_amount: Option<String>,
+    redeemed_amount: Option<String>,
+    redeemed_quantity: Option<String>,
+    loyalty_points: Option<String>,
+    start_date: Option<String>,
+    expiration_date: Option<String>,
+    additional_info: Option<String>,
+}
+
+fn not_a(name: &str, what: &str, cell: &str) -> String {
+    format!("{name}: must be {what} (actual value is '{cell}')")
+}
+
+fn cents(name: &str, cell: &str) -> Result<i64, String> {
+    cents_from_major_units(cell).ok_or_else(|| not_a(name, "a number", cell))
+}
+
+fn integer(name: &str, cell: &str) -> Result<i64, String> {
+    cell.parse().map_err(|_| not_a(name, "an integer", cell))
+}
+
+fn date(name: &str, cell: Option<String>) -> Result<Option<Timestamp>, String> {
+    cell.map(|c| Timestamp::parse(&c).map_err(|_| not_a(name, "an ISO 8601 date", &c))).transpose()
+}
+
+/// The voucher of `campaign` a row's standard cells describe (metadata aside), or the row's
+/// reason.
+fn record(campaign: &Campaign, cells: Cells) -> Result<VoucherRecord, String> {
+    let code = cells.code.ok_or("Code is required")?;
+    let mut record = campaign.voucher.record(code, &campaign.id);
+    let amount = cells.gift_amount.map(|c| cents("Gift Amount", &c)).transpose()?;
+    let redeemed = cells.redeemed_amount.map(|c| cents("Redeemed Amount", &c)).transpose()?;
+    if amount.is_some() || redeemed.is_some() {
+        let amount = amount.or(record.gift.map(|g| g.amount)).unwrap_or(0);
+        record.gift = Some(Gift { amount, balance: amount - redeemed.unwrap_or(0) });
+    }
+    if let Some(points) = cells.loyalty_points.map(|c| integer("Loyalty Points", &c)).transpose()? {
+        record.loyalty_card = Some(LoyaltyCard { points, balance: points });
+    }
+    record.category = cells.category;
+    record.start_date = date("Start Date", cells.start_date)?;
+    record.expiration_date = date("Expiration Date", cells.expiration_date)?;
+    record.redeemed_quantity =
+        cells.redeemed_quantity.map(|c| integer("Redeemed Quantity", &c)).transpose()?.unwrap_or(0);
+    record.active = active(cells.active.as_deref())?.unwrap_or(true);
+    record.additional_info = cells.additional_info;
+    record.check()?;
+    Ok(record)
+}
+
+/// The Active cell: `TRUE`/`FALSE` in any case, `None` when empty.
+fn active(cell: Option<&str>) -> Result<Option<bool>, String> {
+    match cell.map(str::to_ascii_uppercase).as_deref() {
+        None => Ok(None),
+        Some("TRUE") => Ok(Some(true)),
+        Some("FALSE") => Ok(Some(false)),
+        Some(other) => Err(not_a("Active", "TRUE or FALSE", other)),
+    }
+}
+
+pub(crate) struct Mapper {
+    columns: Vec<Column>,
+    campaign: Campaign,
+    /// Types the metadata columns; without one, metadata values are strings.
+    schema: MetadataSchema,
+    /// Codes of the current chunk whose row left `Active` empty (an existing voucher keeps
+    /// its state); shared with [`Run`], which empties it after each chunk.
+    no_active: Arc<Mutex<HashSet<String>>>,
+}
+
+impl Mapper {
+    fn record(
+        &self,
+        headers: &[String],
+        cells: Vec<String>,
+    ) -> Result<VoucherRecord, (String, String)> {
+        let mut standard = Cells::default();
+        let mut metadata = Vec::new();
+        for ((cell, column), header) in cells.into_iter().zip(&self.columns).zip(headers) {
+            if cell.is_empty() {
+                continue;
+            }
+            let slot = match column {
+                Column::Code => &mut standard.code,
+                Column::Active => &mut standard.active,
+                Column::Category => &mut standard.category,
+                Column::GiftAmount => &mut standard.gift_amount,
+                Column::RedeemedAmount => &mut standard.redeemed_amount,
+                Column::RedeemedQuantity => &mut standard.redeemed_quantity,
+                Column::LoyaltyPoints => &mut standard.loyalty_points,
+                Column::StartDate => &mut standard.start_date,
+                Column::ExpirationDate => &mut standard.expiration_date,
+                Column::AdditionalInfo => &mut standard.additional_info,
+                Column::Ignored => continue,
+                Column::Metadata => {
+                    metadata.push((header.clone(), cell));
+                    continue;
+                }
+            };
+            *slot = Some(cell);
+        }
+        let key = standard.code.clone().unwrap_or_default();
+        let active_given = standard.active.is_some();
+        let mut record =
+            record(&self.campaign, standard).map_err(|reason| (key.clone(), reason))?;
+        record.metadata = self.schema.coerce_csv(&metadata).map_err(|reason| (key, reason))?;
+        if !active_given {
+            self.no_active
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(record.code.clone());
+        }
+        Ok(record)
+    }
+}
+
+impl RowMapper for Mapper {
+    fn item(&self, headers: &[String], cells: Vec<String>) -> Result<ChunkItem, (String, String)> {
+        self.record(headers, cells).map(|record| ChunkItem::VoucherImport { record, update: true })
+    }
+}
+
+/// `existing` as a record that changes only its `active` and `category` from `row`.
+fn keep_all_but_active_and_category(
+    existing: Voucher,
+    row: VoucherRecord,
+    active_given: bool,
+) -> VoucherRecord {
+    VoucherRecord {
+        code: existing.code,
+        campaign_id: existing.campaign_id,
+        category: row.category.or(existing.category),
+        kind: existing.kind,
+        discount: existing.discount,
+        gift: existing.gift,
+        loyalty_card: existing.loyalty_card,
+        start_date: existing.start_date,
+        expiration_date: existing.expiration_date,
+        active: if active_given { row.active } else { existing.active },
+        additional_info: existing.additional_info,
+        metadata: Default::default(),
+        redemption_quantity: existing.redemption_quantity,
+        redeemed_quantity: existing.redeemed_quantity,
+    }
+}
+
+/// One claim's run: the CSV import, with rows of existing codes narrowed to active and
+/// category.
+pub(crate) struct Run {
+    inner: csv_import::Run<Mapper>,
+    campaign_id: String,
+    action: ActionRecord,
+    store: Arc<dyn Store>,
+    no_active: Arc<Mutex<HashSet<String>>>,
+}
+
+/// Finds the campaign, opens the upload and maps its columns.
+pub(crate) async fn start(
+    action: &ActionRecord,
+    payload: CampaignVouchersImportCsv,
+    schema: Option<MetadataSchema>,
+    store: Arc<dyn Store>,
+) -> Result<Run, ActionError> {
+    let id = payload.campaign_id;
+    let Some(campaign) = store.get_campaign(&action.project_id, &id).await? else {
+        return Err(ActionError::Fatal(format!("Cannot find campaign with id {id}")));
+    };
+    let schema = schema.unwrap_or_else(|| MetadataSchema::new(MetadataResource::Voucher));
+    let no_active = Arc::new(Mutex::new(HashSet::new()));
+    let shared = no_active.clone();
+    let inner = csv_import::Run::open(
+        store.clone(),
+        action,
+        payload.upload,
+        "voucher",
+        Some("code"),
+        |headers| Mapper {
+            columns: headers.iter().map(|h| column(h)).collect(),
+            campaign,
+            schema,
+            no_active: shared,
+        },
+    )
+    .await?;
+    Ok(Run { inner, campaign_id: id, action: action.clone(), store, no_active })
+}
+
+impl Run {
+    /// The item of a row whose code exists already.
+    async fn existing(
+        &self,
+        row: VoucherRecord,
+        no_active: &HashSet<String>,
+    ) -> Result<ChunkItem, ActionError> {
+        let found = self.store.get_voucher(&self.action.project_id, &row.code).await?;
+        Ok(match found {
+            Some(v) if v.campaign_id.as_deref() == Some(self.campaign_id.as_str()) => {
+                let active_given = !no_active.contains(&row.code);
+                ChunkItem::VoucherImport {
+                    record: keep_all_but_active_and_category(v, row, active_given),
+                    update: true,
+                }
+            }
+            Some(_) => {
+                let reason = format!("Voucher with code {} belongs to another campaign", row.code);
+                failed(row.code, reason)
+            }
+            None => ChunkItem::VoucherImport { record: row, update: true },
+        })
+    }
+}
+
+#[async_trait]
+impl ActionRun for Run {
+    async fn chunk(&mut self, cursor: u64, max: usize) -> Result<Vec<ChunkItem>, ActionError> {
+        let items = self.inner.chunk(cursor, max).await?;
+        let no_active =
+            std::mem::take(&mut *self.no_active.lock().unwrap_or_else(PoisonError::into_inner));
+        let codes: Vec<String> = items
+            .iter()
+            .filter_map(|i| match i {
+                ChunkItem::VoucherImport { record, .. } => Some(record.code.clone()),
+                _ => None,
+            })
+            .collect();
+        let existing: HashSet<String> = self
+            .store
+            .existing_voucher_codes(&self.action.project_id, &codes)
+            .await?
+            .into_iter()
+            .collect();
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            out.push(match item {
+                ChunkItem::VoucherImport { record, .. } if existing.contains(&record.code) => {
+                    self.existing(record, &no_active).await?
+                }
+                other => other,
+            });
+        }
+        Ok(out)
+    }
+
+    fn report_mode(&self) -> ReportMode {
+        ReportMode::FailuresOnly
+    }
+
+    async fn result(
+        &mut self,
+        store: &dyn Store,
+        action: &ActionRecord,
+    ) -> Result<Value, ActionError> {
+        recount(store, action, &self.campaign_id).await?;
+        self.inner.result(store, action).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn campaign_columns_match_and_the_standalone_ones_are_ignored() {
+        assert_eq!(column("Gift Amount"), Column::GiftAmount);
+        assert_eq!(column("LOYALTY_POINTS"), Column::LoyaltyPoints);
+        assert_eq!(column("Voucher Type"), Column::Ignored);
+        assert_eq!(column("Redemption Limit"), Column::Ignored);
+        assert_eq!(column("Region"), Column::Metadata);
+        assert_eq!(active(Some("false")), Ok(Some(false)));
+        assert!(active(Some("yes")).is_err());
+    }
+}
