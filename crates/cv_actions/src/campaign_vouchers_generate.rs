@@ -21,7 +21,9 @@
 //!
 //! When every chunk is done, [`ActionRun::result`] sets the campaign's `vouchers_count` to
 //! the number of vouchers it now holds and its generation status to DONE (idempotent, so a
-//! repeated result step is harmless). A campaign that vanished ends the action FAILED; a
+//! repeated result step is harmless). Each chunk first checks the campaign still exists (not
+//! deleted, not in the bin); a campaign deleted mid-run ends the action FAILED with "The
+//! campaign was deleted.". A campaign that vanished ends the action FAILED; a
 //! pattern without room marks the campaign's generation status FAILED too.
 
 use std::{collections::HashSet, sync::Arc};
@@ -45,6 +47,11 @@ pub(crate) struct Run {
     store: Arc<dyn Store>,
 }
 
+/// The campaign was deleted (or binned) while the action ran.
+fn deleted() -> ActionError {
+    ActionError::Fatal("The campaign was deleted.".to_owned())
+}
+
 fn not_found(campaign_id: &str) -> ActionError {
     ActionError::Fatal(format!("Cannot find campaign with id {campaign_id}"))
 }
@@ -58,7 +65,8 @@ impl Run {
     ) -> Result<Self, ActionError> {
         let project = &action.project_id;
         let Some(mut campaign) = store.get_campaign(project, &payload.campaign_id).await? else {
-            return Err(not_found(&payload.campaign_id));
+            // The API stored the campaign before the action, so it was deleted since.
+            return Err(deleted());
         };
         let pattern = payload
             .template
@@ -122,6 +130,10 @@ impl ActionRun for Run {
         let n = usize::try_from(left).unwrap_or(usize::MAX).min(max);
         if n == 0 {
             return Ok(Vec::new());
+        }
+        let project = &self.action.project_id;
+        if self.store.get_campaign(project, &self.payload.campaign_id).await?.is_none() {
+            return Err(deleted());
         }
         Ok(self
             .codes(n)

@@ -2,9 +2,11 @@
 //! [`Registry`] implements the engine's `Handlers` with an exhaustive `match` on
 //! `ActionKind`. Adding a type means adding a module and one match arm.
 
+mod campaign_vouchers_delete;
 mod campaign_vouchers_generate;
 mod campaign_vouchers_import;
 mod campaign_vouchers_import_csv;
+mod campaign_vouchers_update;
 mod catalog_csv;
 mod csv_import;
 mod csv_source;
@@ -179,9 +181,13 @@ impl Handlers for Registry {
                     campaign_vouchers_import_csv::start(action, decode(&payload)?, schema, store);
                 Box::new(run.await?)
             }
-            ActionKind::CampaignVouchersUpdate
-            | ActionKind::CampaignVouchersDelete
-            | ActionKind::CampaignsMetadataKeyPurge
+            ActionKind::CampaignVouchersDelete => {
+                Box::new(campaign_vouchers_delete::Run::new(decode(&payload)?))
+            }
+            ActionKind::CampaignVouchersUpdate => {
+                Box::new(campaign_vouchers_update::Run::new(action, decode(&payload)?, store))
+            }
+            ActionKind::CampaignsMetadataKeyPurge
             | ActionKind::CustomersMetadataKeyPurge
             | ActionKind::ProductsMetadataKeyPurge
             | ActionKind::VouchersMetadataKeyPurge

@@ -17,7 +17,12 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/async-actions/{id}", get(routes::async_actions::get))
         .route("/v1/async-actions/{id}/report", get(routes::async_actions::report))
         .route("/v1/campaigns", get(routes::campaigns::list).post(routes::campaigns::create))
-        .route("/v1/campaigns/{id}", get(routes::campaigns::get))
+        .route(
+            "/v1/campaigns/{id}",
+            get(routes::campaigns::get)
+                .put(routes::campaign_changes::update)
+                .delete(routes::campaign_changes::delete),
+        )
         .route("/v1/campaigns/{id}/vouchers", post(routes::campaigns::add_vouchers))
         .route("/v1/campaigns/{id}/import", post(routes::campaigns_async::import))
         .route(

@@ -240,3 +240,58 @@ mod tests {
         assert_eq!(CampaignMode::parse("PROMOTION"), None);
     }
 }
+
+/// The payload of `CAMPAIGN.VOUCHERS_DELETE` (`DELETE /v1/campaigns/{id}`): delete the
+/// campaign's vouchers and the campaign, for good when `force`, else into the bin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteCampaign {
+    /// The campaign's id.
+    pub campaign_id: String,
+    /// Delete for good (freeing the name) rather than bin.
+    pub force: bool,
+}
+
+/// The payload of `CAMPAIGN.VOUCHERS_UPDATE` (`PUT /v1/campaigns/{id}`): the changes a
+/// campaign update passes on to its vouchers not yet published or redeemed. `None` leaves a
+/// field as it is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpdateCampaignVouchers {
+    /// The campaign's id.
+    pub campaign_id: String,
+    /// New category.
+    pub category: Option<String>,
+    /// New start of validity.
+    pub start_date: Option<Timestamp>,
+    /// New end of validity.
+    pub expiration_date: Option<Timestamp>,
+    /// New discount (discount campaigns).
+    pub discount: Option<Discount>,
+    /// New gift (gift campaigns).
+    pub gift: Option<Gift>,
+    /// New loyalty card (loyalty campaigns).
+    pub loyalty_card: Option<LoyaltyCard>,
+}
+
+impl UpdateCampaignVouchers {
+    /// Applies the changes to one voucher record.
+    pub fn apply(&self, r: &mut VoucherRecord) {
+        if let Some(v) = &self.category {
+            r.category = Some(v.clone());
+        }
+        if let Some(v) = self.start_date {
+            r.start_date = Some(v);
+        }
+        if let Some(v) = self.expiration_date {
+            r.expiration_date = Some(v);
+        }
+        if let Some(v) = &self.discount {
+            r.discount = Some(v.clone());
+        }
+        if let Some(v) = self.gift {
+            r.gift = Some(v);
+        }
+        if let Some(v) = self.loyalty_card {
+            r.loyalty_card = Some(v);
+        }
+    }
+}

@@ -49,4 +49,28 @@ pub trait CampaignStore: Send + Sync {
         limit: u32,
         page: u32,
     ) -> Result<CampaignPage, StoreError>;
+
+    /// Moves a campaign to the bin: hidden from every read, its name still taken. `false`
+    /// when there is no such unbinned campaign.
+    async fn bin_campaign(&self, project: &ProjectId, id: &str) -> Result<bool, StoreError>;
+
+    /// Deletes a campaign's vouchers, in one transaction: `force` deletes them and the
+    /// campaign for good (the name is free again); otherwise both go to the bin. Returns
+    /// how many vouchers were deleted (a repeated binning counts the same vouchers again).
+    async fn delete_campaign(
+        &self,
+        project: &ProjectId,
+        id: &str,
+        force: bool,
+    ) -> Result<u64, StoreError>;
+
+    /// A page of the campaign's vouchers not yet redeemed (`redeemed_quantity` 0; the
+    /// store has no publications), oldest first, skipping `offset`.
+    async fn unredeemed_campaign_vouchers(
+        &self,
+        project: &ProjectId,
+        campaign_id: &str,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<cv_domain::Voucher>, StoreError>;
 }

@@ -78,4 +78,55 @@ impl CampaignStore for PostgresStore {
             total: total.first().map_or(Ok(0), count)?,
         })
     }
+
+    async fn bin_campaign(&self, project: &ProjectId, id: &str) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        let params: Params<'_> = &[&project.as_str(), &id];
+        Ok(execute(&client, qc::BIN_CAMPAIGN, params).await? > 0)
+    }
+
+    async fn delete_campaign(
+        &self,
+        project: &ProjectId,
+        id: &str,
+        force: bool,
+    ) -> Result<u64, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(error)?;
+        let params: Params<'_> = &[&project.as_str(), &id];
+        let n = if force {
+            let n = execute(&tx, qc::DELETE_CAMPAIGN_VOUCHERS, params).await?;
+            execute(&tx, qc::DELETE_CAMPAIGN, params).await?;
+            n
+        } else {
+            execute(&tx, qc::BIN_CAMPAIGN, params).await?;
+            execute(&tx, qc::BIN_CAMPAIGN_VOUCHERS, params).await?
+        };
+        tx.commit().await.map_err(error)?;
+        Ok(n)
+    }
+
+    async fn unredeemed_campaign_vouchers(
+        &self,
+        project: &ProjectId,
+        campaign_id: &str,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<cv_domain::Voucher>, StoreError> {
+        let client = self.client().await?;
+        let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+        let params: Params<'_> = &[&project.as_str(), &campaign_id, &i64::from(limit), &offset];
+        let rows = query(&client, UNREDEEMED_VOUCHERS, params).await?;
+        convert::all(&rows, |row| {
+            let body: serde_json::Value = row.try_get(0).map_err(error)?;
+            serde_json::from_value(body)
+                .map_err(|e| StoreError::Other(anyhow::anyhow!("bad stored voucher: {e}")))
+        })
+    }
 }
+
+/// `$1` project, `$2` campaign, `$3` limit, `$4` offset: unredeemed vouchers, oldest first.
+const UNREDEEMED_VOUCHERS: &str = "SELECT body FROM vouchers \
+     WHERE project_id = $1 AND campaign_id = $2 AND binned = 0 \
+       AND COALESCE((body->>'redeemed_quantity')::bigint, 0) = 0 \
+     ORDER BY created_at, id LIMIT $3 OFFSET $4";

@@ -91,4 +91,62 @@ impl CampaignStore for SqliteStore {
         })
         .await
     }
+
+    async fn bin_campaign(&self, project: &ProjectId, id: &str) -> Result<bool, StoreError> {
+        let (project, id) = (project.clone(), id.to_owned());
+        self.write(move |tx| {
+            let n =
+                tx.execute(&sql(qc::BIN_CAMPAIGN), params![project.as_str(), id]).map_err(error)?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn delete_campaign(
+        &self,
+        project: &ProjectId,
+        id: &str,
+        force: bool,
+    ) -> Result<u64, StoreError> {
+        let (project, id) = (project.clone(), id.to_owned());
+        self.write(move |tx| {
+            let p = params![project.as_str(), id];
+            let n = if force {
+                let n = tx.execute(&sql(qc::DELETE_CAMPAIGN_VOUCHERS), p).map_err(error)?;
+                tx.execute(&sql(qc::DELETE_CAMPAIGN), p).map_err(error)?;
+                n
+            } else {
+                tx.execute(&sql(qc::BIN_CAMPAIGN), p).map_err(error)?;
+                tx.execute(&sql(qc::BIN_CAMPAIGN_VOUCHERS), p).map_err(error)?
+            };
+            Ok(n as u64)
+        })
+        .await
+    }
+
+    async fn unredeemed_campaign_vouchers(
+        &self,
+        project: &ProjectId,
+        campaign_id: &str,
+        limit: u32,
+        offset: u64,
+    ) -> Result<Vec<cv_domain::Voucher>, StoreError> {
+        let (project, id) = (project.clone(), campaign_id.to_owned());
+        self.read(move |c| {
+            let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+            c.prepare_cached(UNREDEEMED_VOUCHERS)?
+                .query_map(params![project.as_str(), id, i64::from(limit), offset], |row| {
+                    serde_json::from_str(&row.get::<_, String>(0)?)
+                        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .await
+    }
 }
+
+/// `?1` project, `?2` campaign, `?3` limit, `?4` offset: unredeemed vouchers, oldest first.
+const UNREDEEMED_VOUCHERS: &str = "SELECT body FROM vouchers \
+     WHERE project_id = ?1 AND campaign_id = ?2 AND binned = 0 \
+       AND COALESCE(CAST(json_extract(body, '$.redeemed_quantity') AS INTEGER), 0) = 0 \
+     ORDER BY created_at, id LIMIT ?3 OFFSET ?4";

@@ -5,6 +5,7 @@
 mod support;
 
 mod async_actions;
+mod campaign_changes;
 mod campaign_imports;
 mod campaigns;
 mod crash;

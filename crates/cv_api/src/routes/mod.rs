@@ -2,6 +2,7 @@
 //! converts to a wire shape.
 
 pub mod async_actions;
+pub mod campaign_changes;
 pub mod campaigns;
 pub mod campaigns_async;
 pub mod customers;

@@ -12,14 +12,16 @@ pub const UPSERT_VOUCHER: &str = "INSERT INTO vouchers \
 
 /// `$1` project, `$2` code or id; the code wins when both match.
 pub const SELECT_VOUCHER: &str = "SELECT body FROM vouchers \
-     WHERE project_id = $1 AND (code = $2 OR id = $2) \
+     WHERE project_id = $1 AND (code = $2 OR id = $2) AND binned = 0 \
      ORDER BY CASE WHEN code = $2 THEN 0 ELSE 1 END LIMIT 1";
 
 /// `$1` project, `$2` campaign_id or NULL for all, `$3` limit, `$4` offset. Newest first.
 pub const SELECT_VOUCHER_PAGE: &str = "SELECT body FROM vouchers \
-     WHERE project_id = $1 AND (CAST($2 AS TEXT) IS NULL OR campaign_id = CAST($2 AS TEXT)) \
+     WHERE project_id = $1 AND binned = 0 \
+       AND (CAST($2 AS TEXT) IS NULL OR campaign_id = CAST($2 AS TEXT)) \
      ORDER BY created_at DESC, id DESC LIMIT $3 OFFSET $4";
 
 /// `$1` project, `$2` campaign_id or NULL for all.
 pub const COUNT_VOUCHERS: &str = "SELECT COUNT(*) FROM vouchers \
-     WHERE project_id = $1 AND (CAST($2 AS TEXT) IS NULL OR campaign_id = CAST($2 AS TEXT))";
+     WHERE project_id = $1 AND binned = 0 \
+       AND (CAST($2 AS TEXT) IS NULL OR campaign_id = CAST($2 AS TEXT))";
