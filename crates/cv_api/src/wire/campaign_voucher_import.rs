@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 
 use super::{
     validate::{self, JsonPath},
-    voucher_import::{date, string},
+    voucher_import::common_fields,
 };
 use crate::ApiError;
 
@@ -56,26 +56,7 @@ fn record(
             None => return Ok(Err("loyalty_card.points: property is required".to_owned())),
         }
     }
-    record.category = string(obj, "category", at)?;
-    record.active = match obj.get("active") {
-        None | Some(Value::Null) => true,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => return Err(at.key("active").should_be("boolean")),
-    };
-    record.start_date = date(obj, "start_date", at)?;
-    record.expiration_date = date(obj, "expiration_date", at)?;
-    if let Some(r) = validate::object_field(obj, "redemption", at)? {
-        let r_at = at.key("redemption");
-        record.redemption_quantity = match r.get("quantity") {
-            None | Some(Value::Null) => None,
-            Some(Value::Number(n)) => {
-                Some(n.as_i64().ok_or_else(|| r_at.key("quantity").should_be("number,null"))?)
-            }
-            Some(_) => return Err(r_at.key("quantity").should_be("number,null")),
-        };
-    }
-    record.additional_info = string(obj, "additional_info", at)?;
-    record.metadata = validate::object_field(obj, "metadata", at)?.cloned().unwrap_or_default();
+    common_fields(obj, at, &mut record)?;
     Ok(record.check().map(|()| record))
 }
 

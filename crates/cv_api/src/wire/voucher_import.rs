@@ -132,26 +132,7 @@ pub(crate) fn record(
         let points = integer(l, "points", &at.key("loyalty_card"))?.unwrap_or(0);
         record.loyalty_card = Some(LoyaltyCard { points, balance: points });
     }
-    record.category = string(obj, "category", at)?;
-    record.active = match obj.get("active") {
-        None | Some(Value::Null) => true,
-        Some(Value::Bool(b)) => *b,
-        Some(_) => return Err(at.key("active").should_be("boolean")),
-    };
-    record.start_date = date(obj, "start_date", at)?;
-    record.expiration_date = date(obj, "expiration_date", at)?;
-    if let Some(r) = validate::object_field(obj, "redemption", at)? {
-        let r_at = at.key("redemption");
-        record.redemption_quantity = match r.get("quantity") {
-            None | Some(Value::Null) => None,
-            Some(Value::Number(n)) => {
-                Some(n.as_i64().ok_or_else(|| r_at.key("quantity").should_be("number,null"))?)
-            }
-            Some(_) => return Err(r_at.key("quantity").should_be("number,null")),
-        };
-    }
-    record.additional_info = string(obj, "additional_info", at)?;
-    record.metadata = validate::object_field(obj, "metadata", at)?.cloned().unwrap_or_default();
+    common_fields(obj, at, &mut record)?;
     Ok(record.check().map(|()| record))
 }
 
@@ -196,4 +177,35 @@ pub fn import(body: &Value) -> Result<(VouchersImport, Vec<String>), ApiError> {
         )));
     }
     Ok((VouchersImport { vouchers }, codes))
+}
+
+/// The item fields every voucher import takes, whatever the voucher type or campaign:
+/// `category, active, start_date, expiration_date, redemption.quantity, additional_info,
+/// metadata`.
+pub(crate) fn common_fields(
+    obj: &Map<String, Value>,
+    at: &JsonPath,
+    record: &mut VoucherRecord,
+) -> Result<(), ApiError> {
+    record.category = string(obj, "category", at)?;
+    record.active = match obj.get("active") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(at.key("active").should_be("boolean")),
+    };
+    record.start_date = date(obj, "start_date", at)?;
+    record.expiration_date = date(obj, "expiration_date", at)?;
+    if let Some(r) = validate::object_field(obj, "redemption", at)? {
+        let r_at = at.key("redemption");
+        record.redemption_quantity = match r.get("quantity") {
+            None | Some(Value::Null) => None,
+            Some(Value::Number(n)) => {
+                Some(n.as_i64().ok_or_else(|| r_at.key("quantity").should_be("number,null"))?)
+            }
+            Some(_) => return Err(r_at.key("quantity").should_be("number,null")),
+        };
+    }
+    record.additional_info = string(obj, "additional_info", at)?;
+    record.metadata = validate::object_field(obj, "metadata", at)?.cloned().unwrap_or_default();
+    Ok(())
 }
