@@ -160,16 +160,7 @@ pub fn patch(
 /// `POST /v1/customers/bulk/async`: an array of customers, each with a `source_id`. An empty
 /// body is an empty array.
 pub fn bulk_update(body: &Value) -> Result<CustomersBulkUpdate, ApiError> {
-    if body.is_null() {
-        return Ok(CustomersBulkUpdate { customers: Vec::new() });
-    }
-    let root = JsonPath::root();
-    let items = validate::array(body, &root)?;
-    let customers = items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| patch(item, &root.index(i), true))
-        .collect::<Result<_, _>>()?;
+    let customers = validate::items(body, |item, at| patch(item, at, true))?;
     Ok(CustomersBulkUpdate { customers })
 }
 

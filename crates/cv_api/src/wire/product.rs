@@ -255,16 +255,7 @@ pub fn sku_patch(value: &Value, at: &JsonPath) -> Result<SkuPatch, ApiError> {
 /// `POST /v1/products/bulk/async`: an array of products, each with a `source_id`. An empty
 /// body is an empty array.
 pub fn bulk_update(body: &Value) -> Result<ProductsBulkUpdate, ApiError> {
-    if body.is_null() {
-        return Ok(ProductsBulkUpdate { products: Vec::new() });
-    }
-    let root = JsonPath::root();
-    let items = validate::array(body, &root)?;
-    let products = items
-        .iter()
-        .enumerate()
-        .map(|(i, item)| patch(item, &root.index(i), true))
-        .collect::<Result<_, _>>()?;
+    let products = validate::items(body, |item, at| patch(item, at, true))?;
     Ok(ProductsBulkUpdate { products })
 }
 

@@ -123,3 +123,16 @@ pub fn metadata_update(
         object_field(obj, "metadata", &root)?.ok_or_else(|| root.key("metadata").required())?;
     Ok((keys, metadata.clone()))
 }
+
+/// A bulk body: an array whose elements `item` parses at their own path (`[2]`…). An empty
+/// body is an empty array (the SDKs may send none).
+pub fn items<T>(
+    body: &Value,
+    item: impl Fn(&Value, &JsonPath) -> Result<T, ApiError>,
+) -> Result<Vec<T>, ApiError> {
+    if body.is_null() {
+        return Ok(Vec::new());
+    }
+    let root = JsonPath::root();
+    array(body, &root)?.iter().enumerate().map(|(i, v)| item(v, &root.index(i))).collect()
+}
