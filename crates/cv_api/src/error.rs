@@ -50,6 +50,9 @@ pub enum ApiError {
     /// 400 `invalid_campaign`: the campaign of the request cannot be created.
     #[error("invalid campaign: {0}")]
     InvalidCampaign(String),
+    /// 400 `async_action_finished`: a cancel request for an action that already ended.
+    #[error("already finished: {0}")]
+    AlreadyFinished(String),
     /// 404 for a path no route serves.
     #[error("no route for {0}")]
     NoRoute(String),
@@ -99,6 +102,9 @@ impl ApiError {
             ApiError::InvalidCampaign(_) => {
                 (StatusCode::BAD_REQUEST, "invalid_campaign", "Invalid Campaign")
             }
+            ApiError::AlreadyFinished(_) => {
+                (StatusCode::BAD_REQUEST, "async_action_finished", "Async action already finished")
+            }
             ApiError::Duplicate(_) => {
                 (StatusCode::CONFLICT, "duplicate_found", "Duplicated resource found")
             }
@@ -126,6 +132,7 @@ impl ApiError {
             | ApiError::DuplicateKey(d)
             | ApiError::InvalidVoucher(d)
             | ApiError::InvalidCampaign(d)
+            | ApiError::AlreadyFinished(d)
             | ApiError::NoRoute(d) => Some(d.clone()),
             ApiError::NotFound { resource_type, resource_id } => {
                 Some(format!("Cannot find {resource_type} with id {resource_id}"))

@@ -1,8 +1,11 @@
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
 
-use cv_store::Store;
+use cv_store::{Store, StoreError};
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, info};
+use tracing::{debug, info, warn};
 
 use crate::{
     Clock, EngineConfig, FailPoints, Handlers, SystemClock,
@@ -22,6 +25,8 @@ pub(crate) struct Inner {
     pub clock: Arc<dyn Clock>,
     pub failpoints: FailPoints,
     pub node: String,
+    /// Chunk runs started again after a transient error, since the engine started.
+    pub retries: AtomicU64,
 }
 
 /// What [`Engine::run_pending`] did.
@@ -31,7 +36,23 @@ pub struct DrainReport {
     pub finished: usize,
     /// Whether a failure point stopped the engine (the drain ends there, as a dead process).
     pub crashed: bool,
+    /// How many times a run was started again in place after a transient database error.
+    pub retries: u64,
 }
+
+/// What one maintenance pass did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct MaintenanceReport {
+    /// Whether this node held the maintenance lease and ran the pass.
+    pub ran: bool,
+    /// Finished actions deleted (with payloads, uploads and reports).
+    pub pruned_actions: u64,
+    /// Payload and upload rows of finished actions deleted.
+    pub dropped_payload_rows: u64,
+}
+
+/// Rows deleted per maintenance transaction.
+const MAINTENANCE_BATCH: u32 = 1_000;
 
 impl Engine {
     /// An engine on the wall clock with no failure points.
@@ -49,7 +70,10 @@ impl Engine {
     ) -> Self {
         let node = format!("{}-{}", hostname(), std::process::id());
         let node = format!("{node}-{}", cv_domain::ids::random_secret(6));
-        Self { inner: Arc::new(Inner { store, handlers, config, clock, failpoints, node }) }
+        let retries = AtomicU64::new(0);
+        Self {
+            inner: Arc::new(Inner { store, handlers, config, clock, failpoints, node, retries }),
+        }
     }
 
     /// Runs actions until none is runnable, one at a time, then returns. Tests use it to drive
@@ -58,15 +82,60 @@ impl Engine {
         let worker = Worker::new(self.inner.clone(), format!("{}-drain", self.inner.node));
         let never = CancellationToken::new();
         let mut report = DrainReport::default();
+        let retries_before = self.inner.retries.load(Ordering::Relaxed);
+        let retries = || self.inner.retries.load(Ordering::Relaxed) - retries_before;
         while let Some(claim) = worker.claim().await? {
             match worker.execute(claim, &never).await {
                 RunOutcome::Finished => report.finished += 1,
                 RunOutcome::Crashed => {
                     report.crashed = true;
+                    report.retries = retries();
                     return Ok(report);
                 }
                 RunOutcome::Released | RunOutcome::LeaseLost => {}
             }
+        }
+        report.retries = retries();
+        Ok(report)
+    }
+
+    /// One retention pass, if this node can take the maintenance lease: deletes finished
+    /// actions older than `retention.keep_finished_days`, then (if configured) the payloads
+    /// of finished actions, in batches of one short transaction each.
+    pub async fn run_maintenance(&self) -> Result<MaintenanceReport, StoreError> {
+        let (store, config) = (&self.inner.store, &self.inner.config.retention);
+        let now = self.inner.clock.now();
+        let ttl = i64::try_from(config.interval_ms.saturating_mul(2)).unwrap_or(i64::MAX);
+        if !store.take_maintenance_lease("retention", &self.inner.node, now, ttl.max(1_000)).await?
+        {
+            return Ok(MaintenanceReport::default());
+        }
+        let mut report = MaintenanceReport { ran: true, ..MaintenanceReport::default() };
+        if let Some(days) = config.keep_finished_days {
+            let before = now.plus_millis(-i64::from(days) * 86_400_000);
+            loop {
+                let n = store.prune_finished(before, MAINTENANCE_BATCH).await?;
+                report.pruned_actions += n;
+                if n < u64::from(MAINTENANCE_BATCH) {
+                    break;
+                }
+            }
+        }
+        if config.drop_finished_payloads {
+            loop {
+                let n = store.drop_finished_payloads(MAINTENANCE_BATCH).await?;
+                report.dropped_payload_rows += n;
+                if n == 0 {
+                    break;
+                }
+            }
+        }
+        if report.pruned_actions + report.dropped_payload_rows > 0 {
+            info!(
+                message = "Retention pass.",
+                pruned_actions = report.pruned_actions,
+                dropped_payload_rows = report.dropped_payload_rows
+            );
         }
         Ok(report)
     }
@@ -81,8 +150,28 @@ impl Engine {
             let shutdown = shutdown.clone();
             tasks.spawn(async move { worker.run_loop(shutdown).await });
         }
+        if self.inner.config.retention.enabled() {
+            let (engine, shutdown) = (self.clone(), shutdown.clone());
+            tasks.spawn(async move { engine.maintenance_loop(shutdown).await });
+        }
         while tasks.join_next().await.is_some() {}
         debug!(message = "Engine stopped.", node = %self.inner.node);
+    }
+}
+
+impl Engine {
+    async fn maintenance_loop(&self, shutdown: CancellationToken) {
+        let every =
+            std::time::Duration::from_millis(self.inner.config.retention.interval_ms.max(1));
+        while !shutdown.is_cancelled() {
+            if let Err(err) = self.run_maintenance().await {
+                warn!(message = "Retention pass failed; trying again later.", %err);
+            }
+            tokio::select! {
+                () = tokio::time::sleep(every) => {}
+                () = shutdown.cancelled() => {}
+            }
+        }
     }
 }
 

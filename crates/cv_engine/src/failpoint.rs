@@ -1,5 +1,6 @@
-//! Named points where tests make the engine "crash": the worker stops dead, without releasing
-//! its lease or finishing the action, exactly as if the process had been killed there.
+//! Named points where tests make the engine fail: "crash" points stop the worker dead,
+//! without releasing its lease or finishing the action, exactly as if the process had been
+//! killed there; the others inject a transient database error or a panic in action code.
 
 use std::sync::Mutex;
 
@@ -13,6 +14,11 @@ pub enum FailureLocation {
     InsideChunkBeforeCommit,
     /// After the last chunk committed, before the action is marked finished.
     BeforeFinish,
+    /// A chunk's commit fails with a transient database error (busy, connection lost)
+    /// before reaching the database; the worker retries it.
+    TransientCommitError,
+    /// The action's code panics while a chunk is prepared.
+    PanicInChunk,
 }
 
 /// A set of armed failure points. Each fires once, at the `n`-th time (0-based) the engine

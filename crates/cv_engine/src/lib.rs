@@ -6,7 +6,9 @@
 //!
 //! Who touches the queue: the API only inserts actions (`Store::create_action`) and reads them;
 //! the engine is the only writer of an action after its creation, and every such write is
-//! fenced on `(id, attempt)`.
+//! fenced on `(id, attempt)`. The two exceptions are control requests: a cancel ends an
+//! action nobody holds (bumping its attempt, so a stale holder writes nothing more) or flags
+//! a held one for its holder to end; and the retention pass deletes finished actions.
 
 mod clock;
 mod config;
@@ -16,7 +18,7 @@ mod handler;
 mod worker;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::EngineConfig;
-pub use engine::{DrainReport, Engine};
+pub use config::{EngineConfig, RetentionConfig};
+pub use engine::{DrainReport, Engine, MaintenanceReport};
 pub use failpoint::{FailPoints, FailureLocation};
 pub use handler::{ActionError, ActionRun, Handlers};

@@ -1,7 +1,7 @@
-use std::sync::Arc;
+use std::sync::{Arc, atomic::Ordering};
 
 use cv_domain::ActionStatus;
-use cv_store::{ChunkCommit, ClaimedAction, CommitMode, Fence, StoreError};
+use cv_store::{ActionRecord, ChunkCommit, ClaimedAction, CommitMode, Fence, StoreError};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
@@ -25,6 +25,7 @@ pub(crate) enum RunOutcome {
 enum Stop {
     Crashed,
     Shutdown,
+    Cancelled,
     LeaseLost,
     Transient(String),
     Fatal(String),
@@ -93,6 +94,7 @@ impl Worker {
     /// the worker), with a heartbeat alongside.
     pub async fn execute(&self, claim: ClaimedAction, shutdown: &CancellationToken) -> RunOutcome {
         let fence = claim.fence.clone();
+        let project = claim.record.project_id.clone();
         let lost = CancellationToken::new();
         let heartbeat = tokio::spawn(heartbeat(self.inner.clone(), fence.clone(), lost.clone()));
         let run = tokio::spawn(run(self.inner.clone(), claim, shutdown.clone(), lost));
@@ -102,10 +104,15 @@ impl Worker {
             Err(join) => Some(Stop::Internal(anyhow::anyhow!("action code panicked: {join}"))),
         };
         heartbeat.abort();
-        self.settle(&fence, stop).await
+        self.settle(&project, &fence, stop).await
     }
 
-    async fn settle(&self, fence: &Fence, stop: Option<Stop>) -> RunOutcome {
+    async fn settle(
+        &self,
+        project: &cv_domain::ProjectId,
+        fence: &Fence,
+        stop: Option<Stop>,
+    ) -> RunOutcome {
         let store = &self.inner.store;
         let now = self.inner.clock.now();
         let (message, key) = match stop {
@@ -129,6 +136,20 @@ impl Worker {
                 }
                 return RunOutcome::Released;
             }
+            Some(Stop::Cancelled) => {
+                return match held(store.as_ref(), project, fence).await {
+                    Ok(record) => {
+                        let result = cv_store::cancelled_result(&record);
+                        info!(message = "Cancelled.", async_action.id = %fence.action_id, done = record.done_count);
+                        self.finish_failed(fence, now, result).await
+                    }
+                    Err(StoreError::LeaseLost(_)) => RunOutcome::LeaseLost,
+                    Err(err) => {
+                        warn!(message = "Could not end a cancelled action; it will be retried.", async_action.id = %fence.action_id, %err);
+                        RunOutcome::Released
+                    }
+                };
+            }
             Some(Stop::Fatal(msg)) => (msg, "action_failed"),
             Some(Stop::Internal(err)) => {
                 error!(message = "Action failed with an internal error.", async_action.id = %fence.action_id, error = %err);
@@ -136,7 +157,16 @@ impl Worker {
             }
         };
         let result = json!({"message": message, "error": {"key": key, "message": message}});
-        match store.finish_action(fence, now, ActionStatus::Failed, result).await {
+        self.finish_failed(fence, now, result).await
+    }
+
+    async fn finish_failed(
+        &self,
+        fence: &Fence,
+        now: cv_domain::Timestamp,
+        result: serde_json::Value,
+    ) -> RunOutcome {
+        match self.inner.store.finish_action(fence, now, ActionStatus::Failed, result).await {
             Ok(()) => RunOutcome::Finished,
             Err(StoreError::LeaseLost(_)) => RunOutcome::LeaseLost,
             Err(err) => {
@@ -164,24 +194,78 @@ async fn heartbeat(inner: Arc<Inner>, fence: Fence, lost: CancellationToken) {
     }
 }
 
-/// The chunk loop of one claim.
+/// The action as stored, if `fence` still holds it.
+async fn held(
+    store: &dyn cv_store::Store,
+    project: &cv_domain::ProjectId,
+    fence: &Fence,
+) -> Result<ActionRecord, StoreError> {
+    match store.get_action(project, &fence.action_id).await? {
+        Some(r) if r.attempt == fence.attempt && r.status == ActionStatus::InProgress => Ok(r),
+        _ => Err(StoreError::LeaseLost(fence.action_id.clone())),
+    }
+}
+
+/// One claim's run: the chunk loop from the checkpoint, started again in place (same claim,
+/// after a backoff) when a transient database error stops it, up to `max_retries` times.
 async fn run(
     inner: Arc<Inner>,
     claim: ClaimedAction,
     shutdown: CancellationToken,
     lost: CancellationToken,
 ) -> Result<(), Stop> {
-    let store = inner.store.as_ref();
     let fence = claim.fence;
+    let mut record = claim.record;
+    let mut retry = 0;
+    loop {
+        let err = match run_from(&inner, &record, &fence, &shutdown, &lost).await {
+            Err(Stop::Transient(msg)) => msg,
+            other => return other,
+        };
+        if retry >= inner.config.max_retries {
+            return Err(Stop::Transient(err));
+        }
+        retry += 1;
+        inner.retries.fetch_add(1, Ordering::Relaxed);
+        let delay = inner.config.retry_delay(retry, rand::random::<f64>());
+        warn!(message = "Transient database error; retrying from the checkpoint.", async_action.id = %fence.action_id, retry, delay_ms = delay.as_millis() as u64, error = %err);
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = shutdown.cancelled() => return Err(Stop::Shutdown),
+            () = lost.cancelled() => return Err(Stop::LeaseLost),
+        }
+        match held(inner.store.as_ref(), &record.project_id, &fence).await {
+            Ok(fresh) => record = fresh,
+            Err(StoreError::Unavailable(_)) => {}
+            Err(other) => return Err(other.into()),
+        }
+    }
+}
+
+/// The chunk loop of one claim, from the checkpoint in `record`.
+async fn run_from(
+    inner: &Arc<Inner>,
+    record: &ActionRecord,
+    fence: &Fence,
+    shutdown: &CancellationToken,
+    lost: &CancellationToken,
+) -> Result<(), Stop> {
+    let store = inner.store.as_ref();
     let payload = store.load_payload(&fence.action_id).await?;
-    let mut action = inner.handlers.start(&claim.record, payload, inner.store.clone()).await?;
-    let mut cursor = claim.record.cursor;
+    let mut action = inner.handlers.start(record, payload, inner.store.clone()).await?;
+    let mut cursor = record.cursor;
     loop {
         if lost.is_cancelled() {
             return Err(Stop::LeaseLost);
         }
         if shutdown.is_cancelled() {
             return Err(Stop::Shutdown);
+        }
+        if store.cancel_requested(fence).await? {
+            return Err(Stop::Cancelled);
+        }
+        if inner.failpoints.hit(FailureLocation::PanicInChunk) {
+            panic!("injected panic in action code");
         }
         let items = action.chunk(cursor, inner.config.chunk_size.max(1)).await?;
         if items.is_empty() {
@@ -200,7 +284,10 @@ async fn run(
             report: action.report_mode(),
             mode,
         };
-        store.commit_chunk(&fence, inner.clock.now(), chunk).await?;
+        if inner.failpoints.hit(FailureLocation::TransientCommitError) {
+            return Err(Stop::Transient("injected transient error before commit".to_owned()));
+        }
+        store.commit_chunk(fence, inner.clock.now(), chunk).await?;
         cursor = next_cursor;
         if inner.failpoints.hit(FailureLocation::AfterChunkCommit) {
             return Err(Stop::Crashed);
@@ -209,12 +296,9 @@ async fn run(
     if inner.failpoints.hit(FailureLocation::BeforeFinish) {
         return Err(Stop::Crashed);
     }
-    let record = store
-        .get_action(&claim.record.project_id, &fence.action_id)
-        .await?
-        .ok_or(Stop::LeaseLost)?;
+    let record = held(store, &record.project_id, fence).await?;
     let result = action.result(store, &record).await?;
-    store.finish_action(&fence, inner.clock.now(), ActionStatus::Done, result).await?;
+    store.finish_action(fence, inner.clock.now(), ActionStatus::Done, result).await?;
     info!(message = "Action done.", async_action.id = %fence.action_id, kind = %record.kind, done = record.done_count, failed = record.failed_count);
     Ok(())
 }

@@ -9,6 +9,7 @@
 
 mod campaign_store;
 pub mod conformance;
+mod control_store;
 mod error;
 mod model;
 mod paging;
@@ -19,6 +20,7 @@ mod store;
 mod voucher_store;
 
 pub use campaign_store::{CampaignPage, CampaignStore};
+pub use control_store::{CancelOutcome, ControlStore, cancel, cancelled_result};
 pub use error::StoreError;
 pub use model::{
     ActionRecord, ChunkCommit, ChunkItem, ClaimedAction, CommitMode, CustomerPage, Fence,

@@ -7,7 +7,7 @@ use cv_domain::{
 };
 
 use crate::{
-    ActionRecord, CampaignStore, ChunkCommit, ClaimedAction, CustomerPage, Fence,
+    ActionRecord, CampaignStore, ChunkCommit, ClaimedAction, ControlStore, CustomerPage, Fence,
     MetadataSchemaRecord, NewAction, ProductStore, ReportLine, StoreError, VoucherStore,
 };
 
@@ -20,7 +20,9 @@ pub type Wakeups = Arc<tokio::sync::Notify>;
 /// can drive time explicitly. Products and SKUs are in the supertrait [`ProductStore`], vouchers
 /// in [`VoucherStore`].
 #[async_trait]
-pub trait Store: ProductStore + VoucherStore + CampaignStore + Send + Sync + 'static {
+pub trait Store:
+    ProductStore + VoucherStore + CampaignStore + ControlStore + Send + Sync + 'static
+{
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 

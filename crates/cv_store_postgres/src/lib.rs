@@ -8,6 +8,7 @@
 
 mod campaigns;
 mod chunk;
+mod control;
 mod convert;
 mod db;
 mod listen;

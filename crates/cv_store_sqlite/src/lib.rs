@@ -7,6 +7,7 @@
 
 mod campaigns;
 mod chunk;
+mod control;
 mod convert;
 mod db;
 mod migrate;

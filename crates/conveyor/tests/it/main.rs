@@ -8,6 +8,7 @@ mod async_actions;
 mod campaign_changes;
 mod campaign_imports;
 mod campaigns;
+mod control;
 mod crash;
 mod customers;
 mod customers_bulk;

@@ -4,11 +4,11 @@ use axum::{
     Extension, Json,
     body::Body,
     extract::{Path, State},
-    http::{HeaderMap, header},
+    http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use cv_domain::{ActionId, Timestamp};
-use cv_store::{ActionRecord, ReportLine};
+use cv_store::{ActionRecord, CancelOutcome, ReportLine};
 use futures_util::stream;
 
 use super::base_url;
@@ -51,6 +51,38 @@ pub async fn get(
 ) -> Result<Json<AsyncAction>, ApiError> {
     let action = find(&state, &project, &id).await?;
     Ok(Json(AsyncAction::new(&action, &base_url(&state, &headers))))
+}
+
+/// Cancels an action (`POST /v1/async-actions/{id}/cancel`). One nobody is running ends at
+/// once, FAILED with `result.message` "Cancelled.": 200 with the action. A running one ends at
+/// its next chunk boundary, its committed chunks kept and counted: 202 with the action as it
+/// is now. A finished one: 400 `async_action_finished`, nothing changed.
+pub async fn cancel(
+    State(state): State<AppState>,
+    Extension(project): Extension<Project>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let action = find(&state, &project, &id).await?;
+    let base = base_url(&state, &headers);
+    let (status, action) =
+        match cv_store::cancel(state.store.as_ref(), &project.0, &action.id, Timestamp::now())
+            .await?
+        {
+            CancelOutcome::Cancelled(action) => (StatusCode::OK, action),
+            CancelOutcome::Requested(action) => (StatusCode::ACCEPTED, action),
+            CancelOutcome::AlreadyFinished(action) => {
+                return Err(ApiError::AlreadyFinished(format!(
+                    "Async action {} already finished with status {}.",
+                    action.id,
+                    action.status.as_str()
+                )));
+            }
+            CancelOutcome::NotFound => {
+                return Err(ApiError::NotFound { resource_type: "async_action", resource_id: id });
+            }
+        };
+    Ok((status, Json(AsyncAction::new(&action, &base))).into_response())
 }
 
 /// The bulk report as CSV (`id,found,updated,error`, one line per item), streamed page by

@@ -3,6 +3,7 @@
 //! backend is correct when every function here passes on a freshly migrated, empty store.
 
 mod campaigns;
+mod control;
 mod products;
 mod queue;
 mod resources;
@@ -15,6 +16,7 @@ use cv_domain::{
 use crate::{ChunkItem, NewAction, Store};
 
 pub use campaigns::*;
+pub use control::*;
 pub use products::*;
 pub use queue::*;
 pub use resources::*;
@@ -85,7 +87,10 @@ macro_rules! conformance_tests {
             vouchers_round_trip,
             voucher_chunks_follow_voucherify_rules,
             vouchers_are_isolated_between_projects,
-            campaigns_round_trip
+            campaigns_round_trip,
+            cancellation_follows_the_holder,
+            maintenance_lease_has_one_holder,
+            retention_deletes_only_old_finished_actions
         );
     };
     (@cases $fresh:path; $($case:ident),* $(,)?) => {

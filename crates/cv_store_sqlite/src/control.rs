@@ -1,0 +1,124 @@
+//! Cancellation, the maintenance lease and retention on SQLite: `impl ControlStore for SqliteStore`.
+
+use async_trait::async_trait;
+use cv_domain::{ActionId, ProjectId, Timestamp};
+use cv_store::{ControlStore, Fence, StoreError, sql::control as qx};
+use rusqlite::{OptionalExtension, params};
+
+use crate::{
+    SqliteStore,
+    chunk::lease_lost,
+    convert::{error, sql},
+};
+
+#[async_trait]
+impl ControlStore for SqliteStore {
+    async fn cancel_idle(
+        &self,
+        project: &ProjectId,
+        id: &ActionId,
+        attempt: u32,
+        cursor: u64,
+        now: Timestamp,
+        result: serde_json::Value,
+    ) -> Result<bool, StoreError> {
+        let (project, id) = (project.clone(), id.clone());
+        self.write(move |tx| {
+            let n = tx
+                .execute(
+                    &sql(qx::CANCEL_IDLE),
+                    params![
+                        project.as_str(),
+                        id.as_str(),
+                        i64::from(attempt),
+                        now.as_millis(),
+                        cursor as i64,
+                        result.to_string()
+                    ],
+                )
+                .map_err(error)?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn flag_cancel(
+        &self,
+        project: &ProjectId,
+        id: &ActionId,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let (project, id) = (project.clone(), id.clone());
+        self.write(move |tx| {
+            let n = tx
+                .execute(
+                    &sql(qx::FLAG_CANCEL),
+                    params![project.as_str(), id.as_str(), now.as_millis()],
+                )
+                .map_err(error)?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn cancel_requested(&self, fence: &Fence) -> Result<bool, StoreError> {
+        let owned = fence.clone();
+        let row = self
+            .read(move |conn| {
+                conn.query_row(
+                    &sql(qx::SELECT_CANCEL_REQUESTED),
+                    params![owned.action_id.as_str(), i64::from(owned.attempt)],
+                    |r| r.get::<_, Option<i64>>(0),
+                )
+                .optional()
+            })
+            .await?;
+        match row {
+            Some(at) => Ok(at.is_some()),
+            None => Err(lease_lost(fence)),
+        }
+    }
+
+    async fn take_maintenance_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: Timestamp,
+        ttl_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let (name, holder) = (name.to_owned(), holder.to_owned());
+        self.write(move |tx| {
+            let n = tx
+                .execute(
+                    &sql(qx::TAKE_MAINTENANCE_LEASE),
+                    params![name, holder, now.as_millis(), now.plus_millis(ttl_ms).as_millis()],
+                )
+                .map_err(error)?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn prune_finished(&self, before: Timestamp, limit: u32) -> Result<u64, StoreError> {
+        self.write(move |tx| {
+            let args = params![before.as_millis(), i64::from(limit)];
+            tx.execute(&sql(qx::PRUNE_UPLOADS), args).map_err(error)?;
+            let n = tx.execute(&sql(qx::PRUNE_ACTIONS), args).map_err(error)?;
+            Ok(n as u64)
+        })
+        .await
+    }
+
+    async fn drop_finished_payloads(&self, limit: u32) -> Result<u64, StoreError> {
+        self.write(move |tx| {
+            let parts = tx
+                .execute(&sql(qx::DROP_FINISHED_UPLOADS), params![i64::from(limit)])
+                .map_err(error)?;
+            let payloads = tx
+                .execute(&sql(qx::DROP_FINISHED_PAYLOADS), params![i64::from(limit)])
+                .map_err(error)?;
+            Ok((parts + payloads) as u64)
+        })
+        .await
+    }
+}
