@@ -11,7 +11,7 @@ use anyhow::Context as _;
 use futures_util::SinkExt;
 use rusqlite::params;
 
-use crate::data::Row;
+use cv_bench::data::Row;
 
 /// An id exactly as the server makes one (time-ordered), so both sides maintain the same
 /// indexes the same way.

@@ -10,9 +10,9 @@ use std::{
 use anyhow::{Context as _, bail};
 use serde_json::{Value, json};
 
-use crate::{
+use cv_bench::{
     Backend,
-    import::fresh_database,
+    database::{count_codes, fresh_database},
     server::{APP, Server},
 };
 
@@ -91,19 +91,4 @@ pub async fn run(
         "codes_per_second": rate,
         "server_peak_rss_bytes": peak_rss,
     }))
-}
-
-/// Vouchers of the campaign and their distinct codes, counted in the database.
-async fn count_codes(database_url: &str, campaign: &str) -> anyhow::Result<(u64, u64)> {
-    const SQL: &str = "SELECT COUNT(*), COUNT(DISTINCT code) FROM vouchers WHERE campaign_id = $1";
-    if let Some(path) = database_url.strip_prefix("sqlite://") {
-        let conn = rusqlite::Connection::open(path)?;
-        let (total, distinct): (i64, i64) =
-            conn.query_row(&SQL.replace('$', "?"), [campaign], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        return Ok((total as u64, distinct as u64));
-    }
-    let (client, connection) = tokio_postgres::connect(database_url, tokio_postgres::NoTls).await?;
-    tokio::spawn(connection);
-    let row = client.query_one(SQL, &[&campaign]).await?;
-    Ok((row.get::<_, i64>(0) as u64, row.get::<_, i64>(1) as u64))
 }

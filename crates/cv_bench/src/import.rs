@@ -9,10 +9,13 @@ use std::{
 use anyhow::{Context as _, bail};
 use serde_json::{Value, json};
 
-use crate::{
-    Backend, baseline, data,
+use cv_bench::{
+    Backend, data,
+    database::fresh_database,
     server::{APP, Server},
 };
+
+use crate::baseline;
 
 /// The figures of one run.
 pub struct Report {
@@ -71,30 +74,6 @@ impl fmt::Display for Report {
         match self.peak_rss {
             Some(rss) => write!(f, "  server peak RSS        {:>10.1} MiB", mib(rss)),
             None => write!(f, "  server peak RSS        unknown"),
-        }
-    }
-}
-
-/// A fresh database for one run: a temporary SQLite file, or a new PostgreSQL database.
-pub async fn fresh_database(
-    backend: Backend,
-    url: Option<&str>,
-    dir: &Path,
-    name: &str,
-) -> anyhow::Result<String> {
-    match backend {
-        Backend::Sqlite => Ok(format!("sqlite://{}", dir.join(format!("{name}.db")).display())),
-        Backend::Postgres => {
-            let url = url.context(
-                "--database-url (or CONVEYOR_BENCH_DATABASE_URL) is needed for postgres",
-            )?;
-            let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
-            tokio::spawn(connection);
-            let db = format!("conveyor_bench_{name}_{}", std::process::id());
-            client.batch_execute(&format!("DROP DATABASE IF EXISTS {db}")).await?;
-            client.batch_execute(&format!("CREATE DATABASE {db}")).await?;
-            let (base, _) = url.rsplit_once('/').context("the URL names no database")?;
-            Ok(format!("{base}/{db}"))
         }
     }
 }

@@ -2,14 +2,13 @@
 //! limit, in the same run, on the same machine.
 
 mod baseline;
-mod data;
 mod generate;
 mod import;
-mod server;
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
+use cv_bench::{Backend, server};
 
 /// Conveyor's benchmarks.
 #[derive(Debug, Parser)]
@@ -17,15 +16,6 @@ use clap::{Parser, Subcommand, ValueEnum};
 struct Cli {
     #[command(subcommand)]
     command: Command,
-}
-
-/// Which store a benchmark runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Backend {
-    /// A fresh SQLite file in a temporary directory.
-    Sqlite,
-    /// A fresh database on the PostgreSQL server at `--database-url`.
-    Postgres,
 }
 
 #[derive(Debug, Subcommand)]

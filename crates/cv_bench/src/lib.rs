@@ -1,0 +1,17 @@
+//! What Conveyor's benchmark and harness commands share: the generated data, fresh databases,
+//! and the real `conveyor` binary run as a child process.
+
+pub mod data;
+pub mod database;
+pub mod server;
+
+use clap::ValueEnum;
+
+/// Which store a benchmark runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    /// A fresh SQLite file in a temporary directory.
+    Sqlite,
+    /// A fresh database on the PostgreSQL server at `--database-url`.
+    Postgres,
+}
