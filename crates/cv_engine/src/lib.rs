@@ -8,15 +8,14 @@
 //! the engine is the only writer of an action after its creation, and every such write is
 //! fenced on `(id, attempt)`.
 
-mod clock;
 mod config;
 mod engine;
 mod failpoint;
 mod handler;
 mod worker;
 
-pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::EngineConfig;
+pub use cv_domain::clock::{Clock, ManualClock, SystemClock};
 pub use engine::{DrainReport, Engine};
 pub use failpoint::{FailPoints, FailureLocation};
 pub use handler::{ActionError, ActionRun, Handlers};

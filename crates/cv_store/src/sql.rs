@@ -4,6 +4,7 @@
 //! array parameters, JSON column types) is written per backend.
 
 pub mod campaigns;
+pub mod oauth;
 pub mod products;
 pub mod vouchers;
 

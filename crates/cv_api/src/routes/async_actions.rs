@@ -68,7 +68,7 @@ pub async fn report(
         .and_then(|r| r.get("reports_available_till"))
         .and_then(|v| v.as_str())
         .and_then(|s| Timestamp::parse(s).ok());
-    if available_till.is_none_or(|till| Timestamp::now() > till) {
+    if available_till.is_none_or(|till| state.now() > till) {
         return Err(ApiError::NotFound { resource_type: "report", resource_id: id });
     }
     let store = state.store.clone();

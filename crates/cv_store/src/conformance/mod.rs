@@ -3,6 +3,7 @@
 //! backend is correct when every function here passes on a freshly migrated, empty store.
 
 mod campaigns;
+mod oauth;
 mod products;
 mod queue;
 mod resources;
@@ -15,6 +16,7 @@ use cv_domain::{
 use crate::{ChunkItem, NewAction, Store};
 
 pub use campaigns::*;
+pub use oauth::*;
 pub use products::*;
 pub use queue::*;
 pub use resources::*;
@@ -85,7 +87,11 @@ macro_rules! conformance_tests {
             vouchers_round_trip,
             voucher_chunks_follow_voucherify_rules,
             vouchers_are_isolated_between_projects,
-            campaigns_round_trip
+            campaigns_round_trip,
+            oauth_tokens_respect_the_live_limit,
+            oauth_token_limit_holds_under_concurrency,
+            oauth_tokens_expire_and_are_revoked,
+            oauth_tokens_are_isolated_between_projects
         );
     };
     (@cases $fresh:path; $($case:ident),* $(,)?) => {
