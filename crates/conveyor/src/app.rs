@@ -5,7 +5,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use cv_actions::Registry;
 use cv_api::AppState;
-use cv_engine::Engine;
+use cv_engine::{Clock, Engine, SystemClock};
 use cv_store::Store;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
@@ -17,9 +17,15 @@ pub fn engine(store: Arc<dyn Store>, config: &Config) -> Engine {
     Engine::new(store, Arc::new(Registry::new(config.actions.clone())), config.engine.clone())
 }
 
-/// The HTTP router for `store`.
+/// The HTTP router for `store`, on the wall clock.
 pub fn router(store: Arc<dyn Store>, config: &Config) -> axum::Router {
-    cv_api::router(AppState::new(store, config.api.clone()))
+    router_on(store, config, Arc::new(SystemClock))
+}
+
+/// The HTTP router for `store`, reading the time from `clock` (tests pass the manual clock
+/// their engine runs on).
+pub fn router_on(store: Arc<dyn Store>, config: &Config, clock: Arc<dyn Clock>) -> axum::Router {
+    cv_api::router(AppState::new(store, config.api.clone()).with_clock(clock))
 }
 
 /// Serves the API on `listener` and runs workers until `shutdown`; then stops accepting

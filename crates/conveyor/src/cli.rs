@@ -47,6 +47,12 @@ pub struct Cli {
     /// Days a bulk report stays downloadable [default: 30].
     #[arg(long, global = true, env = "CONVEYOR_REPORT_TTL_DAYS")]
     pub report_ttl_days: Option<u32>,
+    /// Lifetime of an OAuth access token, in seconds [default: 900].
+    #[arg(long, global = true, env = "CONVEYOR_OAUTH_TOKEN_TTL_SECS")]
+    pub oauth_token_ttl_secs: Option<u32>,
+    /// Most live OAuth access tokens per project [default: 1000].
+    #[arg(long, global = true, env = "CONVEYOR_OAUTH_TOKEN_LIMIT")]
+    pub oauth_token_limit: Option<u32>,
     /// Log filter, e.g. `info` or `conveyor=debug` (RUST_LOG wins) [default: info].
     #[arg(long, global = true, env = "CONVEYOR_LOG")]
     pub log: Option<String>,
@@ -123,6 +129,12 @@ impl Cli {
         }
         if let Some(v) = &self.public_url {
             c.api.public_url = Some(v.clone());
+        }
+        if let Some(v) = self.oauth_token_ttl_secs {
+            c.api.oauth_token_ttl_secs = v;
+        }
+        if let Some(v) = self.oauth_token_limit {
+            c.api.oauth_token_limit = v;
         }
         if let Some(v) = self.report_ttl_days {
             c.actions.report_ttl_days = v;

@@ -12,6 +12,11 @@ pub struct ApiConfig {
     /// The externally visible base URL (e.g. `https://promo.example.com`), used for report
     /// links. When unset, links are built from the request's `Host` header.
     pub public_url: Option<String>,
+    /// Lifetime of an OAuth access token, in seconds (Voucherify: 900).
+    pub oauth_token_ttl_secs: u32,
+    /// Most live (unexpired, unrevoked) OAuth access tokens a project may hold at once
+    /// (Voucherify: 1000). Past it, `POST /v1/oauth/token` answers 429.
+    pub oauth_token_limit: u32,
 }
 
 impl Default for ApiConfig {
@@ -20,6 +25,8 @@ impl Default for ApiConfig {
             body_limit_bytes: 10 * 1024 * 1024,
             csv_limit_bytes: 10 * 1024 * 1024,
             public_url: None,
+            oauth_token_ttl_secs: 900,
+            oauth_token_limit: 1000,
         }
     }
 }

@@ -5,11 +5,12 @@
 //! is logged here and never sent. Client mistakes are explicit variants with Voucherify's
 //! status, key and message, rendered as `{code, key, message, details, request_id,
 //! resource_id, resource_type}`. The one exception is 413, which Voucherify sends in the
-//! Boom shape `{statusCode, error, message}`.
+//! Boom shape `{statusCode, error, message}`. (The empty-bodied 404 of an OAuth revoke is not
+//! an error of this type: its handler answers it directly.)
 
 use axum::{
     Json,
-    http::StatusCode,
+    http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 use cv_store::StoreError;
@@ -27,9 +28,33 @@ pub enum ApiError {
     /// 400 `invalid_query_params`.
     #[error("invalid query params: {0}")]
     InvalidQueryParams(String),
-    /// 401 `unauthorized`: missing or wrong credentials.
+    /// 401 `unauthorized`: missing or wrong credentials, or an unknown, expired or revoked
+    /// OAuth token.
     #[error("unauthorized")]
     Unauthorized,
+    /// 403 `missing_required_permission`: the OAuth token's scopes do not cover the route.
+    #[error("missing permission: {0}")]
+    MissingPermission(String),
+    /// 400 `missing_parameters`: a required OAuth form parameter is absent or empty; the
+    /// details, if any, say why (a body that is not a form).
+    #[error("missing parameters")]
+    MissingParameters(Option<String>),
+    /// 400 `invalid_grant_type`: `grant_type` is not `client_credentials`.
+    #[error("invalid grant_type")]
+    InvalidGrantType,
+    /// 400 `invalid_scope`: the names of `scope` that are no scope, comma-separated as
+    /// Voucherify shows them (`vouchers,campaigns`).
+    #[error("invalid scope: {0}")]
+    InvalidScope(String),
+    /// 429 `limit_exceeded`: the project holds its maximum of live OAuth tokens; one frees up
+    /// in `retry_after` seconds at the latest (also sent as `Retry-After`).
+    #[error("OAuth token limit {limit} reached")]
+    TokenLimit {
+        /// The configured limit.
+        limit: u32,
+        /// Seconds until the project's earliest live token expires.
+        retry_after: u64,
+    },
     /// 404 `not_found` for a resource id.
     #[error("{resource_type} {resource_id} not found")]
     NotFound {
@@ -90,6 +115,21 @@ impl ApiError {
                 (StatusCode::BAD_REQUEST, "invalid_query_params", "Invalid query params")
             }
             ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
+            ApiError::MissingPermission(_) => {
+                (StatusCode::FORBIDDEN, "missing_required_permission", "Missing permission")
+            }
+            ApiError::MissingParameters(_) => {
+                (StatusCode::BAD_REQUEST, "missing_parameters", "Missing parameters")
+            }
+            ApiError::InvalidGrantType => {
+                (StatusCode::BAD_REQUEST, "invalid_grant_type", "Invalid grant_type")
+            }
+            ApiError::InvalidScope(_) => {
+                (StatusCode::BAD_REQUEST, "invalid_scope", "Invalid scope")
+            }
+            ApiError::TokenLimit { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "limit_exceeded", "Limit exceeded")
+            }
             ApiError::NotFound { .. } | ApiError::NoRoute(_) => {
                 (StatusCode::NOT_FOUND, "not_found", "Resource not found")
             }
@@ -123,6 +163,14 @@ impl ApiError {
         }
     }
 
+    /// The message: the table's, or for `invalid_scope` the table's followed by the names.
+    fn message(&self, table: &'static str) -> String {
+        match self {
+            ApiError::InvalidScope(names) => format!("{table}: {names}"),
+            _ => table.to_owned(),
+        }
+    }
+
     fn details(&self) -> Option<String> {
         match self {
             ApiError::InvalidPayload(d)
@@ -133,7 +181,13 @@ impl ApiError {
             | ApiError::InvalidVoucher(d)
             | ApiError::InvalidCampaign(d)
             | ApiError::AlreadyFinished(d)
-            | ApiError::NoRoute(d) => Some(d.clone()),
+            | ApiError::NoRoute(d)
+            | ApiError::MissingPermission(d) => Some(d.clone()),
+            ApiError::MissingParameters(d) => d.clone(),
+            ApiError::TokenLimit { limit, retry_after } => Some(format!(
+                "The project has reached its limit of {limit} active OAuth tokens. Revoke one, \
+                 or retry in {retry_after} seconds when the oldest expires."
+            )),
             ApiError::NotFound { resource_type, resource_id } => {
                 Some(format!("Cannot find {resource_type} with id {resource_id}"))
             }
@@ -163,7 +217,7 @@ impl IntoResponse for ApiError {
         let mut body = Map::new();
         body.insert("code".into(), json!(status.as_u16()));
         body.insert("key".into(), json!(key));
-        body.insert("message".into(), json!(message));
+        body.insert("message".into(), json!(self.message(message)));
         if let Some(details) = self.details() {
             body.insert("details".into(), json!(details));
         }
@@ -172,6 +226,10 @@ impl IntoResponse for ApiError {
             body.insert("resource_id".into(), json!(resource_id));
             body.insert("resource_type".into(), json!(resource_type));
         }
-        (status, Json(Value::Object(body))).into_response()
+        let mut response = (status, Json(Value::Object(body))).into_response();
+        if let ApiError::TokenLimit { retry_after, .. } = self {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+        }
+        response
     }
 }

@@ -30,6 +30,47 @@ impl FromRequest<AppState> for JsonBody {
     }
 }
 
+/// A request body in `application/x-www-form-urlencoded` (the OAuth endpoints), as its fields
+/// in order. An empty body is an empty form whatever its type; a non-empty body of another type
+/// answers `missing_parameters` (its parameters cannot be read), oversized bodies 413.
+pub struct FormBody(pub Vec<(String, String)>);
+
+impl FromRequest<AppState> for FormBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let is_form = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|mime| mime.trim().eq_ignore_ascii_case(FORM));
+        let bytes = read_limited(req, state.config.body_limit_bytes).await?;
+        if bytes.is_empty() {
+            return Ok(FormBody(Vec::new()));
+        }
+        if !is_form {
+            return Err(ApiError::MissingParameters(Some(format!(
+                "Send the parameters as {FORM}"
+            ))));
+        }
+        Ok(FormBody(form_urlencoded::parse(&bytes).into_owned().collect()))
+    }
+}
+
+impl FormBody {
+    /// The first value of `name`, unless absent or blank.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+            .filter(|value| !value.trim().is_empty())
+    }
+}
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
 /// How much of an oversized body is read and dropped before answering 413, so that a client
 /// still sending gets the answer rather than a reset connection.
 const DRAIN_LIMIT: usize = 64 * 1024 * 1024;

@@ -1,4 +1,4 @@
-//! The one route table.
+//! The one route table, and beside it the one table of which OAuth scope covers which path.
 
 use axum::{
     Router,
@@ -84,11 +84,18 @@ pub fn router(state: AppState) -> Router {
                 .put(routes::metadata_schemas::put)
                 .delete(routes::metadata_schemas::delete),
         )
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate));
+    // The OAuth endpoints take app keys only: a bearer token cannot issue, inspect or revoke.
+    let oauth = Router::new()
+        .route("/v1/oauth/token", post(routes::oauth::token))
+        .route("/v1/oauth/introspect", post(routes::oauth::introspect))
+        .route("/v1/oauth/token/revoke", post(routes::oauth::revoke))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_app_key));
     let routes = Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
         .merge(v1)
+        .merge(oauth)
         .fallback(no_route)
         .with_state(state);
     // The request-id layer wraps the finished router as one service: axum adds the `Allow`
@@ -96,6 +103,66 @@ pub fn router(state: AppState) -> Router {
     Router::new().fallback_service(routes).layer(middleware::from_fn(request_id::layer))
 }
 
+/// Which OAuth scope lets a bearer token call a path: the entry whose prefix is the path or
+/// one of its parent paths (`/v1/skus` covers `/v1/skus` and `/v1/skus/…`, not `/v1/skusx`).
+/// The `api` scope covers every path, and a path no entry covers needs `api`. Prefixes, not
+/// routes, so that routes added under a prefix are covered as they come.
+pub const SCOPE_BY_PATH: &[(&str, &str)] = &[
+    ("/v1/async-actions", "async-actions"),
+    ("/v1/campaigns", "campaigns"),
+    ("/v1/customers", "customers"),
+    ("/v1/metadata-schemas", "metadata-schemas"),
+    ("/v1/orders", "orders"),
+    ("/v1/products", "products"),
+    ("/v1/skus", "skus"),
+    ("/v1/vouchers", "vouchers"),
+];
+
+/// The scope (besides `api`) that covers `path`, from [`SCOPE_BY_PATH`].
+pub fn scope_for(path: &str) -> Option<&'static str> {
+    SCOPE_BY_PATH.iter().find_map(|(prefix, scope)| {
+        let rest = path.strip_prefix(prefix)?;
+        (rest.is_empty() || rest.starts_with('/')).then_some(*scope)
+    })
+}
+
 async fn no_route(uri: Uri) -> ApiError {
     ApiError::NoRoute(format!("Cannot find route {}", uri.path()))
+}
+
+#[cfg(test)]
+mod tests {
+    use cv_domain::oauth::SCOPE_NAMES;
+
+    use super::*;
+
+    #[test]
+    fn every_scope_in_the_path_table_is_a_voucherify_scope() {
+        for (prefix, scope) in SCOPE_BY_PATH {
+            assert!(SCOPE_NAMES.contains(scope), "{prefix} → {scope}");
+        }
+    }
+
+    #[test]
+    fn paths_map_to_the_scope_of_their_prefix_segment() {
+        let cases = [
+            ("/v1/async-actions", Some("async-actions")),
+            ("/v1/async-actions/aa_1/report", Some("async-actions")),
+            ("/v1/customers/bulk/async", Some("customers")),
+            ("/v1/products/prod_1/skus", Some("products")),
+            ("/v1/skus/importCSV", Some("skus")),
+            ("/v1/skus", Some("skus")),
+            ("/v1/vouchers/importCSV", Some("vouchers")),
+            ("/v1/campaigns/camp_1/vouchers", Some("campaigns")),
+            ("/v1/orders/import", Some("orders")),
+            ("/v1/metadata-schemas/customer/purge", Some("metadata-schemas")),
+            ("/v1/skusx", None),
+            ("/v1/customer", None),
+            ("/v1/oauth/token", None),
+            ("/v2/customers", None),
+        ];
+        for (path, scope) in cases {
+            assert_eq!(scope_for(path), scope, "{path}");
+        }
+    }
 }

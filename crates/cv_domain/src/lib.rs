@@ -1,13 +1,16 @@
-//! Conveyor's domain: identifiers, timestamps, the async-action vocabulary (kinds, statuses,
-//! progress) and the resources actions work on. Everything here is pure: no IO, no async,
-//! no SQL, no HTTP. The store, engine, actions and API crates all speak these types.
+//! Conveyor's domain: identifiers, timestamps and the clock, the async-action vocabulary
+//! (kinds, statuses, progress), the resources actions work on, and OAuth tokens and scopes.
+//! Everything here is pure: no IO (reading the wall clock aside), no async, no SQL, no HTTP.
+//! The store, engine, actions and API crates all speak these types.
 
 pub mod action;
 pub mod campaign;
+pub mod clock;
 pub mod code_config;
 pub mod customer;
 pub mod ids;
 pub mod metadata_schema;
+pub mod oauth;
 pub mod payload;
 pub mod product;
 pub mod timestamp;
@@ -15,8 +18,10 @@ pub mod voucher;
 
 pub use action::{ActionKind, ActionStatus, OperationStatus, Progress, UnknownKind};
 pub use campaign::Campaign;
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use customer::{Address, Customer, CustomerPatch, CustomerRecord, Metadata};
 pub use ids::{ActionId, CustomerId, ProductId, ProjectId, RequestId, SkuId, VoucherId};
+pub use oauth::{OAuthToken, Scopes};
 pub use product::{Product, ProductPatch, ProductRecord, Sku, SkuPatch, SkuRecord};
 pub use timestamp::{ParseTimestampError, Timestamp};
 pub use voucher::{Voucher, VoucherRecord};

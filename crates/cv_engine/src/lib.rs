@@ -10,15 +10,14 @@
 //! action nobody holds (bumping its attempt, so a stale holder writes nothing more) or flags
 //! a held one for its holder to end; and the retention pass deletes finished actions.
 
-mod clock;
 mod config;
 mod engine;
 mod failpoint;
 mod handler;
 mod worker;
 
-pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{EngineConfig, RetentionConfig};
+pub use cv_domain::clock::{Clock, ManualClock, SystemClock};
 pub use engine::{DrainReport, Engine, MaintenanceReport};
 pub use failpoint::{FailPoints, FailureLocation};
 pub use handler::{ActionError, ActionRun, Handlers};

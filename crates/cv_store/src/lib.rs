@@ -2,7 +2,9 @@
 //!
 //! [`Store`] is the one narrow interface between Conveyor and its database, in domain terms:
 //! actions (the job rows, their payloads and reports), customers, products and SKUs (the
-//! [`ProductStore`] supertrait), vouchers (the [`VoucherStore`] supertrait), projects and credentials.
+//! [`ProductStore`] supertrait), vouchers (the [`VoucherStore`] supertrait), campaigns (the
+//! [`CampaignStore`] supertrait), projects and credentials, and OAuth access tokens (the
+//! [`OAuthStore`] supertrait).
 //! Two crates implement it, `cv_store_sqlite` and `cv_store_postgres`; the logic that must
 //! behave the same on both (how a chunk of patches becomes rows, how list pages are cut) lives
 //! here, above the SQL, and [`conformance`] pins every behaviour on both backends.
@@ -12,6 +14,7 @@ pub mod conformance;
 mod control_store;
 mod error;
 mod model;
+mod oauth_store;
 mod paging;
 pub mod plan;
 mod product_store;
@@ -26,6 +29,7 @@ pub use model::{
     ActionRecord, ChunkCommit, ChunkItem, ClaimedAction, CommitMode, CustomerPage, Fence,
     ItemError, MetadataSchemaRecord, NewAction, ReportLine, ReportMode,
 };
+pub use oauth_store::{OAuthStore, TokenInsert};
 pub use paging::ActionPage;
 pub use product_store::{ProductPage, ProductStore, SkuPage};
 pub use store::{Store, Wakeups};

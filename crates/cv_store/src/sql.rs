@@ -5,6 +5,7 @@
 
 pub mod campaigns;
 pub mod control;
+pub mod oauth;
 pub mod products;
 pub mod vouchers;
 

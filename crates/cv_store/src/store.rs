@@ -8,7 +8,8 @@ use cv_domain::{
 
 use crate::{
     ActionRecord, CampaignStore, ChunkCommit, ClaimedAction, ControlStore, CustomerPage, Fence,
-    MetadataSchemaRecord, NewAction, ProductStore, ReportLine, StoreError, VoucherStore,
+    MetadataSchemaRecord, NewAction, OAuthStore, ProductStore, ReportLine, StoreError,
+    VoucherStore,
 };
 
 /// Wakes idle workers when an action is enqueued: in-process on SQLite, fed by
@@ -18,10 +19,10 @@ pub type Wakeups = Arc<tokio::sync::Notify>;
 /// The storage contract. Every method is one short transaction; nothing holds a lock across
 /// calls. Methods that take `now` use it for every timestamp they write or compare, so tests
 /// can drive time explicitly. Products and SKUs are in the supertrait [`ProductStore`], vouchers
-/// in [`VoucherStore`].
+/// in [`VoucherStore`], campaigns in [`CampaignStore`], OAuth tokens in [`OAuthStore`].
 #[async_trait]
 pub trait Store:
-    ProductStore + VoucherStore + CampaignStore + ControlStore + Send + Sync + 'static
+    ProductStore + VoucherStore + CampaignStore + ControlStore + OAuthStore + Send + Sync + 'static
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;

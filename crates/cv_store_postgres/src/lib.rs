@@ -13,6 +13,7 @@ mod convert;
 mod db;
 mod listen;
 mod migrate;
+mod oauth;
 mod products;
 mod store;
 mod vouchers;

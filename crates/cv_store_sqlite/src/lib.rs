@@ -11,6 +11,7 @@ mod control;
 mod convert;
 mod db;
 mod migrate;
+mod oauth;
 mod products;
 mod store;
 mod vouchers;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, customers};
+use crate::support::{A, TestApp, customers};
 
 fn openapi_dir() -> Option<PathBuf> {
     let dir =
@@ -29,6 +29,26 @@ fn example(doc: &Value, path: &str, status: &str, name: &str) -> Value {
     doc["paths"][path]["get"]["responses"][status]["content"]["application/json"]["examples"][name]
         ["value"]
         .clone()
+}
+
+fn post_example(doc: &Value, path: &str, status: &str, name: &str) -> Value {
+    doc["paths"][path]["post"]["responses"][status]["content"]["application/json"]["examples"][name]
+        ["value"]
+        .clone()
+}
+
+/// POSTs a form body to an OAuth endpoint with project A's app key.
+async fn post_form(app: &TestApp, path: &str, body: &str) -> Value {
+    let res = reqwest::Client::new()
+        .post(app.url(path))
+        .header("X-App-Id", A.0)
+        .header("X-App-Token", A.1)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(body.to_owned())
+        .send()
+        .await
+        .expect("request");
+    res.json().await.expect("JSON")
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -116,5 +136,35 @@ backend_tests! {
         for key in ["details", "resource_id", "resource_type"] {
             assert_eq!(ours[key], documented[key], "404 {key}");
         }
+    }
+
+    async fn oauth_responses_have_the_shapes_of_voucherifys_examples(backend) {
+        let Some(dir) = openapi_dir() else { return };
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("oauth.json")).expect("read")).expect("parse");
+        let app = TestApp::spawn(backend).await.expect("app");
+
+        let documented = post_example(&doc, "/v1/oauth/token", "200", "OAuth response");
+        let issued = post_form(&app, "/v1/oauth/token", "grant_type=client_credentials&scope=api").await;
+        assert_shape(&documented, &issued, "token");
+        for key in ["expires_in", "scope", "token_type"] {
+            assert_eq!(issued[key], documented[key], "token {key}");
+        }
+        for (name, body) in [
+            ("Invalid scope", "grant_type=client_credentials&scope=vouchers,campaigns"),
+            ("Invalid grant type", "grant_type=authorization_code&scope=api"),
+        ] {
+            let documented = post_example(&doc, "/v1/oauth/token", "400", name);
+            assert_shape(&documented, &post_form(&app, "/v1/oauth/token", body).await, name);
+        }
+
+        let token = issued["access_token"].as_str().expect("token");
+        let documented = post_example(&doc, "/v1/oauth/introspect", "200", "OAuth active token");
+        let ours = post_form(&app, "/v1/oauth/introspect", &format!("access_token={token}")).await;
+        assert_shape(&documented, &ours, "active token");
+        assert_eq!(ours["active"], true);
+        let documented = post_example(&doc, "/v1/oauth/introspect", "200", "OAuth inactive token");
+        assert_eq!(post_form(&app, "/v1/oauth/introspect", "access_token=nope").await, documented);
+        let documented = post_example(&doc, "/v1/oauth/introspect", "400", "Missing parameters");
+        assert_shape(&documented, &post_form(&app, "/v1/oauth/introspect", "").await, "missing parameters");
     }
 }

@@ -18,6 +18,7 @@ mod errors;
 mod fairness;
 mod isolation;
 mod metadata_schemas;
+mod oauth;
 mod products;
 mod products_bulk;
 mod products_import;

@@ -29,6 +29,7 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub project_a: ProjectId,
     pub project_b: ProjectId,
+    /// The time of the API and of [`TestApp::engine`]; `advance` it instead of sleeping.
     pub clock: ManualClock,
     client: reqwest::Client,
     _dir: Option<tempfile::TempDir>,
@@ -95,7 +96,9 @@ impl TestApp {
             .expect("cred b");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let router = conveyor::app::router(store.clone(), &config);
+        // The API and the engine read one manual clock, so a test moves both forward.
+        let clock = ManualClock::new();
+        let router = conveyor::app::router_on(store.clone(), &config, Arc::new(clock.clone()));
         tokio::spawn(async move { axum::serve(listener, router).await });
         Some(Self {
             store,
@@ -103,7 +106,7 @@ impl TestApp {
             addr,
             project_a,
             project_b,
-            clock: ManualClock::new(),
+            clock,
             client: reqwest::Client::new(),
             _dir: dir,
         })

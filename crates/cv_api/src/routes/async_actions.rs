@@ -66,7 +66,7 @@ pub async fn cancel(
     let action = find(&state, &project, &id).await?;
     let base = base_url(&state, &headers);
     let (status, action) =
-        match cv_store::cancel(state.store.as_ref(), &project.0, &action.id, Timestamp::now())
+        match cv_store::cancel(state.store.as_ref(), &project.0, &action.id, state.now())
             .await?
         {
             CancelOutcome::Cancelled(action) => (StatusCode::OK, action),
@@ -100,7 +100,7 @@ pub async fn report(
         .and_then(|r| r.get("reports_available_till"))
         .and_then(|v| v.as_str())
         .and_then(|s| Timestamp::parse(s).ok());
-    if available_till.is_none_or(|till| Timestamp::now() > till) {
+    if available_till.is_none_or(|till| state.now() > till) {
         return Err(ApiError::NotFound { resource_type: "report", resource_id: id });
     }
     let store = state.store.clone();

@@ -11,7 +11,7 @@ use axum::{
     extract::{Path, State},
 };
 use cv_domain::{
-    ActionKind, Campaign, Timestamp,
+    ActionKind, Campaign,
     campaign::{DeleteCampaign, UpdateCampaignVouchers},
 };
 use serde_json::{Map, Value};
@@ -111,7 +111,7 @@ pub async fn update(
 ) -> Result<Json<CampaignResponse>, ApiError> {
     let mut campaign = find(&state, &project.0, &id).await?;
     let changes = apply_update(&body, &mut campaign)?;
-    campaign.updated_at = Some(Timestamp::now());
+    campaign.updated_at = Some(state.now());
     if !state.store.update_campaign(&project.0, &campaign).await? {
         return Err(ApiError::NotFound { resource_type: "campaign", resource_id: id });
     }

@@ -11,7 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use cv_domain::{
-    ActionKind, Campaign, ProjectId, Timestamp, Voucher,
+    ActionKind, Campaign, ProjectId, Voucher,
     campaign::{GenerateVouchers, GenerationStatus, draw_codes},
 };
 use cv_store::StoreError;
@@ -56,7 +56,7 @@ async fn one_voucher(
     let store = &state.store;
     if let Some(code) = code {
         let written =
-            store.import_vouchers(project, vec![generate.record(code)], false, Timestamp::now());
+            store.import_vouchers(project, vec![generate.record(code)], false, state.now());
         return written
             .await?
             .into_iter()
@@ -70,9 +70,8 @@ async fn one_voucher(
         let Some(code) = draw_codes(&pattern, 1, |_| false).map_err(invalid)?.pop() else {
             break;
         };
-        let written = store
-            .import_vouchers(project, vec![generate.record(code)], false, Timestamp::now())
-            .await?;
+        let written =
+            store.import_vouchers(project, vec![generate.record(code)], false, state.now()).await?;
         if let Some(voucher) = written.into_iter().next() {
             return Ok(voucher);
         }
@@ -89,7 +88,7 @@ pub async fn create(
     JsonBody(body): JsonBody,
 ) -> Result<Json<CampaignResponse>, ApiError> {
     let campaign::CampaignCreate { mut campaign, vouchers_count } =
-        campaign::create(&body, Timestamp::now())?;
+        campaign::create(&body, state.now())?;
     if vouchers_count > 1 {
         campaign.generation_status = GenerationStatus::InProgress;
     }
@@ -177,7 +176,7 @@ pub async fn add_vouchers(
     let voucher = one_voucher(&state, &project.0, &add.generate, add.code).await?;
     let mut campaign = campaign;
     campaign.vouchers_count += 1;
-    campaign.updated_at = Some(Timestamp::now());
+    campaign.updated_at = Some(state.now());
     state.store.update_campaign(&project.0, &campaign).await?;
     Ok(Json(VoucherResponse::from(voucher)).into_response())
 }

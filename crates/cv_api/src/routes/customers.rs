@@ -5,7 +5,7 @@ use axum::{
     extract::{Path, State},
     http::StatusCode,
 };
-use cv_domain::{Customer, Timestamp};
+use cv_domain::Customer;
 
 use crate::{
     ApiError, AppState,
@@ -32,7 +32,7 @@ pub async fn create(
     JsonBody(body): JsonBody,
 ) -> Result<Json<CustomerResponse>, ApiError> {
     let patch = customer::patch(&body, &JsonPath::root(), false)?;
-    let mut rows = state.store.upsert_customers(&project.0, vec![patch], Timestamp::now()).await?;
+    let mut rows = state.store.upsert_customers(&project.0, vec![patch], state.now()).await?;
     let created = rows.pop().ok_or_else(|| anyhow::anyhow!("upsert returned no row"))?;
     Ok(Json(created.into()))
 }
@@ -59,7 +59,7 @@ pub async fn update(
     patch.source_id = None;
     let updated = state
         .store
-        .update_customer(&project.0, &existing.id, patch, Timestamp::now())
+        .update_customer(&project.0, &existing.id, patch, state.now())
         .await?
         .ok_or_else(|| ApiError::NotFound { resource_type: "customer", resource_id: id })?;
     Ok(Json(updated.into()))

@@ -6,7 +6,7 @@ use axum::{
     extract::{Path, State},
     http::StatusCode,
 };
-use cv_domain::{Timestamp, metadata_schema::MetadataResource};
+use cv_domain::metadata_schema::MetadataResource;
 
 use crate::{
     ApiError, AppState,
@@ -57,7 +57,7 @@ pub async fn create(
             resource.as_str()
         )));
     }
-    let record = state.store.put_metadata_schema(&project.0, &schema, Timestamp::now()).await?;
+    let record = state.store.put_metadata_schema(&project.0, &schema, state.now()).await?;
     Ok((StatusCode::CREATED, Json(MetadataSchemaResponse::from(&record))))
 }
 
@@ -69,7 +69,7 @@ pub async fn put(
     JsonBody(body): JsonBody,
 ) -> Result<Json<MetadataSchemaResponse>, ApiError> {
     let schema = metadata_schema::parse_schema(&body, resource(&name)?)?;
-    let record = state.store.put_metadata_schema(&project.0, &schema, Timestamp::now()).await?;
+    let record = state.store.put_metadata_schema(&project.0, &schema, state.now()).await?;
     Ok(Json(MetadataSchemaResponse::from(&record)))
 }
 

@@ -9,6 +9,7 @@ pub mod customers;
 pub mod customers_async;
 pub mod health;
 pub mod metadata_schemas;
+pub mod oauth;
 pub mod products;
 pub mod products_async;
 pub mod skus;
@@ -19,7 +20,7 @@ use axum::{
     Json,
     http::{HeaderMap, StatusCode, header},
 };
-use cv_domain::{ActionId, ActionKind, ProjectId, Timestamp};
+use cv_domain::{ActionId, ActionKind, ProjectId};
 use cv_store::NewAction;
 use serde::Serialize;
 
@@ -59,7 +60,7 @@ pub async fn enqueue_as(
             request_id: request_id::current(),
             payload,
             total_items,
-            created_at: Timestamp::now(),
+            created_at: state.now(),
         })
         .await?;
     let created = AsyncActionCreated { async_action_id: record.id.to_string() };

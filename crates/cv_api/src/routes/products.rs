@@ -6,7 +6,7 @@ use axum::{
     extract::{Path, State},
     http::StatusCode,
 };
-use cv_domain::{Product, Timestamp};
+use cv_domain::Product;
 use cv_store::StoreError;
 
 use crate::{
@@ -52,7 +52,7 @@ pub async fn create(
     JsonBody(body): JsonBody,
 ) -> Result<Json<ProductResponse>, ApiError> {
     let mut patch = product::patch(&body, &JsonPath::root(), false)?;
-    let now = Timestamp::now();
+    let now = state.now();
     let existing = match product::id_of(&body) {
         Some(id) => state.store.get_product(&project.0, &id).await?.filter(|p| p.id.as_str() == id),
         None => None,
@@ -97,11 +97,12 @@ pub async fn update(
     let existing = find(&state, &project, &id).await?;
     // The path names the product; a body source_id may not re-key it onto another one.
     patch.source_id = None;
-    let updated = state
-        .store
-        .update_product(&project.0, &existing.id, patch, Timestamp::now())
-        .await?
-        .ok_or_else(|| ApiError::NotFound { resource_type: "product", resource_id: id })?;
+    let updated =
+        state
+            .store
+            .update_product(&project.0, &existing.id, patch, state.now())
+            .await?
+            .ok_or_else(|| ApiError::NotFound { resource_type: "product", resource_id: id })?;
     respond(&state, &project, updated).await
 }
 
@@ -161,7 +162,7 @@ pub async fn create_sku(
             .key(key)
             .invalid("is not one of the product's attributes"));
     }
-    match state.store.upsert_sku(&project.0, &found.id, patch, Timestamp::now()).await {
+    match state.store.upsert_sku(&project.0, &found.id, patch, state.now()).await {
         Ok(Some(sku)) => Ok(Json(sku.into())),
         Ok(None) => Err(ApiError::NotFound { resource_type: "product", resource_id: id }),
         Err(StoreError::Conflict { constraint }) => Err(ApiError::Duplicate(constraint)),

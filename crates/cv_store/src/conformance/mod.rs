@@ -4,6 +4,7 @@
 
 mod campaigns;
 mod control;
+mod oauth;
 mod products;
 mod queue;
 mod resources;
@@ -17,6 +18,7 @@ use crate::{ChunkItem, NewAction, Store};
 
 pub use campaigns::*;
 pub use control::*;
+pub use oauth::*;
 pub use products::*;
 pub use queue::*;
 pub use resources::*;
@@ -90,7 +92,11 @@ macro_rules! conformance_tests {
             campaigns_round_trip,
             cancellation_follows_the_holder,
             maintenance_lease_has_one_holder,
-            retention_deletes_only_old_finished_actions
+            retention_deletes_only_old_finished_actions,
+            oauth_tokens_respect_the_live_limit,
+            oauth_token_limit_holds_under_concurrency,
+            oauth_tokens_expire_and_are_revoked,
+            oauth_tokens_are_isolated_between_projects
         );
     };
     (@cases $fresh:path; $($case:ident),* $(,)?) => {
