@@ -83,6 +83,7 @@ pub fn router(state: AppState) -> Router {
                 .put(routes::metadata_schemas::put)
                 .delete(routes::metadata_schemas::delete),
         )
+        .route("/v1/metadata-schemas/{resource}/purge", post(routes::metadata_schemas::purge))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_app_key));
     let routes = Router::new()
         .route("/healthz", get(routes::health::healthz))

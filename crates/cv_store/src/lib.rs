@@ -2,7 +2,8 @@
 //!
 //! [`Store`] is the one narrow interface between Conveyor and its database, in domain terms:
 //! actions (the job rows, their payloads and reports), customers, products and SKUs (the
-//! [`ProductStore`] supertrait), vouchers (the [`VoucherStore`] supertrait), projects and credentials.
+//! [`ProductStore`] supertrait), vouchers (the [`VoucherStore`] supertrait), campaigns
+//! ([`CampaignStore`]), metadata-key purges ([`MetadataPurgeStore`]), projects and credentials.
 //! Two crates implement it, `cv_store_sqlite` and `cv_store_postgres`; the logic that must
 //! behave the same on both (how a chunk of patches becomes rows, how list pages are cut) lives
 //! here, above the SQL, and [`conformance`] pins every behaviour on both backends.
@@ -14,6 +15,7 @@ mod model;
 mod paging;
 pub mod plan;
 mod product_store;
+mod purge_store;
 pub mod sql;
 mod store;
 mod voucher_store;
@@ -26,5 +28,6 @@ pub use model::{
 };
 pub use paging::ActionPage;
 pub use product_store::{ProductPage, ProductStore, SkuPage};
+pub use purge_store::{MetadataHolder, MetadataPurgeStore};
 pub use store::{Store, Wakeups};
 pub use voucher_store::{VoucherPage, VoucherStore};

@@ -8,7 +8,8 @@ use cv_domain::{
 
 use crate::{
     ActionRecord, CampaignStore, ChunkCommit, ClaimedAction, CustomerPage, Fence,
-    MetadataSchemaRecord, NewAction, ProductStore, ReportLine, StoreError, VoucherStore,
+    MetadataPurgeStore, MetadataSchemaRecord, NewAction, ProductStore, ReportLine, StoreError,
+    VoucherStore,
 };
 
 /// Wakes idle workers when an action is enqueued: in-process on SQLite, fed by
@@ -18,9 +19,11 @@ pub type Wakeups = Arc<tokio::sync::Notify>;
 /// The storage contract. Every method is one short transaction; nothing holds a lock across
 /// calls. Methods that take `now` use it for every timestamp they write or compare, so tests
 /// can drive time explicitly. Products and SKUs are in the supertrait [`ProductStore`], vouchers
-/// in [`VoucherStore`].
+/// in [`VoucherStore`], campaigns in [`CampaignStore`], purge reads in [`MetadataPurgeStore`].
 #[async_trait]
-pub trait Store: ProductStore + VoucherStore + CampaignStore + Send + Sync + 'static {
+pub trait Store:
+    ProductStore + VoucherStore + CampaignStore + MetadataPurgeStore + Send + Sync + 'static
+{
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
@@ -114,6 +117,11 @@ pub trait Store: ProductStore + VoucherStore + CampaignStore + Send + Sync + 'st
         now: Timestamp,
         chunk: ChunkCommit,
     ) -> Result<(), StoreError>;
+
+    /// Sets the action's total to its stored cursor plus `remaining`, for an action that
+    /// learns its size only when it runs (a purge counts the objects left to purge on every
+    /// claim). Progress is not lowered. Fenced: [`StoreError::LeaseLost`] when stale.
+    async fn set_remaining_items(&self, fence: &Fence, remaining: u64) -> Result<(), StoreError>;
 
     /// Ends the action with `status` (DONE or FAILED) and its `result`; fenced.
     async fn finish_action(

@@ -11,6 +11,7 @@ mod chunk;
 mod convert;
 mod db;
 mod listen;
+mod metadata_purge;
 mod migrate;
 mod products;
 mod store;

@@ -9,6 +9,7 @@ mod campaigns;
 mod chunk;
 mod convert;
 mod db;
+mod metadata_purge;
 mod migrate;
 mod products;
 mod store;

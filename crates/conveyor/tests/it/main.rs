@@ -16,6 +16,7 @@ mod documented_examples;
 mod errors;
 mod fairness;
 mod isolation;
+mod metadata_purge;
 mod metadata_schemas;
 mod products;
 mod products_bulk;

@@ -3,6 +3,7 @@
 //! backend is correct when every function here passes on a freshly migrated, empty store.
 
 mod campaigns;
+mod metadata_purge;
 mod products;
 mod queue;
 mod resources;
@@ -15,6 +16,7 @@ use cv_domain::{
 use crate::{ChunkItem, NewAction, Store};
 
 pub use campaigns::*;
+pub use metadata_purge::*;
 pub use products::*;
 pub use queue::*;
 pub use resources::*;
@@ -85,7 +87,9 @@ macro_rules! conformance_tests {
             vouchers_round_trip,
             voucher_chunks_follow_voucherify_rules,
             vouchers_are_isolated_between_projects,
-            campaigns_round_trip
+            campaigns_round_trip,
+            metadata_key_purges_remove_only_the_named_key,
+            metadata_key_purge_chunks_are_fenced_and_counted
         );
     };
     (@cases $fresh:path; $($case:ident),* $(,)?) => {
