@@ -13,6 +13,7 @@ mod csv_source;
 mod customers_bulk_update;
 mod customers_import_csv;
 mod customers_metadata_update;
+mod metadata_key_purge;
 mod metadata_update;
 mod products_bulk_update;
 mod products_import_csv;
@@ -190,9 +191,15 @@ impl Handlers for Registry {
             ActionKind::CampaignsMetadataKeyPurge
             | ActionKind::CustomersMetadataKeyPurge
             | ActionKind::ProductsMetadataKeyPurge
-            | ActionKind::VouchersMetadataKeyPurge
-            | ActionKind::OrdersImport
-            | ActionKind::OrdersMetadataKeyPurge => {
+            | ActionKind::VouchersMetadataKeyPurge => {
+                let resource = MetadataResource::purged_by(action.kind).ok_or_else(|| {
+                    ActionError::Fatal(format!("{} purges no resource", action.kind))
+                })?;
+                let run =
+                    metadata_key_purge::Run::start(action, resource, decode(&payload)?, store);
+                Box::new(run.await?)
+            }
+            ActionKind::OrdersImport | ActionKind::OrdersMetadataKeyPurge => {
                 return Err(ActionError::Fatal(format!(
                     "Async action type {} is not supported by this server version.",
                     action.kind

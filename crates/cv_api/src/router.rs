@@ -84,6 +84,7 @@ pub fn router(state: AppState) -> Router {
                 .put(routes::metadata_schemas::put)
                 .delete(routes::metadata_schemas::delete),
         )
+        .route("/v1/metadata-schemas/{resource}/purge", post(routes::metadata_schemas::purge))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate));
     // The OAuth endpoints take app keys only: a bearer token cannot issue, inspect or revoke.
     let oauth = Router::new()

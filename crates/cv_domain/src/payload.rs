@@ -133,3 +133,11 @@ pub struct CampaignVouchersImportCsv {
     /// Where the file is.
     pub upload: Upload,
 }
+
+/// `*.METADATA_KEY_PURGE`: remove the metadata key `key` from every object of the resource
+/// the action type names ([`crate::metadata_schema::MetadataResource::purge_kind`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetadataKeyPurge {
+    /// The key, exactly as stored (any characters).
+    pub key: String,
+}

@@ -34,8 +34,9 @@ pub trait Handlers: Send + Sync + 'static {
 #[async_trait]
 pub trait ActionRun: Send {
     /// The items from `cursor` on, at most `max` of them; empty when every item is done.
-    /// Must be deterministic for a given payload and cursor: a chunk may be recomputed after
-    /// a crash.
+    /// Must be deterministic for a given payload and cursor, because a chunk may be
+    /// recomputed after a crash — or select only work not yet done (a purge asks for objects
+    /// that still have the key), so that a recomputed chunk does what the lost one would have.
     async fn chunk(&mut self, cursor: u64, max: usize) -> Result<Vec<ChunkItem>, ActionError>;
 
     /// Which items get a report line.

@@ -2,9 +2,10 @@
 //!
 //! [`Store`] is the one narrow interface between Conveyor and its database, in domain terms:
 //! actions (the job rows, their payloads and reports), customers, products and SKUs (the
-//! [`ProductStore`] supertrait), vouchers (the [`VoucherStore`] supertrait), campaigns (the
-//! [`CampaignStore`] supertrait), projects and credentials, and OAuth access tokens (the
-//! [`OAuthStore`] supertrait).
+//! [`ProductStore`] supertrait), vouchers (the [`VoucherStore`] supertrait), campaigns
+//! ([`CampaignStore`]), metadata-key purges ([`MetadataPurgeStore`]), cancellation and
+//! retention ([`ControlStore`]), projects and credentials, and OAuth access tokens
+//! ([`OAuthStore`]).
 //! Two crates implement it, `cv_store_sqlite` and `cv_store_postgres`; the logic that must
 //! behave the same on both (how a chunk of patches becomes rows, how list pages are cut) lives
 //! here, above the SQL, and [`conformance`] pins every behaviour on both backends.
@@ -18,6 +19,7 @@ mod oauth_store;
 mod paging;
 pub mod plan;
 mod product_store;
+mod purge_store;
 pub mod sql;
 mod store;
 mod voucher_store;
@@ -32,5 +34,6 @@ pub use model::{
 pub use oauth_store::{OAuthStore, TokenInsert};
 pub use paging::ActionPage;
 pub use product_store::{ProductPage, ProductStore, SkuPage};
+pub use purge_store::{MetadataHolder, MetadataPurgeStore};
 pub use store::{Store, Wakeups};
 pub use voucher_store::{VoucherPage, VoucherStore};

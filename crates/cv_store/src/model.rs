@@ -3,7 +3,8 @@
 use cv_domain::{
     ActionId, ActionKind, ActionStatus, Customer, CustomerPatch, CustomerRecord, ProductPatch,
     ProductRecord, Progress, ProjectId, RequestId, SkuRecord, Timestamp, VoucherRecord,
-    metadata_schema::MetadataSchema, voucher::VoucherMetadataPatch,
+    metadata_schema::{MetadataResource, MetadataSchema},
+    voucher::VoucherMetadataPatch,
 };
 use serde::{Deserialize, Serialize};
 
@@ -117,6 +118,17 @@ pub enum ChunkItem {
         /// Whether an existing code is updated (CSV import) rather than refused.
         update: bool,
     },
+    /// Remove the metadata key `key` from the object `id` of `resource` (a
+    /// `*.METADATA_KEY_PURGE` chunk, whose items all name one resource and key). An object
+    /// that no longer has the key when the chunk commits is left alone and not counted.
+    MetadataKeyPurge {
+        /// Which kind of object.
+        resource: MetadataResource,
+        /// The object's id.
+        id: String,
+        /// The key to remove.
+        key: String,
+    },
     /// An item the action already found invalid; it is reported, not written.
     Failed {
         /// The item's key (source_id, code…).
@@ -173,6 +185,7 @@ impl ChunkItem {
             ChunkItem::SkuImport(record) => record.source_id.clone(),
             ChunkItem::VoucherMetadata(patch) => patch.code.clone(),
             ChunkItem::VoucherImport { record, .. } => record.code.clone(),
+            ChunkItem::MetadataKeyPurge { id, .. } => id.clone(),
             ChunkItem::Failed { key, .. } => key.clone(),
         }
     }

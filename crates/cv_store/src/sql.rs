@@ -5,6 +5,7 @@
 
 pub mod campaigns;
 pub mod control;
+pub mod metadata_purge;
 pub mod oauth;
 pub mod products;
 pub mod vouchers;
@@ -73,6 +74,11 @@ pub const FENCE_CHUNK: &str = "UPDATE async_actions SET \
          ELSE progress END \
      WHERE id = $1 AND attempt = $2 AND status = 'IN_PROGRESS' AND cursor = $3 \
      RETURNING project_id";
+
+/// `$1` id, `$2` attempt, `$3` items left after the stored cursor: the total becomes
+/// `cursor + $3`, so progress counts what is left from where the action stands.
+pub const SET_REMAINING_ITEMS: &str = "UPDATE async_actions SET total_items = cursor + $3 \
+     WHERE id = $1 AND attempt = $2 AND status = 'IN_PROGRESS'";
 
 /// `$1` id, `$2` attempt, `$3` final status, `$4` result JSON text, `$5` now.
 pub const FINISH_ACTION: &str = "UPDATE async_actions SET status = $3, \

@@ -8,8 +8,8 @@ use cv_domain::{
 
 use crate::{
     ActionRecord, CampaignStore, ChunkCommit, ClaimedAction, ControlStore, CustomerPage, Fence,
-    MetadataSchemaRecord, NewAction, OAuthStore, ProductStore, ReportLine, StoreError,
-    VoucherStore,
+    MetadataPurgeStore, MetadataSchemaRecord, NewAction, OAuthStore, ProductStore, ReportLine,
+    StoreError, VoucherStore,
 };
 
 /// Wakes idle workers when an action is enqueued: in-process on SQLite, fed by
@@ -19,10 +19,19 @@ pub type Wakeups = Arc<tokio::sync::Notify>;
 /// The storage contract. Every method is one short transaction; nothing holds a lock across
 /// calls. Methods that take `now` use it for every timestamp they write or compare, so tests
 /// can drive time explicitly. Products and SKUs are in the supertrait [`ProductStore`], vouchers
-/// in [`VoucherStore`], campaigns in [`CampaignStore`], OAuth tokens in [`OAuthStore`].
+/// in [`VoucherStore`], campaigns in [`CampaignStore`], purge reads in [`MetadataPurgeStore`],
+/// cancellation and retention in [`ControlStore`], OAuth tokens in [`OAuthStore`].
 #[async_trait]
 pub trait Store:
-    ProductStore + VoucherStore + CampaignStore + ControlStore + OAuthStore + Send + Sync + 'static
+    ProductStore
+    + VoucherStore
+    + CampaignStore
+    + MetadataPurgeStore
+    + ControlStore
+    + OAuthStore
+    + Send
+    + Sync
+    + 'static
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
@@ -117,6 +126,11 @@ pub trait Store:
         now: Timestamp,
         chunk: ChunkCommit,
     ) -> Result<(), StoreError>;
+
+    /// Sets the action's total to its stored cursor plus `remaining`, for an action that
+    /// learns its size only when it runs (a purge counts the objects left to purge on every
+    /// claim). Progress is not lowered. Fenced: [`StoreError::LeaseLost`] when stale.
+    async fn set_remaining_items(&self, fence: &Fence, remaining: u64) -> Result<(), StoreError>;
 
     /// Ends the action with `status` (DONE or FAILED) and its `result`; fenced.
     async fn finish_action(

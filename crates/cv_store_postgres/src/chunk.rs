@@ -1,4 +1,5 @@
-//! Chunk commits, and the customer writes they share with the customer calls.
+//! Chunk commits (dispatched by item kind to the customer, product, voucher and purge
+//! writers), and the customer writes they share with the customer calls.
 //!
 //! Round trips matter here (a chunk may carry thousands of items), so independent statements
 //! are pipelined: tokio-postgres sends every statement of a `try_join` before reading the
@@ -19,7 +20,7 @@ use tokio_postgres::types::ToSql;
 use crate::{
     convert::{self, error},
     db::lease_lost,
-    products, vouchers,
+    metadata_purge, products, vouchers,
 };
 
 /// Serialises chunks that touch the same source_ids (`$1` project, `$2` keys), as SQLite's
@@ -64,7 +65,11 @@ pub async fn commit(
     let stmt = tx.prepare_cached(q::FENCE_CHUNK).await.map_err(error)?;
     let row = tx.query_opt(&stmt, params).await.map_err(error)?.ok_or_else(|| lease_lost(fence))?;
     let project: String = row.try_get(0).map_err(error)?;
-    let mut lines = if plan::vouchers::is_voucher_chunk(&chunk.items) {
+    let mut lines = if plan::metadata_purge::is_purge_chunk(&chunk.items) {
+        let batch = plan::metadata_purge::purge_batch(chunk.items)?;
+        metadata_purge::commit_items(&tx, fence, &project, batch, now).await?;
+        Vec::new()
+    } else if plan::vouchers::is_voucher_chunk(&chunk.items) {
         vouchers::commit_items(&tx, fence, &project, chunk.items, chunk.first_item, now).await?
     } else if plan::products::is_product_chunk(&chunk.items) {
         products::commit_items(&tx, fence, &project, chunk.items, chunk.first_item, now).await?
@@ -182,7 +187,8 @@ async fn import_customers(
             | ChunkItem::ProductImport(_)
             | ChunkItem::SkuImport(_)
             | ChunkItem::VoucherMetadata(_)
-            | ChunkItem::VoucherImport { .. } => {
+            | ChunkItem::VoucherImport { .. }
+            | ChunkItem::MetadataKeyPurge { .. } => {
                 return Err(StoreError::Other(anyhow::anyhow!("a merge item in an import chunk")));
             }
         };

@@ -12,6 +12,7 @@ mod control;
 mod convert;
 mod db;
 mod listen;
+mod metadata_purge;
 mod migrate;
 mod oauth;
 mod products;

@@ -322,6 +322,14 @@ impl Store for PostgresStore {
         chunk::commit(&mut client, fence, now, chunk).await
     }
 
+    async fn set_remaining_items(&self, fence: &Fence, remaining: u64) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let params: Params<'_> =
+            &[&fence.action_id.as_str(), &i64::from(fence.attempt), &(remaining as i64)];
+        let n = execute(&client, q::SET_REMAINING_ITEMS, params).await?;
+        if n == 0 { Err(lease_lost(fence)) } else { Ok(()) }
+    }
+
     async fn finish_action(
         &self,
         fence: &Fence,

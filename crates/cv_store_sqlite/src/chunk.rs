@@ -1,4 +1,5 @@
-//! Chunk commits, and the customer writes they share with the customer calls.
+//! Chunk commits (dispatched by item kind to the customer, product, voucher and purge
+//! writers), and the customer writes they share with the customer calls.
 
 use cv_domain::{Customer, CustomerId, CustomerRecord, Timestamp};
 use cv_store::{
@@ -10,7 +11,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use crate::{
     convert::{self, error, sql},
-    products, vouchers,
+    metadata_purge, products, vouchers,
 };
 
 /// `?1` project, `?2` a JSON array of source_ids.
@@ -49,7 +50,11 @@ pub fn commit(
         .optional()
         .map_err(error)?;
     let project = project.ok_or_else(|| lease_lost(fence))?;
-    let mut lines = if plan::vouchers::is_voucher_chunk(&chunk.items) {
+    let mut lines = if plan::metadata_purge::is_purge_chunk(&chunk.items) {
+        let batch = plan::metadata_purge::purge_batch(chunk.items)?;
+        metadata_purge::commit_items(&tx, fence, &project, batch, now)?;
+        Vec::new()
+    } else if plan::vouchers::is_voucher_chunk(&chunk.items) {
         vouchers::commit_items(&tx, fence, &project, chunk.items, chunk.first_item, now)?
     } else if plan::products::is_product_chunk(&chunk.items) {
         products::commit_items(&tx, fence, &project, chunk.items, chunk.first_item, now)?
@@ -165,7 +170,8 @@ fn import_customers(
             | ChunkItem::ProductImport(_)
             | ChunkItem::SkuImport(_)
             | ChunkItem::VoucherMetadata(_)
-            | ChunkItem::VoucherImport { .. } => {
+            | ChunkItem::VoucherImport { .. }
+            | ChunkItem::MetadataKeyPurge { .. } => {
                 return Err(StoreError::Other(anyhow::anyhow!("a merge item in an import chunk")));
             }
         };

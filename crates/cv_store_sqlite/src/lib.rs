@@ -10,6 +10,7 @@ mod chunk;
 mod control;
 mod convert;
 mod db;
+mod metadata_purge;
 mod migrate;
 mod oauth;
 mod products;

@@ -255,6 +255,20 @@ impl Store for SqliteStore {
         self.write_tx(move |tx| chunk::commit(tx, &fence, now, chunk)).await
     }
 
+    async fn set_remaining_items(&self, fence: &Fence, remaining: u64) -> Result<(), StoreError> {
+        let fence = fence.clone();
+        self.write(move |tx| {
+            let n = tx
+                .execute(
+                    &sql(q::SET_REMAINING_ITEMS),
+                    params![fence.action_id.as_str(), i64::from(fence.attempt), remaining as i64],
+                )
+                .map_err(error)?;
+            if n == 0 { Err(lease_lost(&fence)) } else { Ok(()) }
+        })
+        .await
+    }
+
     async fn finish_action(
         &self,
         fence: &Fence,

@@ -17,6 +17,7 @@ mod documented_examples;
 mod errors;
 mod fairness;
 mod isolation;
+mod metadata_purge;
 mod metadata_schemas;
 mod oauth;
 mod products;

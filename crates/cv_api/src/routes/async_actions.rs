@@ -66,9 +66,7 @@ pub async fn cancel(
     let action = find(&state, &project, &id).await?;
     let base = base_url(&state, &headers);
     let (status, action) =
-        match cv_store::cancel(state.store.as_ref(), &project.0, &action.id, state.now())
-            .await?
-        {
+        match cv_store::cancel(state.store.as_ref(), &project.0, &action.id, state.now()).await? {
             CancelOutcome::Cancelled(action) => (StatusCode::OK, action),
             CancelOutcome::Requested(action) => (StatusCode::ACCEPTED, action),
             CancelOutcome::AlreadyFinished(action) => {

@@ -1,5 +1,7 @@
 //! Metadata schemas: one per project and resource (campaign, customer, order, product,
-//! voucher). Imports and bulk updates type and validate metadata through them.
+//! voucher). Imports and bulk updates type and validate metadata through them. The purge of
+//! a key from every object of a resource (`*.METADATA_KEY_PURGE`, Decision 10) lives here
+//! too, under the same resource names.
 
 use axum::{
     Extension, Json,
@@ -8,11 +10,15 @@ use axum::{
 };
 use cv_domain::metadata_schema::MetadataResource;
 
+use super::{Accepted, enqueue};
 use crate::{
     ApiError, AppState,
     auth::Project,
     extract::JsonBody,
-    wire::metadata_schema::{self, MetadataSchemaList, MetadataSchemaResponse},
+    wire::{
+        metadata_purge,
+        metadata_schema::{self, MetadataSchemaList, MetadataSchemaResponse},
+    },
 };
 
 fn resource(name: &str) -> Result<MetadataResource, ApiError> {
@@ -84,4 +90,18 @@ pub async fn delete(
     } else {
         Err(not_found(&name))
     }
+}
+
+/// `POST /v1/metadata-schemas/{resource}/purge` with `{"key": "…"}`: enqueues the resource's
+/// `*.METADATA_KEY_PURGE`, which removes the key from every object of it; 202. The total is
+/// counted when the action runs, not here.
+pub async fn purge(
+    State(state): State<AppState>,
+    Extension(project): Extension<Project>,
+    Path(name): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<Accepted, ApiError> {
+    let resource = resource(&name)?;
+    let payload = metadata_purge::purge(&body)?;
+    enqueue(&state, &project.0, resource.purge_kind(), &payload, 0).await
 }

@@ -6,6 +6,7 @@ pub mod campaign;
 pub mod campaign_voucher_import;
 pub mod campaign_vouchers;
 pub mod customer;
+pub mod metadata_purge;
 pub mod metadata_schema;
 pub mod oauth;
 pub mod product;

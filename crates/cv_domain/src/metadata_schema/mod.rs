@@ -23,7 +23,7 @@ use std::{collections::BTreeMap, fmt, str::FromStr};
 use serde::{Deserialize, Serialize};
 use serde_json::{Number, Value};
 
-use crate::{Metadata, Timestamp};
+use crate::{ActionKind, Metadata, Timestamp};
 
 /// The kinds of resource whose metadata a schema describes (Voucherify's `related_object`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -71,6 +71,24 @@ impl MetadataResource {
             MetadataResource::Product => "products",
             MetadataResource::Voucher => "vouchers",
         }
+    }
+}
+
+impl MetadataResource {
+    /// The `*.METADATA_KEY_PURGE` action type that purges a key from this resource.
+    pub fn purge_kind(self) -> ActionKind {
+        match self {
+            MetadataResource::Campaign => ActionKind::CampaignsMetadataKeyPurge,
+            MetadataResource::Customer => ActionKind::CustomersMetadataKeyPurge,
+            MetadataResource::Order => ActionKind::OrdersMetadataKeyPurge,
+            MetadataResource::Product => ActionKind::ProductsMetadataKeyPurge,
+            MetadataResource::Voucher => ActionKind::VouchersMetadataKeyPurge,
+        }
+    }
+
+    /// The resource a `*.METADATA_KEY_PURGE` action type purges; `None` for other types.
+    pub fn purged_by(kind: ActionKind) -> Option<MetadataResource> {
+        MetadataResource::ALL.into_iter().find(|r| r.purge_kind() == kind)
     }
 }
 

@@ -467,3 +467,22 @@ proptest! {
         let _ = s.validate_json(&m, true);
     }
 }
+
+#[test]
+fn each_resource_has_its_own_purge_kind_and_back() {
+    let kinds: Vec<&str> = MetadataResource::ALL.iter().map(|r| r.purge_kind().as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "CAMPAIGNS.METADATA_KEY_PURGE",
+            "CUSTOMERS.METADATA_KEY_PURGE",
+            "ORDERS.METADATA_KEY_PURGE",
+            "PRODUCTS.METADATA_KEY_PURGE",
+            "VOUCHERS.METADATA_KEY_PURGE",
+        ]
+    );
+    for resource in MetadataResource::ALL {
+        assert_eq!(MetadataResource::purged_by(resource.purge_kind()), Some(resource));
+    }
+    assert_eq!(MetadataResource::purged_by(ActionKind::CustomersMetadataUpdate), None);
+}

@@ -14,7 +14,7 @@ use crate::{Store, StoreError};
 
 use super::{project, t};
 
-fn gift_campaign(name: &str, at: i64) -> Campaign {
+pub(super) fn gift_campaign(name: &str, at: i64) -> Campaign {
     Campaign {
         id: new_campaign_id(),
         name: name.to_owned(),

@@ -4,6 +4,7 @@
 
 mod campaigns;
 mod control;
+mod metadata_purge;
 mod oauth;
 mod products;
 mod queue;
@@ -18,6 +19,7 @@ use crate::{ChunkItem, NewAction, Store};
 
 pub use campaigns::*;
 pub use control::*;
+pub use metadata_purge::*;
 pub use oauth::*;
 pub use products::*;
 pub use queue::*;
@@ -96,7 +98,9 @@ macro_rules! conformance_tests {
             oauth_tokens_respect_the_live_limit,
             oauth_token_limit_holds_under_concurrency,
             oauth_tokens_expire_and_are_revoked,
-            oauth_tokens_are_isolated_between_projects
+            oauth_tokens_are_isolated_between_projects,
+            metadata_key_purges_remove_only_the_named_key,
+            metadata_key_purge_chunks_are_fenced_and_counted
         );
     };
     (@cases $fresh:path; $($case:ident),* $(,)?) => {

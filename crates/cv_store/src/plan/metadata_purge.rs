@@ -1,0 +1,134 @@
+//! Backend-independent parts of a metadata-key purge chunk: reading the chunk's items as one
+//! batch (one table, one key, the ids), and removing the key from a stored JSON document,
+//! which SQLite does in Rust inside its writer transaction (PostgreSQL does the same in SQL
+//! with JSONB `-`; the conformance suite pins that both agree).
+
+use anyhow::anyhow;
+use cv_domain::{Timestamp, metadata_schema::MetadataResource};
+use serde_json::Value;
+
+use crate::{
+    ChunkItem, StoreError,
+    sql::metadata_purge::{MetadataLayout, MetadataTable, metadata_table},
+};
+
+/// A purge chunk as its store applies it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PurgeBatch {
+    /// Where the objects are.
+    pub table: MetadataTable,
+    /// The key to remove.
+    pub key: String,
+    /// The objects, in item order.
+    pub ids: Vec<String>,
+}
+
+/// Whether a chunk is a metadata-key purge.
+pub fn is_purge_chunk(items: &[ChunkItem]) -> bool {
+    items.iter().any(|i| matches!(i, ChunkItem::MetadataKeyPurge { .. }))
+}
+
+/// The chunk's items as one batch. Every item must be a purge of the same resource and key
+/// (the purge action makes them so); anything else is a bug and fails the chunk.
+pub fn purge_batch(items: Vec<ChunkItem>) -> Result<PurgeBatch, StoreError> {
+    let mut target = None;
+    let mut ids = Vec::with_capacity(items.len());
+    for item in items {
+        let ChunkItem::MetadataKeyPurge { resource, id, key } = item else {
+            let key = item.key();
+            return Err(StoreError::Other(anyhow!("another item ({key:?}) in a purge chunk")));
+        };
+        match &target {
+            None => target = Some((resource, key)),
+            Some((r, k)) if *r == resource && *k == key => {}
+            Some(_) => {
+                return Err(StoreError::Other(anyhow!("a purge chunk mixes resources or keys")));
+            }
+        }
+        ids.push(id);
+    }
+    let (resource, key) = target.ok_or_else(|| StoreError::Other(anyhow!("an empty purge")))?;
+    Ok(PurgeBatch { table: table_of(resource)?, key, ids })
+}
+
+/// The table of `resource`'s metadata, or the error of a resource this server does not store.
+pub fn table_of(resource: MetadataResource) -> Result<MetadataTable, StoreError> {
+    metadata_table(resource)
+        .ok_or_else(|| StoreError::Other(anyhow!("this server stores no {resource} objects")))
+}
+
+/// Removes `key` from a stored document: the metadata object itself ([`MetadataLayout::Column`])
+/// or a whole object whose `metadata` field holds it ([`MetadataLayout::Body`], whose
+/// `updated_at` field then becomes `now`). Other keys keep their values, JSON types and order.
+/// Returns whether the key was there (nothing changes when it was not).
+pub fn remove_key(doc: &mut Value, layout: MetadataLayout, key: &str, now: Timestamp) -> bool {
+    let metadata = match layout {
+        MetadataLayout::Column => Some(&mut *doc),
+        MetadataLayout::Body { .. } => doc.get_mut("metadata"),
+    };
+    let removed =
+        metadata.and_then(Value::as_object_mut).is_some_and(|m| m.shift_remove(key).is_some());
+    if removed && let (MetadataLayout::Body { .. }, Some(body)) = (layout, doc.as_object_mut()) {
+        body.insert("updated_at".to_owned(), updated_at(now));
+    }
+    removed
+}
+
+/// `now` as a stored object's JSON `updated_at` (ISO 8601 text, as serde writes it).
+pub fn updated_at(now: Timestamp) -> Value {
+    Value::String(now.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn purge(resource: MetadataResource, id: &str, key: &str) -> ChunkItem {
+        ChunkItem::MetadataKeyPurge { resource, id: id.to_owned(), key: key.to_owned() }
+    }
+
+    #[test]
+    fn removing_a_key_keeps_the_other_keys_their_types_and_order() {
+        let now = Timestamp::from_millis(1_700_000_000_123);
+        let mut meta = json!({"z": true, "gone": 1, "a": [1, "x"], "n": null, "f": 1.5});
+        assert!(remove_key(&mut meta, MetadataLayout::Column, "gone", now));
+        assert_eq!(meta.to_string(), r#"{"z":true,"a":[1,"x"],"n":null,"f":1.5}"#);
+        assert!(!remove_key(&mut meta, MetadataLayout::Column, "gone", now));
+
+        let mut body =
+            json!({"code": "A", "metadata": {"a.b": 1, "keep": false}, "updated_at": null});
+        let layout = MetadataLayout::Body { updated_at_column: true };
+        assert!(!remove_key(&mut body, layout, "a", now), "a dotted key is one key");
+        assert_eq!(body["updated_at"], Value::Null, "nothing changes without the key");
+        assert!(remove_key(&mut body, layout, "a.b", now));
+        assert_eq!(
+            body,
+            json!({"code": "A", "metadata": {"keep": false}, "updated_at": "2023-11-14T22:13:20.123Z"})
+        );
+    }
+
+    #[test]
+    fn a_batch_is_one_table_and_one_key() {
+        let items = vec![
+            purge(MetadataResource::Voucher, "v_1", "k"),
+            purge(MetadataResource::Voucher, "v_2", "k"),
+        ];
+        let batch = purge_batch(items).expect("batch");
+        assert_eq!((batch.table.table, batch.key.as_str()), ("vouchers", "k"));
+        assert_eq!(batch.ids, ["v_1", "v_2"]);
+        let mixed = vec![
+            purge(MetadataResource::Voucher, "v_1", "k"),
+            purge(MetadataResource::Customer, "c_1", "k"),
+        ];
+        assert!(purge_batch(mixed).is_err());
+        let keys = vec![
+            purge(MetadataResource::Product, "p_1", "k"),
+            purge(MetadataResource::Product, "p_2", "K"),
+        ];
+        assert!(purge_batch(keys).is_err());
+        assert!(purge_batch(vec![purge(MetadataResource::Order, "o_1", "k")]).is_err());
+        assert!(purge_batch(Vec::new()).is_err());
+    }
+}
