@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Runs the whole test suite on SQLite and on PostgreSQL.
+# Runs the whole test suite on SQLite and on PostgreSQL: cargo's tests, Voucherify's SDKs
+# against the binary, and the failure harness in its reduced form (SIGKILLs and a SIGTERM
+# during an import and a code generation on each backend; three nodes on PostgreSQL with one
+# killed).
 #
 # PostgreSQL: uses $CONVEYOR_TEST_DATABASE_URL when it is set (each test creates and uses its
 # own schema there); otherwise, as root, starts a throwaway cluster with .ci/pg-test.sh
@@ -28,6 +31,16 @@ status=0
   if [ "${CONVEYOR_SKIP_SDK_TESTS:-0}" != 1 ] && [ $# -eq 0 ]; then
     cargo build --locked -q -p conveyor --bin conveyor 2>&1
     bash scripts/sdk-test.sh "${CARGO_TARGET_DIR:-target}/debug/conveyor" 2>&1
+  fi
+  # The failure harness on the real binary (skip with CONVEYOR_SKIP_HARNESS=1, and when a test
+  # filter is given). Each run prints one summary line; a broken promise fails the script.
+  if [ "${CONVEYOR_SKIP_HARNESS:-0}" != 1 ] && [ $# -eq 0 ]; then
+    cargo build --locked -q -p conveyor -p cv_bench 2>&1
+    harness="${CARGO_TARGET_DIR:-target}/debug/conveyor-harness"
+    "$harness" crash --rows 100000 --codes 20000 --kills 5 --backend sqlite 2>&1
+    "$harness" crash --rows 100000 --codes 20000 --kills 5 --backend postgres \
+      --database-url "$CONVEYOR_TEST_DATABASE_URL" 2>&1
+    "$harness" nodes --rows 50000 --codes 20000 --database-url "$CONVEYOR_TEST_DATABASE_URL" 2>&1
   fi
 } | tee "$log" || status=$?
 # One closing line for the whole run (cargo prints one per test binary).
