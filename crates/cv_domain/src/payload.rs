@@ -133,3 +133,11 @@ pub struct CampaignVouchersImportCsv {
     /// Where the file is.
     pub upload: Upload,
 }
+
+/// `ORDERS.IMPORT`: historical orders, each upserting the customers, products and SKUs it
+/// names by source_id (`POST /v1/orders/import`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrdersImport {
+    /// The orders, in request order.
+    pub orders: Vec<crate::OrderRecord>,
+}

@@ -2,7 +2,8 @@
 //!
 //! [`Store`] is the one narrow interface between Conveyor and its database, in domain terms:
 //! actions (the job rows, their payloads and reports), customers, products and SKUs (the
-//! [`ProductStore`] supertrait), vouchers (the [`VoucherStore`] supertrait), projects and credentials.
+//! [`ProductStore`] supertrait), vouchers (the [`VoucherStore`] supertrait), orders (the
+//! [`OrderStore`] supertrait), projects and credentials.
 //! Two crates implement it, `cv_store_sqlite` and `cv_store_postgres`; the logic that must
 //! behave the same on both (how a chunk of patches becomes rows, how list pages are cut) lives
 //! here, above the SQL, and [`conformance`] pins every behaviour on both backends.
@@ -11,6 +12,7 @@ mod campaign_store;
 pub mod conformance;
 mod error;
 mod model;
+mod order_store;
 mod paging;
 pub mod plan;
 mod product_store;
@@ -24,6 +26,7 @@ pub use model::{
     ActionRecord, ChunkCommit, ChunkItem, ClaimedAction, CommitMode, CustomerPage, Fence,
     ItemError, MetadataSchemaRecord, NewAction, ReportLine, ReportMode,
 };
+pub use order_store::{OrderPage, OrderStore};
 pub use paging::ActionPage;
 pub use product_store::{ProductPage, ProductStore, SkuPage};
 pub use store::{Store, Wakeups};

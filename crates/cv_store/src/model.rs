@@ -1,9 +1,9 @@
 //! Records passed across the [`crate::Store`] boundary.
 
 use cv_domain::{
-    ActionId, ActionKind, ActionStatus, Customer, CustomerPatch, CustomerRecord, ProductPatch,
-    ProductRecord, Progress, ProjectId, RequestId, SkuRecord, Timestamp, VoucherRecord,
-    metadata_schema::MetadataSchema, voucher::VoucherMetadataPatch,
+    ActionId, ActionKind, ActionStatus, Customer, CustomerPatch, CustomerRecord, OrderRecord,
+    ProductPatch, ProductRecord, Progress, ProjectId, RequestId, SkuRecord, Timestamp,
+    VoucherRecord, metadata_schema::MetadataSchema, voucher::VoucherMetadataPatch,
 };
 use serde::{Deserialize, Serialize};
 
@@ -117,6 +117,10 @@ pub enum ChunkItem {
         /// Whether an existing code is updated (CSV import) rather than refused.
         update: bool,
     },
+    /// Import one order: upsert the customer, referrer, products and SKUs it names by
+    /// source_id, then create the order, or replace the one with its id or source_id. A
+    /// reference to a missing id fails the order, and then nothing of it is written.
+    OrderImport(Box<OrderRecord>),
     /// An item the action already found invalid; it is reported, not written.
     Failed {
         /// The item's key (source_id, code…).
@@ -173,6 +177,7 @@ impl ChunkItem {
             ChunkItem::SkuImport(record) => record.source_id.clone(),
             ChunkItem::VoucherMetadata(patch) => patch.code.clone(),
             ChunkItem::VoucherImport { record, .. } => record.code.clone(),
+            ChunkItem::OrderImport(record) => record.source_id.clone().unwrap_or_default(),
             ChunkItem::Failed { key, .. } => key.clone(),
         }
     }

@@ -8,6 +8,7 @@ use cv_domain::{Customer, CustomerId, Timestamp};
 
 use crate::{ChunkItem, ItemError, ReportLine};
 
+pub mod orders;
 pub mod products;
 pub mod vouchers;
 
@@ -36,6 +37,7 @@ pub fn customer_keys(items: &[ChunkItem]) -> Vec<String> {
             | ChunkItem::SkuImport(_)
             | ChunkItem::VoucherMetadata(_)
             | ChunkItem::VoucherImport { .. }
+            | ChunkItem::OrderImport(_)
             | ChunkItem::Failed { .. } => None,
         })
         .collect();
@@ -91,7 +93,8 @@ pub fn plan_customers(
             | ChunkItem::ProductImport(_)
             | ChunkItem::SkuImport(_)
             | ChunkItem::VoucherMetadata(_)
-            | ChunkItem::VoucherImport { .. }) => {
+            | ChunkItem::VoucherImport { .. }
+            | ChunkItem::OrderImport(_)) => {
                 plan.failed += 1;
                 plan.lines.push(products::misplaced(line, &item, "customer"));
             }

@@ -8,7 +8,8 @@ use cv_domain::{
 
 use crate::{
     ActionRecord, CampaignStore, ChunkCommit, ClaimedAction, CustomerPage, Fence,
-    MetadataSchemaRecord, NewAction, ProductStore, ReportLine, StoreError, VoucherStore,
+    MetadataSchemaRecord, NewAction, OrderStore, ProductStore, ReportLine, StoreError,
+    VoucherStore,
 };
 
 /// Wakes idle workers when an action is enqueued: in-process on SQLite, fed by
@@ -18,9 +19,11 @@ pub type Wakeups = Arc<tokio::sync::Notify>;
 /// The storage contract. Every method is one short transaction; nothing holds a lock across
 /// calls. Methods that take `now` use it for every timestamp they write or compare, so tests
 /// can drive time explicitly. Products and SKUs are in the supertrait [`ProductStore`], vouchers
-/// in [`VoucherStore`].
+/// in [`VoucherStore`], orders in [`OrderStore`].
 #[async_trait]
-pub trait Store: ProductStore + VoucherStore + CampaignStore + Send + Sync + 'static {
+pub trait Store:
+    ProductStore + VoucherStore + CampaignStore + OrderStore + Send + Sync + 'static
+{
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
@@ -83,7 +86,10 @@ pub trait Store: ProductStore + VoucherStore + CampaignStore + Send + Sync + 'st
 
     /// Claims the oldest runnable action (ENQUEUED, or IN_PROGRESS with an expired lease):
     /// sets IN_PROGRESS, increments `attempt`, takes a lease until `now + lease_ms`.
-    /// Concurrent claimers never get the same action.
+    /// Concurrent claimers never get the same action. Actions of a serial group
+    /// (`ActionKind::serial_group`) run one at a time per project, oldest first: one is not
+    /// runnable while another of its project and group is IN_PROGRESS or, older, ENQUEUED —
+    /// even when several nodes claim at once.
     async fn claim_next(
         &self,
         worker: &str,

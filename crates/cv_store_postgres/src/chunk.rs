@@ -19,7 +19,7 @@ use tokio_postgres::types::ToSql;
 use crate::{
     convert::{self, error},
     db::lease_lost,
-    products, vouchers,
+    orders, products, vouchers,
 };
 
 /// Serialises chunks that touch the same source_ids (`$1` project, `$2` keys), as SQLite's
@@ -64,7 +64,9 @@ pub async fn commit(
     let stmt = tx.prepare_cached(q::FENCE_CHUNK).await.map_err(error)?;
     let row = tx.query_opt(&stmt, params).await.map_err(error)?.ok_or_else(|| lease_lost(fence))?;
     let project: String = row.try_get(0).map_err(error)?;
-    let mut lines = if plan::vouchers::is_voucher_chunk(&chunk.items) {
+    let mut lines = if plan::orders::is_order_chunk(&chunk.items) {
+        orders::commit_items(&tx, fence, &project, chunk.items, chunk.first_item, now).await?
+    } else if plan::vouchers::is_voucher_chunk(&chunk.items) {
         vouchers::commit_items(&tx, fence, &project, chunk.items, chunk.first_item, now).await?
     } else if plan::products::is_product_chunk(&chunk.items) {
         products::commit_items(&tx, fence, &project, chunk.items, chunk.first_item, now).await?
@@ -182,7 +184,8 @@ async fn import_customers(
             | ChunkItem::ProductImport(_)
             | ChunkItem::SkuImport(_)
             | ChunkItem::VoucherMetadata(_)
-            | ChunkItem::VoucherImport { .. } => {
+            | ChunkItem::VoucherImport { .. }
+            | ChunkItem::OrderImport(_) => {
                 return Err(StoreError::Other(anyhow::anyhow!("a merge item in an import chunk")));
             }
         };

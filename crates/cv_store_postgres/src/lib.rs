@@ -12,6 +12,7 @@ mod convert;
 mod db;
 mod listen;
 mod migrate;
+mod orders;
 mod products;
 mod store;
 mod vouchers;

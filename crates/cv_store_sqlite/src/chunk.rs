@@ -10,7 +10,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use crate::{
     convert::{self, error, sql},
-    products, vouchers,
+    orders, products, vouchers,
 };
 
 /// `?1` project, `?2` a JSON array of source_ids.
@@ -49,7 +49,9 @@ pub fn commit(
         .optional()
         .map_err(error)?;
     let project = project.ok_or_else(|| lease_lost(fence))?;
-    let mut lines = if plan::vouchers::is_voucher_chunk(&chunk.items) {
+    let mut lines = if plan::orders::is_order_chunk(&chunk.items) {
+        orders::commit_items(&tx, fence, &project, chunk.items, chunk.first_item, now)?
+    } else if plan::vouchers::is_voucher_chunk(&chunk.items) {
         vouchers::commit_items(&tx, fence, &project, chunk.items, chunk.first_item, now)?
     } else if plan::products::is_product_chunk(&chunk.items) {
         products::commit_items(&tx, fence, &project, chunk.items, chunk.first_item, now)?
@@ -165,7 +167,8 @@ fn import_customers(
             | ChunkItem::ProductImport(_)
             | ChunkItem::SkuImport(_)
             | ChunkItem::VoucherMetadata(_)
-            | ChunkItem::VoucherImport { .. } => {
+            | ChunkItem::VoucherImport { .. }
+            | ChunkItem::OrderImport(_) => {
                 return Err(StoreError::Other(anyhow::anyhow!("a merge item in an import chunk")));
             }
         };

@@ -10,6 +10,7 @@ mod chunk;
 mod convert;
 mod db;
 mod migrate;
+mod orders;
 mod products;
 mod store;
 mod vouchers;

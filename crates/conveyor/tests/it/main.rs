@@ -17,6 +17,7 @@ mod errors;
 mod fairness;
 mod isolation;
 mod metadata_schemas;
+mod orders;
 mod products;
 mod products_bulk;
 mod products_import;

@@ -7,6 +7,7 @@ pub mod campaign_voucher_import;
 pub mod campaign_vouchers;
 pub mod customer;
 pub mod metadata_schema;
+pub mod order;
 pub mod product;
 pub mod validate;
 pub mod voucher;

@@ -3,6 +3,7 @@
 //! backend is correct when every function here passes on a freshly migrated, empty store.
 
 mod campaigns;
+mod orders;
 mod products;
 mod queue;
 mod resources;
@@ -15,6 +16,7 @@ use cv_domain::{
 use crate::{ChunkItem, NewAction, Store};
 
 pub use campaigns::*;
+pub use orders::*;
 pub use products::*;
 pub use queue::*;
 pub use resources::*;
@@ -85,7 +87,10 @@ macro_rules! conformance_tests {
             vouchers_round_trip,
             voucher_chunks_follow_voucherify_rules,
             vouchers_are_isolated_between_projects,
-            campaigns_round_trip
+            campaigns_round_trip,
+            order_imports_upsert_references_and_replace_orders,
+            serial_group_actions_run_one_at_a_time,
+            serial_group_claim_race_starts_one_import
         );
     };
     (@cases $fresh:path; $($case:ident),* $(,)?) => {

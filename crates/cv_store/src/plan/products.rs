@@ -166,7 +166,8 @@ pub fn plan_products(
             | ChunkItem::CustomerImport(_)
             | ChunkItem::SkuImport(_)
             | ChunkItem::VoucherMetadata(_)
-            | ChunkItem::VoucherImport { .. }) => {
+            | ChunkItem::VoucherImport { .. }
+            | ChunkItem::OrderImport(_)) => {
                 plan.rejected += 1;
                 plan.lines.push(misplaced(line, &item, "product"));
                 continue;

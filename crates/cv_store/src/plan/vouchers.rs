@@ -125,7 +125,8 @@ pub fn plan_vouchers(
             | ChunkItem::CustomerImport(_)
             | ChunkItem::Product(_)
             | ChunkItem::ProductImport(_)
-            | ChunkItem::SkuImport(_)) => {
+            | ChunkItem::SkuImport(_)
+            | ChunkItem::OrderImport(_)) => {
                 plan.rejected += 1;
                 plan.lines.push(misplaced(at, &item, "voucher"));
                 continue;
