@@ -17,6 +17,7 @@ config = voucherify.Configuration(host=BASE, api_key={"X-App-Id": APP_ID, "X-App
 client = voucherify.ApiClient(config)
 actions = voucherify.AsyncActionsApi(client)
 customers = voucherify.CustomersApi(client)
+orders = voucherify.OrdersApi(client)
 
 
 def wait_done(action_id):
@@ -82,6 +83,40 @@ def test_customer_endpoints():
         assert '"resource_type":"customer"' in e.body, e.body
 
 
+def test_import_orders_and_read_them():
+    body = [
+        voucherify.OrdersImportCreateRequestBodyItem(
+            source_id="py-ord-1",
+            status="PAID",
+            created_at=datetime.datetime(2022, 3, 1, 10, 0, tzinfo=datetime.timezone.utc),
+            customer=voucherify.Customer(source_id="py-buyer", name="Buyer"),
+            items=[
+                voucherify.OrderItem(
+                    source_id="py-prod",
+                    related_object="product",
+                    quantity=2,
+                    product=voucherify.OrderItemProduct(name="Thing", price=1000),
+                )
+            ],
+        ),
+        voucherify.OrdersImportCreateRequestBodyItem(status="CREATED", items=[voucherify.OrderItem(product_id="prod_000000000000000000")]),
+    ]
+    created = orders.import_orders(body)
+    action = wait_done(created.async_action_id)
+    assert action.type == "ORDERS.IMPORT" and action.status == "DONE", action
+    assert action.result["done_count"] == 1 and action.result["failed"] == [
+        {"source_id": None, "reason": "Cannot find product with id prod_000000000000000000"}
+    ], action.result
+    order = orders.get_order("py-ord-1")
+    assert order.object == "order" and order.id.startswith("ord_") and order.status == "PAID", order
+    assert order.amount == 2000 and order.total_amount == 2000 and order.customer.id == order.customer_id
+    assert order.created_at == datetime.datetime(2022, 3, 1, 10, 0, tzinfo=datetime.timezone.utc)
+    assert order.items[0].product.name == "Thing" and order.items[0].product_id.startswith("prod_")
+    listed = orders.list_orders(limit=10)
+    assert listed.object == "list" and listed.data_ref == "orders" and listed.total == 1, listed
+    assert listed.orders[0].id == order.id
+
+
 def test_errors_map_to_sdk_exceptions():
     try:
         actions.get_async_action("aa_0aeb82bd55d5beffb0")
@@ -101,6 +136,7 @@ TESTS = [
     test_metadata_update,
     test_list_async_actions_pages_with_end_date,
     test_customer_endpoints,
+    test_import_orders_and_read_them,
     test_errors_map_to_sdk_exceptions,
 ]
 

@@ -41,6 +41,9 @@ pub struct Cli {
     /// [default: 10485760].
     #[arg(long, global = true, env = "CONVEYOR_CSV_LIMIT_BYTES")]
     pub csv_limit_bytes: Option<u64>,
+    /// Most orders one order import may carry [default: 2000].
+    #[arg(long, global = true, env = "CONVEYOR_ORDERS_IMPORT_LIMIT")]
+    pub orders_import_limit: Option<usize>,
     /// Base URL for report links [default: from the request's Host header].
     #[arg(long, global = true, env = "CONVEYOR_PUBLIC_URL")]
     pub public_url: Option<String>,
@@ -126,6 +129,9 @@ impl Cli {
         }
         if let Some(v) = self.csv_limit_bytes {
             c.api.csv_limit_bytes = v;
+        }
+        if let Some(v) = self.orders_import_limit {
+            c.api.orders_import_limit = v;
         }
         if let Some(v) = &self.public_url {
             c.api.public_url = Some(v.clone());

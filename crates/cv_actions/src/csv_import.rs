@@ -10,7 +10,7 @@ use cv_engine::{ActionError, ActionRun};
 use cv_store::{ActionRecord, ChunkItem, ItemError, ReportMode, Store};
 use serde_json::Value;
 
-use crate::{csv_source::CsvRows, import_result};
+use crate::{csv_source::CsvRows, import_result, report::FailedItem};
 
 /// How one import type turns a row into an item.
 pub(crate) trait RowMapper: Send + 'static {
@@ -81,6 +81,7 @@ impl<M: RowMapper> ActionRun for Run<M> {
         store: &dyn Store,
         action: &ActionRecord,
     ) -> Result<Value, ActionError> {
-        Ok(import_result(store, action, self.noun, self.key_name).await?)
+        let shape = FailedItem::Row { key_name: self.key_name };
+        Ok(import_result(store, action, self.noun, shape).await?)
     }
 }

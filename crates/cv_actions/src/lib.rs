@@ -15,6 +15,7 @@ mod customers_import_csv;
 mod customers_metadata_update;
 mod metadata_key_purge;
 mod metadata_update;
+mod orders_import;
 mod products_bulk_update;
 mod products_import_csv;
 mod products_metadata_update;
@@ -188,22 +189,25 @@ impl Handlers for Registry {
             ActionKind::CampaignVouchersUpdate => {
                 Box::new(campaign_vouchers_update::Run::new(action, decode(&payload)?, store))
             }
+            ActionKind::OrdersImport => {
+                let schemas = orders_import::Schemas {
+                    order: schema_of(&*store, action, MetadataResource::Order).await?,
+                    customer: schema_of(&*store, action, MetadataResource::Customer).await?,
+                    product: schema_of(&*store, action, MetadataResource::Product).await?,
+                };
+                Box::new(orders_import::Run::new(decode(&payload)?, schemas))
+            }
             ActionKind::CampaignsMetadataKeyPurge
             | ActionKind::CustomersMetadataKeyPurge
             | ActionKind::ProductsMetadataKeyPurge
-            | ActionKind::VouchersMetadataKeyPurge => {
+            | ActionKind::VouchersMetadataKeyPurge
+            | ActionKind::OrdersMetadataKeyPurge => {
                 let resource = MetadataResource::purged_by(action.kind).ok_or_else(|| {
                     ActionError::Fatal(format!("{} purges no resource", action.kind))
                 })?;
                 let run =
                     metadata_key_purge::Run::start(action, resource, decode(&payload)?, store);
                 Box::new(run.await?)
-            }
-            ActionKind::OrdersImport | ActionKind::OrdersMetadataKeyPurge => {
-                return Err(ActionError::Fatal(format!(
-                    "Async action type {} is not supported by this server version.",
-                    action.kind
-                )));
             }
         })
     }

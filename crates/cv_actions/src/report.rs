@@ -48,24 +48,49 @@ pub async fn bulk_report(
     }))
 }
 
+/// How an import lists one failed item in `result.failed[]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailedItem {
+    /// A CSV row: the row's key under `key_name` when the type shows one (`""` when the row
+    /// has none), its 1-based `row`, and the `reason`.
+    Row {
+        /// `source_id`, `code`…
+        key_name: Option<&'static str>,
+    },
+    /// An item of a JSON body: its key under `key_name` (`null` when it has none) and the
+    /// `reason`, without a row number.
+    Item {
+        /// `source_id`, `code`…
+        key_name: &'static str,
+    },
+}
+
 /// `{message, failed, done_count, failed_count}`: "<n> <noun>(s) imported successfully, <m>
-/// failed.", with one `failed` entry per failed row (`<key_name>`, 1-based `row`, `reason`),
-/// the first [`MAX_ERRORS`] of them.
+/// failed.", with one `failed` entry per failed item, shaped by `shape`, the first
+/// [`MAX_ERRORS`] of them.
 pub async fn import_result(
     store: &dyn Store,
     action: &ActionRecord,
     noun: &str,
-    key_name: Option<&str>,
+    shape: FailedItem,
 ) -> Result<Value, cv_store::StoreError> {
     let failed = store.failed_report_lines(&action.id, MAX_ERRORS).await?;
     let failed: Vec<Value> = failed
         .into_iter()
         .map(|line| {
             let mut item = serde_json::Map::new();
-            if let Some(name) = key_name {
-                item.insert(name.to_owned(), Value::String(line.key));
+            match shape {
+                FailedItem::Row { key_name } => {
+                    if let Some(name) = key_name {
+                        item.insert(name.to_owned(), Value::String(line.key));
+                    }
+                    item.insert("row".to_owned(), json!(line.line + 1));
+                }
+                FailedItem::Item { key_name } => {
+                    let key = Some(line.key).filter(|k| !k.is_empty());
+                    item.insert(key_name.to_owned(), json!(key));
+                }
             }
-            item.insert("row".to_owned(), json!(line.line + 1));
             item.insert(
                 "reason".to_owned(),
                 json!(line.error.map(|e| e.details).unwrap_or_default()),

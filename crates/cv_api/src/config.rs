@@ -9,6 +9,9 @@ pub struct ApiConfig {
     /// Largest accepted CSV upload, in bytes (Voucherify: 10 MB). Uploads are streamed to the
     /// database in parts, so raising it costs no memory. Larger files get 413.
     pub csv_limit_bytes: u64,
+    /// The most orders one `POST /v1/orders/import` may carry (Voucherify: 2000). Larger
+    /// imports get 400.
+    pub orders_import_limit: usize,
     /// The externally visible base URL (e.g. `https://promo.example.com`), used for report
     /// links. When unset, links are built from the request's `Host` header.
     pub public_url: Option<String>,
@@ -24,6 +27,7 @@ impl Default for ApiConfig {
         Self {
             body_limit_bytes: 10 * 1024 * 1024,
             csv_limit_bytes: 10 * 1024 * 1024,
+            orders_import_limit: 2000,
             public_url: None,
             oauth_token_ttl_secs: 900,
             oauth_token_limit: 1000,

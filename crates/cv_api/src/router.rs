@@ -74,6 +74,9 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/vouchers/bulk/async", post(routes::vouchers_async::bulk_update))
         .route("/v1/vouchers/metadata/async", post(routes::vouchers_async::metadata_update))
+        .route("/v1/orders", get(routes::orders::list))
+        .route("/v1/orders/import", post(routes::orders::import))
+        .route("/v1/orders/{id}", get(routes::orders::get))
         .route(
             "/v1/metadata-schemas",
             get(routes::metadata_schemas::list).post(routes::metadata_schemas::create),

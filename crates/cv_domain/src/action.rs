@@ -65,6 +65,19 @@ kinds! {
     OrdersMetadataKeyPurge => "ORDERS.METADATA_KEY_PURGE",
 }
 
+impl ActionKind {
+    /// The serial group of this kind: actions of one project in the same group run one at a
+    /// time, oldest first (a newer one stays ENQUEUED until every older unfinished one is
+    /// DONE or FAILED). Only order imports have one (Voucherify: "There can be only a single
+    /// on-going order import per … project"); every other kind runs freely.
+    pub fn serial_group(self) -> Option<&'static str> {
+        match self {
+            ActionKind::OrdersImport => Some("ORDERS.IMPORT"),
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for ActionKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -186,6 +199,14 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", kind.as_str()));
         }
         assert!("CUSTOMERS.BULK_UPDATES".parse::<ActionKind>().is_err());
+    }
+
+    #[test]
+    fn only_order_imports_run_one_at_a_time() {
+        let serial: Vec<_> =
+            ActionKind::ALL.iter().filter(|k| k.serial_group().is_some()).collect();
+        assert_eq!(serial, vec![&ActionKind::OrdersImport]);
+        assert_eq!(ActionKind::OrdersImport.serial_group(), Some("ORDERS.IMPORT"));
     }
 
     #[test]

@@ -131,6 +131,16 @@ impl CustomerPatch {
         customer.updated_at = Some(now);
     }
 
+    /// Whether applying the patch would change no field besides `source_id` (every field
+    /// absent, no metadata key).
+    pub fn changes_nothing(&self) -> bool {
+        [&self.name, &self.description, &self.email, &self.phone, &self.birthdate, &self.birthday]
+            .iter()
+            .all(|f| !f.is_present())
+            && !self.address.is_present()
+            && self.metadata.as_ref().is_none_or(Metadata::is_empty)
+    }
+
     fn apply_fields(self, c: &mut Customer) {
         if let Some(source_id) = self.source_id {
             c.source_id = Some(source_id);

@@ -1,7 +1,8 @@
 //! Identifiers in Voucherify's formats.
 //!
 //! Action ids are `aa_` + 18 lowercase hex, request ids `v-` + 18 lowercase hex, customer ids
-//! `cust_` + 24 alphanumerics, product ids `prod_` and SKU ids `sku_` + 18 lowercase hex. All
+//! `cust_` + 24 alphanumerics, product ids `prod_`, SKU ids `sku_` and order ids `ord_` + 18
+//! lowercase hex. All
 //! come from the thread-local CSPRNG, so ids are not guessable across projects.
 
 use std::fmt;
@@ -76,6 +77,10 @@ string_id!(
     /// A voucher's id: `v_` + 32 alphanumerics.
     VoucherId
 );
+string_id!(
+    /// An order's id: `ord_` + 18 lowercase hex.
+    OrderId
+);
 
 impl ActionId {
     /// A new random action id.
@@ -138,6 +143,13 @@ impl SkuId {
     }
 }
 
+impl OrderId {
+    /// A new random order id.
+    pub fn generate() -> Self {
+        Self(format!("ord_{}", random_hex(18)))
+    }
+}
+
 impl VoucherId {
     /// A new random voucher id.
     pub fn generate() -> Self {
@@ -181,6 +193,8 @@ mod tests {
             assert!(p.as_str().strip_prefix("prod_").is_some_and(hex18), "{p}");
             let s = SkuId::generate();
             assert!(s.as_str().strip_prefix("sku_").is_some_and(hex18), "{s}");
+            let o = OrderId::generate();
+            assert!(o.as_str().strip_prefix("ord_").is_some_and(hex18), "{o}");
         }
     }
 

@@ -11,6 +11,7 @@ pub mod customer;
 pub mod ids;
 pub mod metadata_schema;
 pub mod oauth;
+pub mod order;
 pub mod payload;
 pub mod product;
 pub mod timestamp;
@@ -20,8 +21,9 @@ pub use action::{ActionKind, ActionStatus, OperationStatus, Progress, UnknownKin
 pub use campaign::Campaign;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use customer::{Address, Customer, CustomerPatch, CustomerRecord, Metadata};
-pub use ids::{ActionId, CustomerId, ProductId, ProjectId, RequestId, SkuId, VoucherId};
+pub use ids::{ActionId, CustomerId, OrderId, ProductId, ProjectId, RequestId, SkuId, VoucherId};
 pub use oauth::{OAuthToken, Scopes};
+pub use order::{Order, OrderItem, OrderRecord, OrderStatus};
 pub use product::{Product, ProductPatch, ProductRecord, Sku, SkuPatch, SkuRecord};
 pub use timestamp::{ParseTimestampError, Timestamp};
 pub use voucher::{Voucher, VoucherRecord};

@@ -141,3 +141,11 @@ pub struct MetadataKeyPurge {
     /// The key, exactly as stored (any characters).
     pub key: String,
 }
+
+/// `ORDERS.IMPORT`: historical orders, each upserting the customers, products and SKUs it
+/// names by source_id (`POST /v1/orders/import`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrdersImport {
+    /// The orders, in request order.
+    pub orders: Vec<crate::OrderRecord>,
+}

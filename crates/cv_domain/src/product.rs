@@ -80,6 +80,15 @@ impl ProductPatch {
         product.updated_at = Some(now);
     }
 
+    /// Whether applying the patch would change no field besides `source_id`.
+    pub fn changes_nothing(&self) -> bool {
+        !self.name.is_present()
+            && !self.price.is_present()
+            && self.attributes.is_none()
+            && !self.image_url.is_present()
+            && self.metadata.as_ref().is_none_or(Metadata::is_empty)
+    }
+
     fn apply_fields(self, p: &mut Product) {
         if let Some(source_id) = self.source_id {
             p.source_id = Some(source_id);
@@ -207,6 +216,16 @@ impl SkuPatch {
     pub fn apply(self, sku: &mut Sku, now: Timestamp) {
         self.apply_fields(sku);
         sku.updated_at = Some(now);
+    }
+
+    /// Whether applying the patch would change no field besides `source_id`.
+    pub fn changes_nothing(&self) -> bool {
+        !self.sku.is_present()
+            && !self.price.is_present()
+            && !self.currency.is_present()
+            && self.attributes.is_none()
+            && !self.image_url.is_present()
+            && self.metadata.as_ref().is_none_or(Metadata::is_empty)
     }
 
     fn apply_fields(self, s: &mut Sku) {

@@ -3,9 +3,9 @@
 //! [`Store`] is the one narrow interface between Conveyor and its database, in domain terms:
 //! actions (the job rows, their payloads and reports), customers, products and SKUs (the
 //! [`ProductStore`] supertrait), vouchers (the [`VoucherStore`] supertrait), campaigns
-//! ([`CampaignStore`]), metadata-key purges ([`MetadataPurgeStore`]), cancellation and
-//! retention ([`ControlStore`]), projects and credentials, and OAuth access tokens
-//! ([`OAuthStore`]).
+//! ([`CampaignStore`]), orders ([`OrderStore`]), metadata-key purges ([`MetadataPurgeStore`]),
+//! cancellation and retention ([`ControlStore`]), projects and credentials, and OAuth access
+//! tokens ([`OAuthStore`]).
 //! Two crates implement it, `cv_store_sqlite` and `cv_store_postgres`; the logic that must
 //! behave the same on both (how a chunk of patches becomes rows, how list pages are cut) lives
 //! here, above the SQL, and [`conformance`] pins every behaviour on both backends.
@@ -16,6 +16,7 @@ mod control_store;
 mod error;
 mod model;
 mod oauth_store;
+mod order_store;
 mod paging;
 pub mod plan;
 mod product_store;
@@ -32,6 +33,7 @@ pub use model::{
     ItemError, MetadataSchemaRecord, NewAction, ReportLine, ReportMode,
 };
 pub use oauth_store::{OAuthStore, TokenInsert};
+pub use order_store::{OrderPage, OrderStore};
 pub use paging::ActionPage;
 pub use product_store::{ProductPage, ProductStore, SkuPage};
 pub use purge_store::{MetadataHolder, MetadataPurgeStore};

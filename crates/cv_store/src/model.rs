@@ -1,8 +1,9 @@
 //! Records passed across the [`crate::Store`] boundary.
 
 use cv_domain::{
-    ActionId, ActionKind, ActionStatus, Customer, CustomerPatch, CustomerRecord, ProductPatch,
-    ProductRecord, Progress, ProjectId, RequestId, SkuRecord, Timestamp, VoucherRecord,
+    ActionId, ActionKind, ActionStatus, Customer, CustomerPatch, CustomerRecord, OrderRecord,
+    ProductPatch, ProductRecord, Progress, ProjectId, RequestId, SkuRecord, Timestamp,
+    VoucherRecord,
     metadata_schema::{MetadataResource, MetadataSchema},
     voucher::VoucherMetadataPatch,
 };
@@ -129,6 +130,10 @@ pub enum ChunkItem {
         /// The key to remove.
         key: String,
     },
+    /// Import one order: upsert the customer, referrer, products and SKUs it names by
+    /// source_id, then create the order, or replace the one with its id or source_id. A
+    /// reference to a missing id fails the order, and then nothing of it is written.
+    OrderImport(Box<OrderRecord>),
     /// An item the action already found invalid; it is reported, not written.
     Failed {
         /// The item's key (source_id, code…).
@@ -186,6 +191,7 @@ impl ChunkItem {
             ChunkItem::VoucherMetadata(patch) => patch.code.clone(),
             ChunkItem::VoucherImport { record, .. } => record.code.clone(),
             ChunkItem::MetadataKeyPurge { id, .. } => id.clone(),
+            ChunkItem::OrderImport(record) => record.source_id.clone().unwrap_or_default(),
             ChunkItem::Failed { key, .. } => key.clone(),
         }
     }

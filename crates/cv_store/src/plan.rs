@@ -9,6 +9,7 @@ use cv_domain::{Customer, CustomerId, Timestamp};
 use crate::{ChunkItem, ItemError, ReportLine};
 
 pub mod metadata_purge;
+pub mod orders;
 pub mod products;
 pub mod vouchers;
 
@@ -38,6 +39,7 @@ pub fn customer_keys(items: &[ChunkItem]) -> Vec<String> {
             | ChunkItem::VoucherMetadata(_)
             | ChunkItem::VoucherImport { .. }
             | ChunkItem::MetadataKeyPurge { .. }
+            | ChunkItem::OrderImport(_)
             | ChunkItem::Failed { .. } => None,
         })
         .collect();
@@ -94,7 +96,8 @@ pub fn plan_customers(
             | ChunkItem::SkuImport(_)
             | ChunkItem::VoucherMetadata(_)
             | ChunkItem::VoucherImport { .. }
-            | ChunkItem::MetadataKeyPurge { .. }) => {
+            | ChunkItem::MetadataKeyPurge { .. }
+            | ChunkItem::OrderImport(_)) => {
                 plan.failed += 1;
                 plan.lines.push(products::misplaced(line, &item, "customer"));
             }

@@ -7,6 +7,7 @@ pub mod campaigns;
 pub mod control;
 pub mod metadata_purge;
 pub mod oauth;
+pub mod orders;
 pub mod products;
 pub mod vouchers;
 
@@ -20,11 +21,36 @@ macro_rules! action_columns {
 /// The columns of an action; both backends decode rows in this order.
 pub const ACTION_COLUMNS: &str = action_columns!();
 
-/// `$1` id, `$2` project, `$3` kind, `$4` request id, `$5` total items, `$6` created_at.
+/// `$1` id, `$2` project, `$3` kind, `$4` request id, `$5` total items, `$6` created_at,
+/// `$7` serial group (`ActionKind::serial_group`) or NULL.
 pub const INSERT_ACTION: &str = "INSERT INTO async_actions \
      (id, project_id, kind, status, progress, attempt, cursor, total_items, done_count, failed_count, \
-      request_id, created_at, updated_at) \
-     VALUES ($1, $2, $3, 'ENQUEUED', 0, 0, 0, $5, 0, 0, $4, $6, $6)";
+      request_id, created_at, updated_at, serial_group) \
+     VALUES ($1, $2, $3, 'ENQUEUED', 0, 0, 0, $5, 0, 0, $4, $6, $6, $7)";
+
+/// The claim's filter on a candidate `a`: an action without a serial group is always
+/// runnable; one with a group only while no other action of its project and group is
+/// IN_PROGRESS and, for an ENQUEUED candidate, none older (by `created_at`, then id) is still
+/// ENQUEUED. So each project runs one action of a group at a time, oldest first, and an
+/// IN_PROGRESS one whose lease expired can always be re-claimed. Both backends' claim
+/// statements embed it; `async_actions_serial` serves the subquery.
+#[macro_export]
+macro_rules! serial_group_runnable {
+    () => {
+        "(a.serial_group IS NULL OR NOT EXISTS (SELECT 1 FROM async_actions o \
+           WHERE o.project_id = a.project_id AND o.serial_group = a.serial_group \
+             AND o.id <> a.id AND o.status IN ('ENQUEUED', 'IN_PROGRESS') \
+             AND (o.status = 'IN_PROGRESS' OR (a.status = 'ENQUEUED' \
+               AND (o.created_at < a.created_at OR (o.created_at = a.created_at AND o.id < a.id))))))"
+    };
+}
+
+/// Another action of the same project and serial group as action `$1` that is IN_PROGRESS:
+/// PostgreSQL re-checks this after a claim, under a lock on the group, so that two nodes
+/// claiming at once never both start one (`$1` the claimed action).
+pub const OTHER_IN_PROGRESS_OF_GROUP: &str = "SELECT o.id FROM async_actions a \
+     JOIN async_actions o ON o.project_id = a.project_id AND o.serial_group = a.serial_group \
+     WHERE a.id = $1 AND o.id <> a.id AND o.status = 'IN_PROGRESS' LIMIT 1";
 
 /// `$1` action id, `$2` body.
 pub const INSERT_PAYLOAD: &str = "INSERT INTO action_payloads (action_id, body) VALUES ($1, $2)";

@@ -8,8 +8,8 @@ use cv_domain::{
 
 use crate::{
     ActionRecord, CampaignStore, ChunkCommit, ClaimedAction, ControlStore, CustomerPage, Fence,
-    MetadataPurgeStore, MetadataSchemaRecord, NewAction, OAuthStore, ProductStore, ReportLine,
-    StoreError, VoucherStore,
+    MetadataPurgeStore, MetadataSchemaRecord, NewAction, OAuthStore, OrderStore, ProductStore,
+    ReportLine, StoreError, VoucherStore,
 };
 
 /// Wakes idle workers when an action is enqueued: in-process on SQLite, fed by
@@ -20,12 +20,14 @@ pub type Wakeups = Arc<tokio::sync::Notify>;
 /// calls. Methods that take `now` use it for every timestamp they write or compare, so tests
 /// can drive time explicitly. Products and SKUs are in the supertrait [`ProductStore`], vouchers
 /// in [`VoucherStore`], campaigns in [`CampaignStore`], purge reads in [`MetadataPurgeStore`],
-/// cancellation and retention in [`ControlStore`], OAuth tokens in [`OAuthStore`].
+/// orders in [`OrderStore`], cancellation and retention in [`ControlStore`], OAuth tokens in
+/// [`OAuthStore`].
 #[async_trait]
 pub trait Store:
     ProductStore
     + VoucherStore
     + CampaignStore
+    + OrderStore
     + MetadataPurgeStore
     + ControlStore
     + OAuthStore
@@ -95,7 +97,10 @@ pub trait Store:
 
     /// Claims the oldest runnable action (ENQUEUED, or IN_PROGRESS with an expired lease):
     /// sets IN_PROGRESS, increments `attempt`, takes a lease until `now + lease_ms`.
-    /// Concurrent claimers never get the same action.
+    /// Concurrent claimers never get the same action. Actions of a serial group
+    /// (`ActionKind::serial_group`) run one at a time per project, oldest first: one is not
+    /// runnable while another of its project and group is IN_PROGRESS or, older, ENQUEUED —
+    /// even when several nodes claim at once.
     async fn claim_next(
         &self,
         worker: &str,

@@ -20,7 +20,7 @@ use tokio_postgres::types::ToSql;
 use crate::{
     convert::{self, error},
     db::lease_lost,
-    metadata_purge, products, vouchers,
+    metadata_purge, orders, products, vouchers,
 };
 
 /// Serialises chunks that touch the same source_ids (`$1` project, `$2` keys), as SQLite's
@@ -69,6 +69,8 @@ pub async fn commit(
         let batch = plan::metadata_purge::purge_batch(chunk.items)?;
         metadata_purge::commit_items(&tx, fence, &project, batch, now).await?;
         Vec::new()
+    } else if plan::orders::is_order_chunk(&chunk.items) {
+        orders::commit_items(&tx, fence, &project, chunk.items, chunk.first_item, now).await?
     } else if plan::vouchers::is_voucher_chunk(&chunk.items) {
         vouchers::commit_items(&tx, fence, &project, chunk.items, chunk.first_item, now).await?
     } else if plan::products::is_product_chunk(&chunk.items) {
@@ -188,7 +190,8 @@ async fn import_customers(
             | ChunkItem::SkuImport(_)
             | ChunkItem::VoucherMetadata(_)
             | ChunkItem::VoucherImport { .. }
-            | ChunkItem::MetadataKeyPurge { .. } => {
+            | ChunkItem::MetadataKeyPurge { .. }
+            | ChunkItem::OrderImport(_) => {
                 return Err(StoreError::Other(anyhow::anyhow!("a merge item in an import chunk")));
             }
         };

@@ -15,6 +15,7 @@ mod listen;
 mod metadata_purge;
 mod migrate;
 mod oauth;
+mod orders;
 mod products;
 mod store;
 mod vouchers;

@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use cv_domain::{ProjectId, Timestamp, metadata_schema::MetadataResource};
 use cv_store::{
     Fence, MetadataHolder, MetadataPurgeStore, StoreError,
-    plan::metadata_purge::{self as plan, PurgeBatch, table_of},
-    sql::metadata_purge::{self as qm, MetadataLayout, MetadataTable},
+    plan::metadata_purge::{self as plan, PurgeBatch},
+    sql::metadata_purge::{self as qm, MetadataLayout, MetadataTable, metadata_table},
 };
 use deadpool_postgres::GenericClient;
 
@@ -98,7 +98,7 @@ impl MetadataPurgeStore for PostgresStore {
         after: Option<&MetadataHolder>,
         limit: u32,
     ) -> Result<Vec<MetadataHolder>, StoreError> {
-        let t = table_of(resource)?;
+        let t = metadata_table(resource);
         let (before_at, before_id) =
             after.map_or((i64::MAX, ""), |h| (h.created_at.as_millis(), h.id.as_str()));
         let client = self.client().await?;
@@ -121,7 +121,7 @@ impl MetadataPurgeStore for PostgresStore {
         resource: MetadataResource,
         key: &str,
     ) -> Result<u64, StoreError> {
-        let t = table_of(resource)?;
+        let t = metadata_table(resource);
         let client = self.client().await?;
         let sql = qm::count_holders(t, &has_key(t, "$2"));
         query_opt(&client, &sql, &[&project.as_str(), &key]).await?.as_ref().map_or(Ok(0), count)

@@ -75,7 +75,7 @@ fn json<T: serde::de::DeserializeOwned>(row: &Row, idx: usize) -> Result<T, Stor
 }
 
 /// Decodes a row selected with `cv_store::sql::products::PRODUCT_COLUMNS`.
-fn product(row: &Row) -> Result<Product, StoreError> {
+pub(crate) fn product(row: &Row) -> Result<Product, StoreError> {
     Ok(Product {
         id: ProductId::from_string(get::<String>(row, 0)?),
         source_id: get(row, 1)?,
@@ -90,7 +90,7 @@ fn product(row: &Row) -> Result<Product, StoreError> {
 }
 
 /// Decodes a row selected with `cv_store::sql::products::SKU_COLUMNS`.
-fn sku(row: &Row) -> Result<Sku, StoreError> {
+pub(crate) fn sku(row: &Row) -> Result<Sku, StoreError> {
     Ok(Sku {
         id: SkuId::from_string(get::<String>(row, 0)?),
         source_id: get(row, 1)?,
@@ -106,12 +106,16 @@ fn sku(row: &Row) -> Result<Sku, StoreError> {
     })
 }
 
-fn namespaced(namespace: &str, keys: &[String]) -> Vec<String> {
+pub(crate) fn namespaced(namespace: &str, keys: &[String]) -> Vec<String> {
     keys.iter().map(|k| format!("{namespace}/{k}")).collect()
 }
 
 /// Takes the advisory locks of `keys` (already namespaced). Must run inside a transaction.
-async fn lock(tx: &impl GenericClient, project: &str, keys: &[String]) -> Result<(), StoreError> {
+pub(crate) async fn lock(
+    tx: &impl GenericClient,
+    project: &str,
+    keys: &[String],
+) -> Result<(), StoreError> {
     if !keys.is_empty() {
         execute(tx, LOCK_KEYS, &[&project, &keys]).await?;
     }
@@ -192,7 +196,7 @@ async fn import_skus(
 }
 
 /// Inserts or overwrites planned product rows, pipelined.
-async fn write_products(
+pub(crate) async fn write_products(
     tx: &impl GenericClient,
     project: &str,
     rows: &[Product],
@@ -226,7 +230,7 @@ async fn write_products(
 }
 
 /// Inserts or overwrites planned SKU rows, pipelined.
-async fn write_skus(
+pub(crate) async fn write_skus(
     tx: &impl GenericClient,
     project: &str,
     rows: &[Sku],

@@ -27,16 +27,29 @@ use crate::{
 
 const POOL_SIZE: usize = 16;
 
-const CLAIM: &str = "UPDATE async_actions a SET status = 'IN_PROGRESS', attempt = a.attempt + 1, \
+/// Takes the oldest runnable action (see `cv_store::serial_group_runnable!` for serial
+/// groups), skipping rows other claimers hold. Returns the action and its serial group.
+const CLAIM: &str = concat!(
+    "UPDATE async_actions t SET status = 'IN_PROGRESS', attempt = t.attempt + 1, \
        lease_owner = $1, lease_expires_at = $3, updated_at = $2 \
-     FROM (SELECT id FROM async_actions \
-         WHERE status IN ('ENQUEUED', 'IN_PROGRESS') \
-           AND (status = 'ENQUEUED' OR lease_expires_at < $2) \
-         ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) c \
-     WHERE a.id = c.id \
-     RETURNING a.id, a.project_id, a.kind, a.status, a.progress, a.attempt, a.cursor, \
-       a.total_items, a.done_count, a.failed_count, a.request_id, a.result, a.created_at, \
-       a.updated_at";
+     FROM (SELECT a.id FROM async_actions a \
+         WHERE a.status IN ('ENQUEUED', 'IN_PROGRESS') \
+           AND (a.status = 'ENQUEUED' OR a.lease_expires_at < $2) AND ",
+    cv_store::serial_group_runnable!(),
+    " ORDER BY a.created_at, a.id LIMIT 1 FOR UPDATE OF a SKIP LOCKED) c \
+     WHERE t.id = c.id \
+     RETURNING t.id, t.project_id, t.kind, t.status, t.progress, t.attempt, t.cursor, \
+       t.total_items, t.done_count, t.failed_count, t.request_id, t.result, t.created_at, \
+       t.updated_at, t.serial_group"
+);
+
+/// Serialises the claims of one serial group of one project (`$1` project, `$2` group) for
+/// the rest of the claiming transaction.
+const LOCK_SERIAL_GROUP: &str =
+    "SELECT pg_advisory_xact_lock(hashtextextended('serial/' || $1::TEXT || '/' || $2::TEXT, 0))";
+
+/// How often a claim that lost a serial-group race is retried at once.
+const CLAIM_TRIES: usize = 3;
 
 /// `$1` channel, `$2` action id.
 const NOTIFY: &str = "SELECT pg_notify($1, $2)";
@@ -189,6 +202,7 @@ impl Store for PostgresStore {
             &new.request_id.as_str(),
             &(new.total_items as i64),
             &new.created_at.as_millis(),
+            &new.kind.serial_group(),
         ];
         execute(&tx, q::INSERT_ACTION, params).await?;
         execute(&tx, q::INSERT_PAYLOAD, &[&new.id.as_str(), &new.payload]).await?;
@@ -242,16 +256,34 @@ impl Store for PostgresStore {
         now: Timestamp,
         lease_ms: i64,
     ) -> Result<Option<ClaimedAction>, StoreError> {
-        let client = self.client().await?;
+        let mut client = self.client().await?;
         let expires = now.plus_millis(lease_ms).as_millis();
-        let row = query_opt(&client, CLAIM, &[&worker, &now.as_millis(), &expires]).await?;
-        let Some(record) = row.as_ref().map(convert::action).transpose()? else {
-            return Ok(None);
-        };
-        Ok(Some(ClaimedAction {
-            fence: Fence { action_id: record.id.clone(), attempt: record.attempt },
-            record,
-        }))
+        for _ in 0..CLAIM_TRIES {
+            let tx = client.transaction().await.map_err(error)?;
+            let row = query_opt(&tx, CLAIM, &[&worker, &now.as_millis(), &expires]).await?;
+            let Some(row) = row else {
+                tx.commit().await.map_err(error)?;
+                return Ok(None);
+            };
+            let record = convert::action(&row)?;
+            let group: Option<String> = row.try_get(14).map_err(error)?;
+            if let Some(group) = group {
+                // The claim's snapshot may have missed another node's claim of the same
+                // group committed meanwhile; under the group's lock, look again.
+                execute(&tx, LOCK_SERIAL_GROUP, &[&record.project_id.as_str(), &group]).await?;
+                let params: Params<'_> = &[&record.id.as_str()];
+                if query_opt(&tx, q::OTHER_IN_PROGRESS_OF_GROUP, params).await?.is_some() {
+                    tx.rollback().await.map_err(error)?;
+                    continue;
+                }
+            }
+            tx.commit().await.map_err(error)?;
+            return Ok(Some(ClaimedAction {
+                fence: Fence { action_id: record.id.clone(), attempt: record.attempt },
+                record,
+            }));
+        }
+        Ok(None)
     }
 
     async fn extend_lease(

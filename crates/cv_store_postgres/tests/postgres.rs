@@ -201,3 +201,73 @@ async fn concurrent_chunks_on_the_same_customers_serialise() {
     }
     assert_eq!(store.list_customers(&p, 1, 1).await.expect("list").total, 5 * N);
 }
+
+/// Another node's claim of an order import that the claim statement's snapshot missed (an
+/// import inserted meanwhile with an older `created_at`): the re-check under the group's
+/// lock sees it once that claim commits, so the older import is not started alongside.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn serial_claims_recheck_under_the_group_lock() {
+    let Some(url) = url() else { return };
+    let schema = schema();
+    let store = PostgresStore::connect_in_schema(&url, &schema).await.expect("connect");
+    let p = store.ensure_project("default", Timestamp::from_millis(0)).await.expect("project");
+    let import = |at: i64| NewAction {
+        kind: ActionKind::OrdersImport,
+        created_at: Timestamp::from_millis(at),
+        ..new_action(&p, 1)
+    };
+    let running = store.create_action(import(10)).await.expect("create").id;
+
+    // "Another node" claims `running` and holds the group's lock, uncommitted.
+    let mut config: tokio_postgres::Config = url.parse().expect("url");
+    config.options(format!("-c search_path={schema}"));
+    let (mut other, connection) = config.connect(tokio_postgres::NoTls).await.expect("connect");
+    tokio::spawn(connection);
+    let tx = other.transaction().await.expect("begin");
+    tx.execute(
+        "UPDATE async_actions SET status = 'IN_PROGRESS', attempt = 1, lease_expires_at = $2 \
+         WHERE id = $1",
+        &[&running.as_str(), &i64::MAX],
+    )
+    .await
+    .expect("claim");
+    tx.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended('serial/' || $1::TEXT || '/' || $2::TEXT, 0))",
+        &[&p.as_str(), &"ORDERS.IMPORT"],
+    )
+    .await
+    .expect("lock");
+
+    // An older import arrives; this node's claim statement cannot see the other claim yet.
+    let older = store.create_action(import(5)).await.expect("create").id;
+    let claimer = tokio::spawn({
+        let store = store.clone();
+        async move { store.claim_next("w", Timestamp::from_millis(20), 60_000).await }
+    });
+    // Wait (bounded) until the claimer is blocked on the group's lock, then commit. Watched
+    // from a third connection: a transaction sees pg_stat_activity as of its first look.
+    let (watcher, connection) = config.connect(tokio_postgres::NoTls).await.expect("connect");
+    tokio::spawn(connection);
+    let mut waited = 0;
+    loop {
+        let rows = watcher
+            .query(
+                "SELECT 1 FROM pg_stat_activity WHERE wait_event = 'advisory' \
+                 AND query LIKE '%serial/%' AND pid <> pg_backend_pid()",
+                &[],
+            )
+            .await
+            .expect("activity");
+        if !rows.is_empty() {
+            break;
+        }
+        waited += 1;
+        assert!(waited < 500, "the claimer never waited on the group's lock");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tx.commit().await.expect("commit");
+    let claimed = claimer.await.expect("join").expect("claim");
+    assert!(claimed.is_none(), "the older import waits: {:?}", claimed.map(|c| c.record.id));
+    let older = store.get_action(&p, &older).await.expect("get").expect("older");
+    assert_eq!(older.status, cv_domain::ActionStatus::Enqueued);
+}

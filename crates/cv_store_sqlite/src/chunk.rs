@@ -11,7 +11,7 @@ use rusqlite::{OptionalExtension, Transaction, params};
 
 use crate::{
     convert::{self, error, sql},
-    metadata_purge, products, vouchers,
+    metadata_purge, orders, products, vouchers,
 };
 
 /// `?1` project, `?2` a JSON array of source_ids.
@@ -54,6 +54,8 @@ pub fn commit(
         let batch = plan::metadata_purge::purge_batch(chunk.items)?;
         metadata_purge::commit_items(&tx, fence, &project, batch, now)?;
         Vec::new()
+    } else if plan::orders::is_order_chunk(&chunk.items) {
+        orders::commit_items(&tx, fence, &project, chunk.items, chunk.first_item, now)?
     } else if plan::vouchers::is_voucher_chunk(&chunk.items) {
         vouchers::commit_items(&tx, fence, &project, chunk.items, chunk.first_item, now)?
     } else if plan::products::is_product_chunk(&chunk.items) {
@@ -171,7 +173,8 @@ fn import_customers(
             | ChunkItem::SkuImport(_)
             | ChunkItem::VoucherMetadata(_)
             | ChunkItem::VoucherImport { .. }
-            | ChunkItem::MetadataKeyPurge { .. } => {
+            | ChunkItem::MetadataKeyPurge { .. }
+            | ChunkItem::OrderImport(_) => {
                 return Err(StoreError::Other(anyhow::anyhow!("a merge item in an import chunk")));
             }
         };

@@ -13,6 +13,7 @@ mod db;
 mod metadata_purge;
 mod migrate;
 mod oauth;
+mod orders;
 mod products;
 mod store;
 mod vouchers;

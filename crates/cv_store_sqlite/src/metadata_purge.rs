@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use cv_domain::{ProjectId, Timestamp, metadata_schema::MetadataResource};
 use cv_store::{
     Fence, MetadataHolder, MetadataPurgeStore, StoreError,
-    plan::metadata_purge::{self as plan, PurgeBatch, table_of},
-    sql::metadata_purge::{self as qm, MetadataLayout, MetadataTable},
+    plan::metadata_purge::{self as plan, PurgeBatch},
+    sql::metadata_purge::{self as qm, MetadataLayout, MetadataTable, metadata_table},
 };
 use rusqlite::{Transaction, params};
 
@@ -108,7 +108,7 @@ impl MetadataPurgeStore for SqliteStore {
         after: Option<&MetadataHolder>,
         limit: u32,
     ) -> Result<Vec<MetadataHolder>, StoreError> {
-        let t = table_of(resource)?;
+        let t = metadata_table(resource);
         let (project, key) = (project.clone(), key.to_owned());
         let (before_at, before_id) =
             after.map_or((i64::MAX, String::new()), |h| (h.created_at.as_millis(), h.id.clone()));
@@ -134,7 +134,7 @@ impl MetadataPurgeStore for SqliteStore {
         resource: MetadataResource,
         key: &str,
     ) -> Result<u64, StoreError> {
-        let t = table_of(resource)?;
+        let t = metadata_table(resource);
         let (project, key) = (project.clone(), key.to_owned());
         self.read(move |c| {
             c.query_row(

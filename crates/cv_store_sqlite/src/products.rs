@@ -31,7 +31,7 @@ fn json<T: serde::de::DeserializeOwned>(text: &str) -> rusqlite::Result<T> {
 }
 
 /// Decodes a row selected with `cv_store::sql::products::PRODUCT_COLUMNS`.
-fn product(row: &Row<'_>) -> rusqlite::Result<Product> {
+pub(crate) fn product(row: &Row<'_>) -> rusqlite::Result<Product> {
     Ok(Product {
         id: ProductId::from_string(row.get::<_, String>(0)?),
         source_id: row.get(1)?,
@@ -46,7 +46,7 @@ fn product(row: &Row<'_>) -> rusqlite::Result<Product> {
 }
 
 /// Decodes a row selected with `cv_store::sql::products::SKU_COLUMNS`.
-fn sku(row: &Row<'_>) -> rusqlite::Result<Sku> {
+pub(crate) fn sku(row: &Row<'_>) -> rusqlite::Result<Sku> {
     Ok(Sku {
         id: SkuId::from_string(row.get::<_, String>(0)?),
         source_id: row.get(1)?,
@@ -62,7 +62,7 @@ fn sku(row: &Row<'_>) -> rusqlite::Result<Sku> {
     })
 }
 
-fn select_by_keys<T>(
+pub(crate) fn select_by_keys<T>(
     tx: &Transaction<'_>,
     query: &str,
     project: &str,
@@ -138,7 +138,11 @@ fn import_skus(
     Ok(plan)
 }
 
-fn write_product(tx: &Transaction<'_>, project: &str, p: &Product) -> Result<(), StoreError> {
+pub(crate) fn write_product(
+    tx: &Transaction<'_>,
+    project: &str,
+    p: &Product,
+) -> Result<(), StoreError> {
     let mut stmt = tx.prepare_cached(&sql(qp::UPSERT_PRODUCT)).map_err(error)?;
     stmt.execute(params![
         p.id.as_str(),
@@ -156,7 +160,7 @@ fn write_product(tx: &Transaction<'_>, project: &str, p: &Product) -> Result<(),
     Ok(())
 }
 
-fn write_sku(tx: &Transaction<'_>, project: &str, s: &Sku) -> Result<(), StoreError> {
+pub(crate) fn write_sku(tx: &Transaction<'_>, project: &str, s: &Sku) -> Result<(), StoreError> {
     let mut stmt = tx.prepare_cached(&sql(qp::UPSERT_SKU)).map_err(error)?;
     stmt.execute(params![
         s.id.as_str(),

@@ -19,14 +19,19 @@ use crate::{
     migrate,
 };
 
-const CLAIM: &str = "UPDATE async_actions SET status = 'IN_PROGRESS', attempt = attempt + 1, \
+/// Takes the oldest runnable action (see `cv_store::serial_group_runnable!` for serial
+/// groups). The single writer makes the whole statement atomic.
+const CLAIM: &str = concat!(
+    "UPDATE async_actions SET status = 'IN_PROGRESS', attempt = attempt + 1, \
        lease_owner = ?1, lease_expires_at = ?3, updated_at = ?2 \
-     WHERE id = (SELECT id FROM async_actions \
-         WHERE status IN ('ENQUEUED', 'IN_PROGRESS') \
-           AND (status = 'ENQUEUED' OR lease_expires_at < ?2) \
-         ORDER BY created_at, id LIMIT 1) \
+     WHERE id = (SELECT a.id FROM async_actions a \
+         WHERE a.status IN ('ENQUEUED', 'IN_PROGRESS') \
+           AND (a.status = 'ENQUEUED' OR a.lease_expires_at < ?2) AND ",
+    cv_store::serial_group_runnable!(),
+    " ORDER BY a.created_at, a.id LIMIT 1) \
      RETURNING id, project_id, kind, status, progress, attempt, cursor, total_items, \
-       done_count, failed_count, request_id, result, created_at, updated_at";
+       done_count, failed_count, request_id, result, created_at, updated_at"
+);
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -117,6 +122,7 @@ impl Store for SqliteStore {
                         new.request_id.as_str(),
                         new.total_items as i64,
                         new.created_at.as_millis(),
+                        new.kind.serial_group(),
                     ],
                 )
                 .map_err(error)?;

@@ -168,3 +168,65 @@ backend_tests! {
         assert_shape(&documented, &post_form(&app, "/v1/oauth/introspect", "").await, "missing parameters");
     }
 }
+
+fn orders_example(doc: &Value, path: &str, method: &str, status: &str, name: &str) -> Value {
+    doc["paths"][path][method]["responses"][status]["content"]["application/json"]["examples"][name]
+        ["value"]
+        .clone()
+}
+
+backend_tests! {
+    async fn orders_have_the_shapes_of_voucherifys_examples(backend) {
+        let Some(dir) = openapi_dir() else { return };
+        let read = |file: &str| -> Value {
+            serde_json::from_str(&std::fs::read_to_string(dir.join(file)).expect("read")).expect("parse")
+        };
+        let (actions_doc, orders_doc) = (read("async-actions.json"), read("orders.json"));
+        let app = TestApp::spawn(backend).await.expect("app");
+
+        // The documented ORDERS.IMPORT result: one imported, one failed without a source_id.
+        let item = |source_id: &str, price: i64, name: &str| json!({
+            "source_id": source_id, "related_object": "product", "quantity": 1, "amount": price,
+            "discount_amount": price / 10, "price": price, "product": {"name": name, "price": price}
+        });
+        let documented_order = json!({
+            "status": "PAID", "amount": 2700, "discount_amount": 1243,
+            "customer": {"source_id": "doc-customer"},
+            "items": [item("prod_5h1pp1ng", 700, "Shipping"), item("roses_1", 500, "Bouquet - Romantic Roses"), item("vase_1", 1500, "Vase - Boho Vintage")]
+        });
+        let res = app.post("/v1/orders/import", &json!([documented_order, {"items": [{"product_id": "prod_000000000000000000"}]}])).await;
+        let documented = orders_example(&orders_doc, "/v1/orders/import", "post", "200", "Example");
+        assert_shape(&documented, &res.json(), "import reply");
+        let id = res.json()["async_action_id"].as_str().expect("id").to_owned();
+        app.run_pending().await;
+        let documented = example(&actions_doc, "/v1/async-actions/{asyncActionId}", "200", "ORDERS.IMPORT");
+        let ours = app.get(&format!("/v1/async-actions/{id}")).await.json();
+        assert_shape(&documented, &ours, "ORDERS.IMPORT");
+        assert_eq!(ours["result"]["message"], documented["result"]["message"]);
+
+        // Re-imported by id, so that it has an updated_at like the documented orders.
+        let order_id = app.get("/v1/orders").await.json()["orders"][0]["id"].clone();
+        let mut again = documented_order.clone();
+        again["id"] = order_id.clone();
+        assert_eq!(app.post("/v1/orders/import", &json!([again])).await.status, 200);
+        app.run_pending().await;
+
+        // This server has no redemptions: its orders carry an empty `redemptions` object.
+        let mut documented = orders_example(&orders_doc, "/v1/orders", "get", "200", "Example");
+        for order in documented["orders"].as_array_mut().expect("orders") {
+            order["redemptions"] = json!({});
+        }
+        let ours = app.get("/v1/orders").await.json();
+        assert_shape(&documented, &ours, "orders");
+        let first = &ours["orders"][0];
+        assert_eq!((first["id"].clone(), first["total_discount_amount"].clone(), first["total_amount"].clone()), (order_id, json!(1513), json!(1187)));
+
+        let documented = orders_example(&orders_doc, "/v1/orders/{orderId}", "get", "404", "Not Found");
+        let missing = documented["resource_id"].as_str().expect("documented id");
+        let ours = app.get(&format!("/v1/orders/{missing}")).await.json();
+        assert_shape(&documented, &ours, "404");
+        for key in ["details", "resource_id", "resource_type"] {
+            assert_eq!(ours[key], documented[key], "404 {key}");
+        }
+    }
+}

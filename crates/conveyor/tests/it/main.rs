@@ -20,6 +20,7 @@ mod isolation;
 mod metadata_purge;
 mod metadata_schemas;
 mod oauth;
+mod orders;
 mod products;
 mod products_bulk;
 mod products_import;

@@ -232,13 +232,39 @@ backend_tests! {
         assert_eq!(read(&app, A, "customer", "c1").await["metadata"], json!({"k": 1}));
     }
 
-    async fn order_purges_are_accepted_as_their_own_type(backend) {
+    async fn an_order_purge_removes_the_key_from_every_order(backend) {
         let app = TestApp::spawn(backend).await.expect("app");
-        for path in ["order", "orders"] {
-            let id = purge(&app, path, "k").await;
-            let queued = action(&app, &id).await;
-            assert_eq!((queued["type"].clone(), queued["status"].clone()), (json!("ORDERS.METADATA_KEY_PURGE"), json!("ENQUEUED")));
+        let orders: Vec<Value> = (0..4)
+            .map(|n| json!({"source_id": format!("ord-{n}"), "amount": 1000, "metadata": metadata(n)}))
+            .collect();
+        let res = app.post("/v1/orders/import", &Value::Array(orders)).await;
+        assert_eq!(res.status, 200, "{}", res.text);
+        let other = json!([{"source_id": "ord-b", "amount": 1, "metadata": metadata(9)}]);
+        let res = post_as(&app, B, "/v1/orders/import", &other).await;
+        assert_eq!(res.status, 200, "{}", res.text);
+        app.run_pending().await;
+        let before = app.get("/v1/orders/ord-0").await.json();
+
+        for (path, want) in [("order", 4), ("orders", 0)] {
+            let id = purge(&app, path, KEY).await;
+            assert_eq!(action(&app, &id).await["type"], "ORDERS.METADATA_KEY_PURGE");
+            assert_eq!(app.run_pending().await.finished, 1);
+            let done = action(&app, &id).await;
+            assert_eq!(done["status"], "DONE", "{done}");
+            assert_eq!(
+                done["result"],
+                json!({"message": format!("Updated {want} orders."), "done_count": want})
+            );
         }
+        for n in 0..4 {
+            let order = read(&app, A, "order", &format!("ord-{n}")).await;
+            assert_eq!(order["metadata"], kept(n), "only the key went");
+        }
+        let after = app.get("/v1/orders/ord-0").await.json();
+        assert_eq!(after["amount"], before["amount"], "nothing else changed");
+        assert_eq!(after["created_at"], before["created_at"]);
+        assert_ne!(after["updated_at"], Value::Null, "a purged order was updated");
+        assert_eq!(read(&app, B, "order", "ord-b").await["metadata"], metadata(9), "other projects keep it");
     }
 
     async fn a_voucher_purge_resumes_after_a_crash_inside_a_chunk(backend) {

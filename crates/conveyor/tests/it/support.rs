@@ -224,6 +224,12 @@ impl TestApp {
         for project in [&self.project_a, &self.project_b] {
             let actions = self.store.list_actions(project, None, 1000).await.expect("actions");
             let customers = self.store.list_customers(project, 100, 1).await.expect("customers");
+            let orders = self.store.list_orders(project, 100, 1).await.expect("orders");
+            out.push_str(&format!(
+                "{project}: orders {} {:?}\n",
+                orders.total,
+                orders.orders.iter().map(|o| (o.id.to_string(), o.updated_at)).collect::<Vec<_>>(),
+            ));
             out.push_str(&format!(
                 "{project}: actions {:?} customers {} {:?}\n",
                 actions

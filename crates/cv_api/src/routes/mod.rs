@@ -10,6 +10,7 @@ pub mod customers_async;
 pub mod health;
 pub mod metadata_schemas;
 pub mod oauth;
+pub mod orders;
 pub mod products;
 pub mod products_async;
 pub mod skus;

@@ -9,6 +9,7 @@ pub mod customer;
 pub mod metadata_purge;
 pub mod metadata_schema;
 pub mod oauth;
+pub mod order;
 pub mod product;
 pub mod validate;
 pub mod voucher;

@@ -81,7 +81,9 @@ async fn seed(
             store.create_campaign(p, &campaign).await.expect("campaign");
             campaign.id
         }
-        MetadataResource::Order => unreachable!("no orders table"),
+        MetadataResource::Order => unreachable!(
+            "orders are written only by import chunks; their purge is covered end to end in tests/it/metadata_purge.rs"
+        ),
     }
 }
 
@@ -109,7 +111,9 @@ async fn read(
             let c = store.get_campaign(p, id).await.expect("get").expect("campaign");
             (c.metadata, c.updated_at)
         }
-        MetadataResource::Order => unreachable!("no orders table"),
+        MetadataResource::Order => unreachable!(
+            "orders are written only by import chunks; their purge is covered end to end in tests/it/metadata_purge.rs"
+        ),
     };
     (Value::Object(metadata), updated_at)
 }

@@ -6,6 +6,7 @@ mod campaigns;
 mod control;
 mod metadata_purge;
 mod oauth;
+mod orders;
 mod products;
 mod queue;
 mod resources;
@@ -21,6 +22,7 @@ pub use campaigns::*;
 pub use control::*;
 pub use metadata_purge::*;
 pub use oauth::*;
+pub use orders::*;
 pub use products::*;
 pub use queue::*;
 pub use resources::*;
@@ -100,7 +102,10 @@ macro_rules! conformance_tests {
             oauth_tokens_expire_and_are_revoked,
             oauth_tokens_are_isolated_between_projects,
             metadata_key_purges_remove_only_the_named_key,
-            metadata_key_purge_chunks_are_fenced_and_counted
+            metadata_key_purge_chunks_are_fenced_and_counted,
+            order_imports_upsert_references_and_replace_orders,
+            serial_group_actions_run_one_at_a_time,
+            serial_group_claim_race_starts_one_import
         );
     };
     (@cases $fresh:path; $($case:ident),* $(,)?) => {

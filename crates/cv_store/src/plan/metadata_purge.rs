@@ -4,7 +4,7 @@
 //! with JSONB `-`; the conformance suite pins that both agree).
 
 use anyhow::anyhow;
-use cv_domain::{Timestamp, metadata_schema::MetadataResource};
+use cv_domain::Timestamp;
 use serde_json::Value;
 
 use crate::{
@@ -48,13 +48,7 @@ pub fn purge_batch(items: Vec<ChunkItem>) -> Result<PurgeBatch, StoreError> {
         ids.push(id);
     }
     let (resource, key) = target.ok_or_else(|| StoreError::Other(anyhow!("an empty purge")))?;
-    Ok(PurgeBatch { table: table_of(resource)?, key, ids })
-}
-
-/// The table of `resource`'s metadata, or the error of a resource this server does not store.
-pub fn table_of(resource: MetadataResource) -> Result<MetadataTable, StoreError> {
-    metadata_table(resource)
-        .ok_or_else(|| StoreError::Other(anyhow!("this server stores no {resource} objects")))
+    Ok(PurgeBatch { table: metadata_table(resource), key, ids })
 }
 
 /// Removes `key` from a stored document: the metadata object itself ([`MetadataLayout::Column`])
@@ -81,6 +75,7 @@ pub fn updated_at(now: Timestamp) -> Value {
 
 #[cfg(test)]
 mod tests {
+    use cv_domain::metadata_schema::MetadataResource;
     use serde_json::json;
 
     use super::*;
@@ -128,7 +123,9 @@ mod tests {
             purge(MetadataResource::Product, "p_2", "K"),
         ];
         assert!(purge_batch(keys).is_err());
-        assert!(purge_batch(vec![purge(MetadataResource::Order, "o_1", "k")]).is_err());
+        let orders =
+            purge_batch(vec![purge(MetadataResource::Order, "ord_1", "k")]).expect("batch");
+        assert_eq!(orders.table.table, "orders");
         assert!(purge_batch(Vec::new()).is_err());
     }
 }

@@ -167,7 +167,8 @@ pub fn plan_products(
             | ChunkItem::SkuImport(_)
             | ChunkItem::VoucherMetadata(_)
             | ChunkItem::VoucherImport { .. }
-            | ChunkItem::MetadataKeyPurge { .. }) => {
+            | ChunkItem::MetadataKeyPurge { .. }
+            | ChunkItem::OrderImport(_)) => {
                 plan.rejected += 1;
                 plan.lines.push(misplaced(line, &item, "product"));
                 continue;

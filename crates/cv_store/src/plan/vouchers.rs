@@ -126,7 +126,8 @@ pub fn plan_vouchers(
             | ChunkItem::Product(_)
             | ChunkItem::ProductImport(_)
             | ChunkItem::SkuImport(_)
-            | ChunkItem::MetadataKeyPurge { .. }) => {
+            | ChunkItem::MetadataKeyPurge { .. }
+            | ChunkItem::OrderImport(_)) => {
                 plan.rejected += 1;
                 plan.lines.push(misplaced(at, &item, "voucher"));
                 continue;

@@ -35,8 +35,8 @@ pub enum MetadataLayout {
     },
 }
 
-/// The table of `resource`'s metadata; `None` for a resource this server does not store.
-pub fn metadata_table(resource: MetadataResource) -> Option<MetadataTable> {
+/// The table of `resource`'s metadata.
+pub fn metadata_table(resource: MetadataResource) -> MetadataTable {
     let (table, layout) = match resource {
         MetadataResource::Customer => ("customers", MetadataLayout::Column),
         MetadataResource::Product => ("products", MetadataLayout::Column),
@@ -44,10 +44,9 @@ pub fn metadata_table(resource: MetadataResource) -> Option<MetadataTable> {
         MetadataResource::Campaign => {
             ("campaigns", MetadataLayout::Body { updated_at_column: false })
         }
-        // There is no orders table yet.
-        MetadataResource::Order => return None,
+        MetadataResource::Order => ("orders", MetadataLayout::Body { updated_at_column: true }),
     };
-    Some(MetadataTable { table, layout })
+    MetadataTable { table, layout }
 }
 
 /// The objects of a project whose metadata has a key, newest first, after a keyset bound.
