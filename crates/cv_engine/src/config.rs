@@ -19,6 +19,12 @@ pub struct EngineConfig {
     pub heartbeat_ms: u64,
     /// How often idle workers look for work when no wake-up arrives, in milliseconds.
     pub poll_interval_ms: u64,
+    /// How long a worker keeps one action before giving it a turn break, in milliseconds: at
+    /// the first chunk boundary after this, if any other action is waiting, the action goes
+    /// behind its project's queue and the worker claims the first waiting one. So a small
+    /// action waits at most about one slice (plus one chunk) behind a long one, even when
+    /// every worker is busy.
+    pub slice_ms: u64,
     /// How many times a chunk whose commit hit a transient database error (busy, locked,
     /// connection lost) is retried in place before the worker gives the action back.
     pub max_retries: u32,
@@ -67,6 +73,7 @@ impl Default for EngineConfig {
             lease_ms: 30_000,
             heartbeat_ms: 10_000,
             poll_interval_ms: 1_000,
+            slice_ms: 500,
             max_retries: 8,
             retry_base_ms: 50,
             retry_max_ms: 5_000,
@@ -78,6 +85,10 @@ impl Default for EngineConfig {
 impl EngineConfig {
     pub(crate) fn heartbeat(&self) -> Duration {
         Duration::from_millis(self.heartbeat_ms.max(1))
+    }
+
+    pub(crate) fn slice(&self) -> Duration {
+        Duration::from_millis(self.slice_ms)
     }
 
     pub(crate) fn poll_interval(&self) -> Duration {

@@ -1,14 +1,18 @@
-use std::sync::{
-    Arc,
-    atomic::{AtomicU64, Ordering},
+use std::{
+    collections::VecDeque,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
-use cv_store::{Store, StoreError};
+use cv_domain::ActionId;
+use cv_store::{Fence, Store, StoreError};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::{
-    Clock, EngineConfig, FailPoints, Handlers, SystemClock,
+    ActionRun, Clock, EngineConfig, FailPoints, Handlers, SystemClock,
     worker::{RunOutcome, Worker},
 };
 
@@ -27,6 +31,54 @@ pub(crate) struct Inner {
     pub node: String,
     /// Chunk runs started again after a transient error, since the engine started.
     pub retries: AtomicU64,
+    /// Runs given back after a slice, for the next claim of the same action here.
+    pub parked: Parked,
+}
+
+/// Runs given back after a slice, kept for the next claim of the same action on this node, so
+/// a long action resumes without opening its input again (a CSV is not re-read up to the
+/// cursor). A parked run is used only by the claim right after its own (attempt + 1) at the
+/// same cursor; anything else means another node ran the action meanwhile, and the run is
+/// dropped. At most `capacity` runs are kept, the oldest dropped first.
+pub(crate) struct Parked {
+    capacity: usize,
+    runs: Mutex<VecDeque<ParkedRun>>,
+}
+
+struct ParkedRun {
+    id: ActionId,
+    attempt: u32,
+    cursor: u64,
+    run: Box<dyn ActionRun>,
+}
+
+impl Parked {
+    fn new(capacity: usize) -> Self {
+        Self { capacity: capacity.max(1), runs: Mutex::new(VecDeque::new()) }
+    }
+
+    /// Keeps `run`, given back by `fence`'s claim at `cursor`.
+    pub fn park(&self, fence: &Fence, cursor: u64, run: Box<dyn ActionRun>) {
+        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        runs.retain(|r| r.id != fence.action_id);
+        runs.push_back(ParkedRun {
+            id: fence.action_id.clone(),
+            attempt: fence.attempt,
+            cursor,
+            run,
+        });
+        while runs.len() > self.capacity {
+            runs.pop_front();
+        }
+    }
+
+    /// The run parked by the claim just before `fence`'s, if it stopped at `cursor`.
+    pub fn take(&self, fence: &Fence, cursor: u64) -> Option<Box<dyn ActionRun>> {
+        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        let at = runs.iter().position(|r| r.id == fence.action_id)?;
+        let parked = runs.remove(at)?;
+        (parked.attempt + 1 == fence.attempt && parked.cursor == cursor).then_some(parked.run)
+    }
 }
 
 /// What [`Engine::run_pending`] did.
@@ -71,8 +123,18 @@ impl Engine {
         let node = format!("{}-{}", hostname(), std::process::id());
         let node = format!("{node}-{}", cv_domain::ids::random_secret(6));
         let retries = AtomicU64::new(0);
+        let parked = Parked::new(config.workers.saturating_mul(2));
         Self {
-            inner: Arc::new(Inner { store, handlers, config, clock, failpoints, node, retries }),
+            inner: Arc::new(Inner {
+                store,
+                handlers,
+                config,
+                clock,
+                failpoints,
+                node,
+                retries,
+                parked,
+            }),
         }
     }
 

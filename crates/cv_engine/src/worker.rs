@@ -1,12 +1,15 @@
-use std::sync::{Arc, atomic::Ordering};
+use std::{
+    sync::{Arc, atomic::Ordering},
+    time::Instant,
+};
 
 use cv_domain::ActionStatus;
 use cv_store::{ActionRecord, ChunkCommit, ClaimedAction, CommitMode, Fence, StoreError};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
-use crate::{ActionError, FailureLocation, engine::Inner};
+use crate::{ActionError, ActionRun, FailureLocation, engine::Inner};
 
 /// How one claim of an action ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +29,12 @@ enum Stop {
     Crashed,
     Shutdown,
     Cancelled,
+    /// The slice is over and other work waits: give the action back, keeping the run (at
+    /// `cursor`) for a later claim on this node.
+    Yield {
+        run: Box<dyn ActionRun>,
+        cursor: u64,
+    },
     LeaseLost,
     Transient(String),
     Fatal(String),
@@ -135,6 +144,21 @@ impl Worker {
                     warn!(message = "Could not release the lease; it will expire.", async_action.id = %fence.action_id, %err);
                 }
                 return RunOutcome::Released;
+            }
+            Some(Stop::Yield { run, cursor }) => {
+                // Parked first: the next claim may come from this node's other workers at once.
+                self.inner.parked.park(fence, cursor, run);
+                return match store.requeue(fence, now).await {
+                    Ok(()) => {
+                        debug!(message = "Slice over; back in the queue.", async_action.id = %fence.action_id, cursor);
+                        RunOutcome::Released
+                    }
+                    Err(StoreError::LeaseLost(_)) => RunOutcome::LeaseLost,
+                    Err(err) => {
+                        warn!(message = "Could not give the action back; its lease will expire.", async_action.id = %fence.action_id, %err);
+                        RunOutcome::Released
+                    }
+                };
             }
             Some(Stop::Cancelled) => {
                 return match held(store.as_ref(), project, fence).await {
@@ -251,9 +275,15 @@ async fn run_from(
     lost: &CancellationToken,
 ) -> Result<(), Stop> {
     let store = inner.store.as_ref();
-    let payload = store.load_payload(&fence.action_id).await?;
-    let mut action = inner.handlers.start(record, payload, inner.store.clone()).await?;
+    let mut action = match inner.parked.take(fence, record.cursor) {
+        Some(run) => run,
+        None => {
+            let payload = store.load_payload(&fence.action_id).await?;
+            inner.handlers.start(record, payload, inner.store.clone()).await?
+        }
+    };
     let mut cursor = record.cursor;
+    let slice = Instant::now();
     loop {
         if lost.is_cancelled() {
             return Err(Stop::LeaseLost);
@@ -291,6 +321,9 @@ async fn run_from(
         cursor = next_cursor;
         if inner.failpoints.hit(FailureLocation::AfterChunkCommit) {
             return Err(Stop::Crashed);
+        }
+        if slice.elapsed() >= inner.config.slice() && store.any_runnable(inner.clock.now()).await? {
+            return Err(Stop::Yield { run: action, cursor });
         }
     }
     if inner.failpoints.hit(FailureLocation::BeforeFinish) {

@@ -33,6 +33,16 @@ pub trait ControlStore: Send + Sync {
         now: Timestamp,
     ) -> Result<bool, StoreError>;
 
+    /// Gives a held action back after a slice, so other actions get a turn: the lease ends
+    /// at `now` (any worker may claim it again, the attempt counter moves on then), and the
+    /// action goes behind its project's queue. [`StoreError::LeaseLost`] when the fence is
+    /// stale.
+    async fn requeue(&self, fence: &Fence, now: Timestamp) -> Result<(), StoreError>;
+
+    /// Whether an action is waiting to be claimed at `now` (ENQUEUED, or held by an expired
+    /// lease, and not held back by its serial group).
+    async fn any_runnable(&self, now: Timestamp) -> Result<bool, StoreError>;
+
     /// Whether a cancel was asked for the action this fence holds; [`StoreError::LeaseLost`]
     /// when the fence is stale.
     async fn cancel_requested(&self, fence: &Fence) -> Result<bool, StoreError>;

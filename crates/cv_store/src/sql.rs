@@ -21,12 +21,43 @@ macro_rules! action_columns {
 /// The columns of an action; both backends decode rows in this order.
 pub const ACTION_COLUMNS: &str = action_columns!();
 
+/// An action's place in the queue (`queued_at`): `$now`, or, when its project already has
+/// runnable actions, 10 ms behind the last of them (the share of the queue one action of a
+/// busy project takes before another project's next action; only an ordering key, an idle
+/// worker still takes a busy project's actions). So a project that submits
+/// thousands of actions at once queues them one behind the other, and another project's
+/// action, submitted a moment later, goes ahead of most of them; projects interleave.
+/// `$project` is the project's id expression, `$me` excludes the action itself.
+macro_rules! queue_place {
+    ($project:literal, $now:literal, $me:literal) => {
+        concat!(
+            "(SELECT CASE WHEN MAX(q.queued_at) + 10 > ",
+            $now,
+            " THEN MAX(q.queued_at) + 10 \
+               ELSE ",
+            $now,
+            " END \
+             FROM async_actions q WHERE q.project_id = ",
+            $project,
+            " AND q.id <> ",
+            $me,
+            " \
+               AND q.status IN ('ENQUEUED', 'IN_PROGRESS'))"
+        )
+    };
+}
+
 /// `$1` id, `$2` project, `$3` kind, `$4` request id, `$5` total items, `$6` created_at,
-/// `$7` serial group (`ActionKind::serial_group`) or NULL.
-pub const INSERT_ACTION: &str = "INSERT INTO async_actions \
+/// `$7` serial group (`ActionKind::serial_group`) or NULL. Placed in the queue by
+/// `queue_place!` at `$6`.
+pub const INSERT_ACTION: &str = concat!(
+    "INSERT INTO async_actions \
      (id, project_id, kind, status, progress, attempt, cursor, total_items, done_count, failed_count, \
-      request_id, created_at, updated_at, serial_group) \
-     VALUES ($1, $2, $3, 'ENQUEUED', 0, 0, 0, $5, 0, 0, $4, $6, $6, $7)";
+      request_id, created_at, updated_at, serial_group, queued_at) \
+     VALUES ($1, $2, $3, 'ENQUEUED', 0, 0, 0, $5, 0, 0, $4, $6, $6, $7, ",
+    queue_place!("$2", "$6", "$1"),
+    ")"
+);
 
 /// The claim's filter on a candidate `a`: an action without a serial group is always
 /// runnable; one with a group only while no other action of its project and group is
@@ -51,6 +82,24 @@ macro_rules! serial_group_runnable {
 pub const OTHER_IN_PROGRESS_OF_GROUP: &str = "SELECT o.id FROM async_actions a \
      JOIN async_actions o ON o.project_id = a.project_id AND o.serial_group = a.serial_group \
      WHERE a.id = $1 AND o.id <> a.id AND o.status = 'IN_PROGRESS' LIMIT 1";
+
+/// Gives a held action back after a slice: the lease ends now (`$3`) and the action goes
+/// behind its project's queue (`queue_place!`). `$1` id, `$2` attempt. Fenced.
+pub const REQUEUE: &str = concat!(
+    "UPDATE async_actions SET lease_owner = NULL, lease_expires_at = CAST($3 AS BIGINT) - 1, \
+       queued_at = ",
+    queue_place!("async_actions.project_id", "CAST($3 AS BIGINT)", "async_actions.id"),
+    " WHERE id = $1 AND attempt = $2 AND status = 'IN_PROGRESS'"
+);
+
+/// Whether any action is runnable at `$1` (what a long action checks before it gives its
+/// worker up after a slice).
+pub const ANY_RUNNABLE: &str = concat!(
+    "SELECT a.id FROM async_actions a WHERE a.status IN ('ENQUEUED', 'IN_PROGRESS') \
+       AND (a.status = 'ENQUEUED' OR a.lease_expires_at < $1) AND ",
+    serial_group_runnable!(),
+    " LIMIT 1"
+);
 
 /// `$1` action id, `$2` body.
 pub const INSERT_PAYLOAD: &str = "INSERT INTO action_payloads (action_id, body) VALUES ($1, $2)";

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use cv_domain::{ActionId, ProjectId, Timestamp};
-use cv_store::{ControlStore, Fence, StoreError, sql::control as qx};
+use cv_store::{ControlStore, Fence, StoreError, sql as q, sql::control as qx};
 
 use crate::{
     PostgresStore,
@@ -43,6 +43,19 @@ impl ControlStore for PostgresStore {
         let client = self.client().await?;
         let params: Params<'_> = &[&project.as_str(), &id.as_str(), &now.as_millis()];
         Ok(execute(&client, qx::FLAG_CANCEL, params).await? > 0)
+    }
+
+    async fn requeue(&self, fence: &Fence, now: Timestamp) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let params: Params<'_> =
+            &[&fence.action_id.as_str(), &i64::from(fence.attempt), &now.as_millis()];
+        let n = execute(&client, q::REQUEUE, params).await?;
+        if n == 0 { Err(lease_lost(fence)) } else { Ok(()) }
+    }
+
+    async fn any_runnable(&self, now: Timestamp) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        Ok(query_opt(&client, q::ANY_RUNNABLE, &[&now.as_millis()]).await?.is_some())
     }
 
     async fn cancel_requested(&self, fence: &Fence) -> Result<bool, StoreError> {

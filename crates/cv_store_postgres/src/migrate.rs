@@ -11,6 +11,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0007_campaign_bin.sql"),
     include_str!("../migrations/0008_orders.sql"),
     include_str!("../migrations/0009_oauth_tokens.sql"),
+    include_str!("../migrations/0010_fair_queue.sql"),
     include_str!("../migrations/0011_control.sql"),
 ];
 

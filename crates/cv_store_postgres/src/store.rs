@@ -27,7 +27,7 @@ use crate::{
 
 const POOL_SIZE: usize = 16;
 
-/// Takes the oldest runnable action (see `cv_store::serial_group_runnable!` for serial
+/// Takes the runnable action first in the queue (smallest `queued_at`) (see `cv_store::serial_group_runnable!` for serial
 /// groups), skipping rows other claimers hold. Returns the action and its serial group.
 const CLAIM: &str = concat!(
     "UPDATE async_actions t SET status = 'IN_PROGRESS', attempt = t.attempt + 1, \
@@ -36,7 +36,7 @@ const CLAIM: &str = concat!(
          WHERE a.status IN ('ENQUEUED', 'IN_PROGRESS') \
            AND (a.status = 'ENQUEUED' OR a.lease_expires_at < $2) AND ",
     cv_store::serial_group_runnable!(),
-    " ORDER BY a.created_at, a.id LIMIT 1 FOR UPDATE OF a SKIP LOCKED) c \
+    " ORDER BY a.queued_at, a.id LIMIT 1 FOR UPDATE OF a SKIP LOCKED) c \
      WHERE t.id = c.id \
      RETURNING t.id, t.project_id, t.kind, t.status, t.progress, t.attempt, t.cursor, \
        t.total_items, t.done_count, t.failed_count, t.request_id, t.result, t.created_at, \

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use cv_domain::{ActionId, ProjectId, Timestamp};
-use cv_store::{ControlStore, Fence, StoreError, sql::control as qx};
+use cv_store::{ControlStore, Fence, StoreError, sql as q, sql::control as qx};
 use rusqlite::{OptionalExtension, params};
 
 use crate::{
@@ -57,6 +57,29 @@ impl ControlStore for SqliteStore {
                 )
                 .map_err(error)?;
             Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn requeue(&self, fence: &Fence, now: Timestamp) -> Result<(), StoreError> {
+        let owned = fence.clone();
+        let n = self
+            .write(move |tx| {
+                tx.execute(
+                    &sql(q::REQUEUE),
+                    params![owned.action_id.as_str(), i64::from(owned.attempt), now.as_millis()],
+                )
+                .map_err(error)
+            })
+            .await?;
+        if n == 0 { Err(lease_lost(fence)) } else { Ok(()) }
+    }
+
+    async fn any_runnable(&self, now: Timestamp) -> Result<bool, StoreError> {
+        self.read(move |conn| {
+            conn.query_row(&sql(q::ANY_RUNNABLE), params![now.as_millis()], |_| Ok(()))
+                .optional()
+                .map(|row| row.is_some())
         })
         .await
     }

@@ -19,7 +19,7 @@ use crate::{
     migrate,
 };
 
-/// Takes the oldest runnable action (see `cv_store::serial_group_runnable!` for serial
+/// Takes the runnable action first in the queue (smallest `queued_at`) (see `cv_store::serial_group_runnable!` for serial
 /// groups). The single writer makes the whole statement atomic.
 const CLAIM: &str = concat!(
     "UPDATE async_actions SET status = 'IN_PROGRESS', attempt = attempt + 1, \
@@ -28,7 +28,7 @@ const CLAIM: &str = concat!(
          WHERE a.status IN ('ENQUEUED', 'IN_PROGRESS') \
            AND (a.status = 'ENQUEUED' OR a.lease_expires_at < ?2) AND ",
     cv_store::serial_group_runnable!(),
-    " ORDER BY a.created_at, a.id LIMIT 1) \
+    " ORDER BY a.queued_at, a.id LIMIT 1) \
      RETURNING id, project_id, kind, status, progress, attempt, cursor, total_items, \
        done_count, failed_count, request_id, result, created_at, updated_at"
 );

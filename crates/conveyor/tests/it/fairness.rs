@@ -1,6 +1,8 @@
 //! Small actions never wait behind a long one: with several workers, a one-customer bulk
 //! update submitted while a voucher generation runs finishes while the generation is still
-//! going.
+//! going; with a single worker, busy with a long import, the long action gives its worker up
+//! after a slice, so a small action of the same project or another one is DONE within about
+//! one slice — and the import, resumed from where it stopped, still imports every row once.
 
 use std::time::{Duration, Instant};
 
@@ -53,6 +55,63 @@ backend_tests! {
 
         let finished = wait_for(&app, &format!("/v1/async-actions/{generation}"), "the generation", |a| a["status"] == "DONE").await;
         assert_eq!(finished["result"]["done_count"], CODES);
+        shutdown.cancel();
+        running.await.expect("engine stops");
+    }
+
+    async fn with_one_worker_a_small_action_waits_at_most_a_slice(backend) {
+        const ROWS: usize = 60_000;
+        const SLICE_MS: u64 = 200;
+        let app = TestApp::spawn_with(backend, |c| {
+            c.engine.workers = 1;
+            c.engine.slice_ms = SLICE_MS;
+            c.engine.chunk_size = 1_000;
+            c.api.csv_limit_bytes = 50 * 1024 * 1024;
+        })
+        .await
+        .expect("app");
+        let mut csv = String::from("source_id,name,email\n");
+        for i in 0..ROWS {
+            csv.push_str(&format!("big-{i},Customer {i},c{i}@example.com\n"));
+        }
+        let import = app.import_customers(&csv).await;
+        let engine = app.engine(cv_engine::FailPoints::none());
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let running = tokio::spawn({
+            let shutdown = shutdown.clone();
+            async move { engine.run(shutdown).await }
+        });
+        let path = format!("/v1/async-actions/{import}");
+        wait_for(&app, &path, "the import to start", |a| a["progress"].as_u64().is_some_and(|p| p > 0)).await;
+
+        for creds in [crate::support::A, crate::support::B] {
+            let body = serde_json::to_vec(&customers(10)).expect("json");
+            let started = Instant::now();
+            let res = app.send(reqwest::Method::POST, "/v1/customers/bulk/async", Some(creds), Some(body)).await;
+            assert_eq!(res.status, 202, "{}", res.text);
+            let small = res.json()["async_action_id"].as_str().expect("id").to_owned();
+            let small_path = format!("/v1/async-actions/{small}");
+            loop {
+                let a = app.get_as(creds, &small_path).await.json();
+                if a["status"] == "DONE" {
+                    break;
+                }
+                assert!(started.elapsed() < Duration::from_secs(60), "never done: {a}");
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            let waited = started.elapsed();
+            let long = app.get(&path).await.json();
+            assert_eq!(long["status"], "IN_PROGRESS", "the import must still be running: {long}");
+            assert!(
+                waited < Duration::from_millis(1_000),
+                "a 10-item action of {} waited {waited:?} behind the import (slice {SLICE_MS} ms)",
+                creds.0
+            );
+        }
+
+        let finished = wait_for(&app, &path, "the import", |a| a["status"] == "DONE").await;
+        assert_eq!(finished["result"]["done_count"], ROWS);
+        assert_eq!(finished["result"]["failed_count"], 0, "no row was read twice");
         shutdown.cancel();
         running.await.expect("engine stops");
     }

@@ -125,8 +125,9 @@ pub async fn retention_deletes_only_old_finished_actions(store: Arc<dyn Store>) 
         assert!(store.get_action(&p, id).await.expect("get").is_some(), "unfinished stay");
     }
 
-    // Created before `queued`, so it is the one claimed next.
-    let done = enqueue(&*store, &p, t(-10), 1).await;
+    // In a project of its own, created before `queued`: the one claimed next.
+    let fresh = project(&*store, "fresh").await;
+    let done = enqueue(&*store, &fresh, t(-10), 1).await;
     store.put_upload_part(&done, 0, b"a\n".to_vec()).await.expect("upload");
     let claim = store.claim_next("w", t(201), LEASE).await.expect("claim").expect("claimed");
     assert_eq!(claim.fence.action_id, done);
@@ -138,7 +139,9 @@ pub async fn retention_deletes_only_old_finished_actions(store: Arc<dyn Store>) 
     assert_eq!(store.drop_finished_payloads(10).await.expect("drop"), 0);
     assert!(store.load_payload(&done).await.is_err());
     assert!(store.read_upload_part(&done, 0).await.expect("read").is_none());
-    assert!(store.get_action(&p, &done).await.expect("get").is_some_and(|a| a.result.is_some()));
+    assert!(
+        store.get_action(&fresh, &done).await.expect("get").is_some_and(|a| a.result.is_some())
+    );
     for id in [&running, &queued] {
         assert!(store.load_payload(id).await.is_ok(), "unfinished actions keep their payload");
     }

@@ -83,7 +83,7 @@ macro_rules! conformance_tests {
             projects_are_isolated,
             customers_round_trip,
             released_lease_is_claimable_at_once,
-            claims_oldest_first,
+            claims_follow_the_queue,
             imports_replace_profiles_and_reject_repeated_rows,
             upload_parts_round_trip,
             metadata_schemas_round_trip,

@@ -385,10 +385,12 @@ pub async fn serial_group_actions_run_one_at_a_time(store: Arc<dyn Store>) {
     };
     let (id, fence) = claim(20).await.expect("first import");
     assert_eq!(id, first);
-    let (id, bulk_fence) = claim(20).await.expect("bulk");
-    assert_eq!(id, bulk, "the second import waits; other kinds do not");
+    // The second import waits; other kinds do not, nor do other projects' imports (which
+    // the queue takes first: project "other" has nothing else waiting).
     let (id, elsewhere_fence) = claim(20).await.expect("other project");
-    assert_eq!(id, elsewhere, "nor do other projects' imports");
+    assert_eq!(id, elsewhere, "other projects' imports do not wait");
+    let (id, bulk_fence) = claim(20).await.expect("bulk");
+    assert_eq!(id, bulk, "other kinds do not wait");
     assert!(claim(20).await.is_none());
     for fence in [bulk_fence, elsewhere_fence] {
         store.finish_action(&fence, t(21), ActionStatus::Done, json!({})).await.expect("finish");

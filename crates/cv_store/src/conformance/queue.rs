@@ -191,17 +191,51 @@ pub async fn released_lease_is_claimable_at_once(store: Arc<dyn Store>) {
     assert_eq!(next.fence, Fence { action_id: next.fence.action_id.clone(), attempt: 2 });
 }
 
-/// The oldest runnable action is claimed first.
-pub async fn claims_oldest_first(store: Arc<dyn Store>) {
+/// Claims follow the queue: across projects the oldest first; a project's actions one behind
+/// the other in the order they were enqueued (each placed 10 ms behind the project's last
+/// waiting one), so another project's action, enqueued a moment later, goes ahead of most of
+/// a burst; an action given back after a slice goes behind its project's queue.
+pub async fn claims_follow_the_queue(store: Arc<dyn Store>) {
     let p = project(&*store, "default").await;
-    let newer = enqueue(&*store, &p, t(10), 0).await;
-    let older = enqueue(&*store, &p, t(5), 0).await;
-    let first = store.claim_next("a", t(20), LEASE).await.expect("claim").expect("claimed");
-    let second = store.claim_next("a", t(20), LEASE).await.expect("claim").expect("claimed");
-    assert_eq!((first.record.id, second.record.id), (older, newer));
-    assert!(store.claim_next("a", t(20), LEASE).await.expect("claim").is_none());
+    let other = project(&*store, "other").await;
+    let burst = burst(&*store, &p, 3).await;
+    let late = enqueue(&*store, &other, t(15), 0).await;
+    let mut order = Vec::new();
+    for _ in 0..4 {
+        order.push(store.claim_next("a", t(100), LEASE).await.expect("claim").expect("claimed"));
+    }
+    let ids: Vec<_> = order.iter().map(|c| c.record.id.clone()).collect();
+    assert_eq!(ids, [burst[0].clone(), late.clone(), burst[1].clone(), burst[2].clone()]);
+    assert!(store.claim_next("a", t(100), LEASE).await.expect("claim").is_none());
+
+    // The first of the burst gives its worker up after a slice: it queues behind the
+    // project's other runnable actions (the rest of the burst, held but still unfinished).
+    let next = enqueue(&*store, &p, t(101), 0).await;
+    store.requeue(&order[0].fence, t(102)).await.expect("requeue");
+    let again = store.claim_next("a", t(103), LEASE).await.expect("claim").expect("claimed");
+    assert_eq!(again.record.id, next, "the action waiting longer goes first");
+    let again = store.claim_next("a", t(103), LEASE).await.expect("claim").expect("claimed");
+    assert_eq!((again.record.id.clone(), again.fence.attempt), (burst[0].clone(), 2));
+    assert!(store.requeue(&order[0].fence, t(104)).await.is_err(), "the old claim is stale");
+    assert!(!store.any_runnable(t(104)).await.expect("any"), "every action is held");
+    enqueue(&*store, &other, t(105), 0).await;
+    assert!(store.any_runnable(t(105)).await.expect("any"));
+    let first = &order[0];
     assert_eq!(
         store.load_payload(&first.fence.action_id).await.expect("payload"),
         br#"{"items":[]}"#.to_vec()
     );
+}
+
+/// `n` actions of `project` enqueued at the same moment, `t(10)`.
+async fn burst(
+    store: &dyn Store,
+    project: &cv_domain::ProjectId,
+    n: usize,
+) -> Vec<cv_domain::ActionId> {
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        ids.push(enqueue(store, project, t(10), 0).await);
+    }
+    ids
 }
