@@ -98,16 +98,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<()> {
 
     // Everything finishes: no action stays IN_PROGRESS once its lease is over.
     let stuck_after = Duration::from_millis(3 * plan.lease_ms) + Duration::from_secs(120);
-    let mut last_change = Instant::now();
-    let mut last = (0, 0);
-    while !observer.all_finished(&api, &ids).await? {
-        let now = (observer.progress(&import), observer.progress(&generation));
-        if now != last {
-            (last, last_change) = (now, Instant::now());
-        }
-        ensure!(last_change.elapsed() < stuck_after, "no progress for {stuck_after:?}: stuck");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    observer.wait_all_finished(&api, &ids, stuck_after).await?;
     let imported = observer.read(&api, &import).await?;
     let generated = observer.read(&api, &generation).await?;
     server.stop().await;

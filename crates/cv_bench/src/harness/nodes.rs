@@ -84,16 +84,7 @@ pub async fn run(plan: Plan) -> anyhow::Result<()> {
     victim.kill().await;
 
     let stuck_after = Duration::from_millis(3 * plan.lease_ms) + Duration::from_secs(120);
-    let mut last_change = Instant::now();
-    let mut last: Vec<u64> = Vec::new();
-    while !observer.all_finished(&api, &all).await? {
-        let now: Vec<u64> = all.iter().map(|id| observer.progress(id)).collect();
-        if now != last {
-            (last, last_change) = (now, Instant::now());
-        }
-        ensure!(last_change.elapsed() < stuck_after, "no progress for {stuck_after:?}: stuck");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    observer.wait_all_finished(&api, &all, stuck_after).await?;
     for id in &all {
         let a = observer.read(&api, id).await?;
         ensure!(a["status"] == "DONE", "{id} ended {a}");

@@ -1,8 +1,11 @@
 //! What the harness checks while it watches: progress never goes down.
 
-use std::collections::HashMap;
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant},
+};
 
-use anyhow::bail;
+use anyhow::{bail, ensure};
 use serde_json::Value;
 
 use crate::api::Api;
@@ -42,5 +45,26 @@ impl Observer {
     /// The highest progress seen for `id`.
     pub fn progress(&self, id: &str) -> u64 {
         self.highest.get(id).copied().unwrap_or(0)
+    }
+
+    /// Reads `ids` until all are DONE or FAILED; fails when none of them moved for
+    /// `stuck_after` (an action left IN_PROGRESS after its lease expired).
+    pub async fn wait_all_finished(
+        &mut self,
+        api: &Api,
+        ids: &[String],
+        stuck_after: Duration,
+    ) -> anyhow::Result<()> {
+        let mut last: Vec<u64> = Vec::new();
+        let mut last_change = Instant::now();
+        while !self.all_finished(api, ids).await? {
+            let now: Vec<u64> = ids.iter().map(|id| self.progress(id)).collect();
+            if now != last {
+                (last, last_change) = (now, Instant::now());
+            }
+            ensure!(last_change.elapsed() < stuck_after, "no progress for {stuck_after:?}: stuck");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(())
     }
 }
