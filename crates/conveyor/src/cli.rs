@@ -56,6 +56,12 @@ pub struct Cli {
     /// Most live OAuth access tokens per project [default: 1000].
     #[arg(long, global = true, env = "CONVEYOR_OAUTH_TOKEN_LIMIT")]
     pub oauth_token_limit: Option<u32>,
+    /// Authenticated calls per project per minute, bulk calls apart; 0: none [default: 60000].
+    #[arg(long, global = true, env = "CONVEYOR_RATE_LIMIT_PER_MINUTE")]
+    pub rate_limit_per_minute: Option<u32>,
+    /// Calls creating async actions per project per minute; 0: none [default: 60000].
+    #[arg(long, global = true, env = "CONVEYOR_BULK_RATE_LIMIT_PER_MINUTE")]
+    pub bulk_rate_limit_per_minute: Option<u32>,
     /// Log filter, e.g. `info` or `conveyor=debug` (RUST_LOG wins) [default: info].
     #[arg(long, global = true, env = "CONVEYOR_LOG")]
     pub log: Option<String>,
@@ -141,6 +147,12 @@ impl Cli {
         }
         if let Some(v) = self.oauth_token_limit {
             c.api.oauth_token_limit = v;
+        }
+        if let Some(v) = self.rate_limit_per_minute {
+            c.api.rate_limit_per_minute = v;
+        }
+        if let Some(v) = self.bulk_rate_limit_per_minute {
+            c.api.bulk_rate_limit_per_minute = v;
         }
         if let Some(v) = self.report_ttl_days {
             c.actions.report_ttl_days = v;

@@ -20,6 +20,12 @@ pub struct ApiConfig {
     /// Most live (unexpired, unrevoked) OAuth access tokens a project may hold at once
     /// (Voucherify: 1000). Past it, `POST /v1/oauth/token` answers 429.
     pub oauth_token_limit: u32,
+    /// Authenticated calls one project may make per minute (bulk calls apart); over it, 429.
+    /// 0: no limit.
+    pub rate_limit_per_minute: u32,
+    /// Calls that create async actions one project may make per minute; over it, 429.
+    /// 0: no limit.
+    pub bulk_rate_limit_per_minute: u32,
 }
 
 impl Default for ApiConfig {
@@ -31,6 +37,8 @@ impl Default for ApiConfig {
             public_url: None,
             oauth_token_ttl_secs: 900,
             oauth_token_limit: 1000,
+            rate_limit_per_minute: 60_000,
+            bulk_rate_limit_per_minute: 60_000,
         }
     }
 }

@@ -8,7 +8,7 @@ use axum::{
     routing::{get, post},
 };
 
-use crate::{ApiError, AppState, auth, request_id, routes};
+use crate::{ApiError, AppState, auth, rate_limit, request_id, routes};
 
 /// The whole HTTP API over `state`.
 pub fn router(state: AppState) -> Router {
@@ -88,6 +88,8 @@ pub fn router(state: AppState) -> Router {
                 .delete(routes::metadata_schemas::delete),
         )
         .route("/v1/metadata-schemas/{resource}/purge", post(routes::metadata_schemas::purge))
+        // Layers run outside in: authentication, then the rate limit of the chosen project.
+        .route_layer(middleware::from_fn_with_state(state.clone(), rate_limit::enforce))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate));
     // The OAuth endpoints take app keys only: a bearer token cannot issue, inspect or revoke.
     let oauth = Router::new()

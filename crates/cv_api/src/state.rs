@@ -14,12 +14,19 @@ pub struct AppState {
     pub config: Arc<ApiConfig>,
     /// Where handlers read the time (the wall clock, or a test's manual clock).
     pub clock: Arc<dyn Clock>,
+    /// The per-project call counters.
+    pub rate_limiter: Arc<crate::rate_limit::RateLimiter>,
 }
 
 impl AppState {
     /// State over `store` with `config`, on the wall clock.
     pub fn new(store: Arc<dyn Store>, config: ApiConfig) -> Self {
-        Self { store, config: Arc::new(config), clock: Arc::new(SystemClock) }
+        Self {
+            store,
+            config: Arc::new(config),
+            clock: Arc::new(SystemClock),
+            rate_limiter: Arc::default(),
+        }
     }
 
     /// The same state reading the time from `clock`.

@@ -24,6 +24,7 @@ mod orders;
 mod products;
 mod products_bulk;
 mod products_import;
+mod rate_limits;
 mod vouchers;
 mod vouchers_import;
 mod vouchers_import_csv;
