@@ -20,6 +20,14 @@ pub struct ApiConfig {
     /// Most live (unexpired, unrevoked) OAuth access tokens a project may hold at once
     /// (Voucherify: 1000). Past it, `POST /v1/oauth/token` answers 429.
     pub oauth_token_limit: u32,
+    /// How often a long-poll (`GET /v1/async-actions/{id}?wait=…`) or event stream
+    /// (`…/events`) re-reads its action when no change notification arrived, in milliseconds.
+    /// Notifications wake them at once; this only bounds how late a missed one is noticed
+    /// (e.g. a change written by a process that does not share this one's notifications).
+    pub live_recheck_ms: u64,
+    /// How often an event stream sends a keep-alive comment while its action does not change,
+    /// in milliseconds, so proxies do not close an idle stream.
+    pub events_keep_alive_ms: u64,
 }
 
 impl Default for ApiConfig {
@@ -31,6 +39,8 @@ impl Default for ApiConfig {
             public_url: None,
             oauth_token_ttl_secs: 900,
             oauth_token_limit: 1000,
+            live_recheck_ms: 5000,
+            events_keep_alive_ms: 15000,
         }
     }
 }

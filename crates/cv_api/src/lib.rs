@@ -8,6 +8,7 @@ mod auth;
 mod config;
 mod error;
 mod extract;
+mod live;
 mod request_id;
 mod router;
 mod routes;

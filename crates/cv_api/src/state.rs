@@ -2,6 +2,7 @@ use std::sync::Arc;
 
 use cv_domain::{Clock, SystemClock, Timestamp};
 use cv_store::Store;
+use tokio_util::sync::CancellationToken;
 
 use crate::ApiConfig;
 
@@ -14,17 +15,30 @@ pub struct AppState {
     pub config: Arc<ApiConfig>,
     /// Where handlers read the time (the wall clock, or a test's manual clock).
     pub clock: Arc<dyn Clock>,
+    /// Cancelled when the server shuts down: long-polls answer and event streams end, so the
+    /// graceful shutdown does not wait for them.
+    pub shutdown: CancellationToken,
 }
 
 impl AppState {
     /// State over `store` with `config`, on the wall clock.
     pub fn new(store: Arc<dyn Store>, config: ApiConfig) -> Self {
-        Self { store, config: Arc::new(config), clock: Arc::new(SystemClock) }
+        Self {
+            store,
+            config: Arc::new(config),
+            clock: Arc::new(SystemClock),
+            shutdown: CancellationToken::new(),
+        }
     }
 
     /// The same state reading the time from `clock`.
     pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
         Self { clock, ..self }
+    }
+
+    /// The same state ending its live requests when `shutdown` is cancelled.
+    pub fn with_shutdown(self, shutdown: CancellationToken) -> Self {
+        Self { shutdown, ..self }
     }
 
     /// The current time on the state's clock.
