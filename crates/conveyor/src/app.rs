@@ -42,7 +42,10 @@ pub async fn serve(
         async move { engine.run(shutdown).await }
     });
     info!(message = "Listening.", address = %listener.local_addr()?);
-    axum::serve(listener, router(store, config))
+    // Long-polls and event streams end on shutdown too; the graceful shutdown waits for
+    // every open response.
+    let state = AppState::new(store, config.api.clone()).with_shutdown(shutdown.clone());
+    axum::serve(listener, cv_api::router(state))
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())
         .await
         .context("HTTP server failed")?;

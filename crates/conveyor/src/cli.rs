@@ -1,10 +1,18 @@
-//! The command line: `conveyor serve | worker | migrate | projects create | config default`.
+//! The command line: `conveyor serve | worker | migrate | projects create | config default`,
+//! and the client commands `conveyor import | actions` (see `client`).
 
-use std::path::PathBuf;
+use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
 
-use crate::{Config, app, bootstrap, store};
+use crate::{
+    Config, app, bootstrap,
+    client::{self, ActionsArgs, ImportArgs, Target},
+    store,
+};
+
+/// The help heading of the options only the server commands read.
+const SERVER: &str = "Server options";
 
 /// Conveyor: a self-hosted, Voucherify-compatible async actions server.
 #[derive(Debug, Parser)]
@@ -14,47 +22,48 @@ pub struct Cli {
     #[arg(long, global = true, env = "CONVEYOR_CONFIG")]
     pub config: Option<PathBuf>,
     /// Address the HTTP API listens on [default: 127.0.0.1:8080].
-    #[arg(long, global = true, env = "CONVEYOR_BIND")]
+    #[arg(long, global = true, env = "CONVEYOR_BIND", help_heading = SERVER)]
     pub bind: Option<String>,
     /// Database: sqlite://PATH (embedded, the default: sqlite://./conveyor.db) or postgres://….
-    #[arg(long, global = true, env = "CONVEYOR_DATABASE_URL")]
+    #[arg(long, global = true, env = "CONVEYOR_DATABASE_URL", help_heading = SERVER)]
     pub database_url: Option<String>,
-    /// App id of the default project (with --app-token).
+    /// App id of the default project (with --app-token); the client commands sign in with it.
     #[arg(long, global = true, env = "CONVEYOR_APP_ID")]
     pub app_id: Option<String>,
-    /// App token of the default project (with --app-id); stored hashed.
+    /// App token of the default project (with --app-id; stored hashed); the client commands
+    /// sign in with it.
     #[arg(long, global = true, env = "CONVEYOR_APP_TOKEN", hide_env_values = true)]
     pub app_token: Option<String>,
     /// Actions run concurrently by this process [default: 4].
-    #[arg(long, global = true, env = "CONVEYOR_WORKERS")]
+    #[arg(long, global = true, env = "CONVEYOR_WORKERS", help_heading = SERVER)]
     pub workers: Option<usize>,
     /// Items per chunk (one transaction and checkpoint each) [default: 20000].
-    #[arg(long, global = true, env = "CONVEYOR_CHUNK_SIZE")]
+    #[arg(long, global = true, env = "CONVEYOR_CHUNK_SIZE", help_heading = SERVER)]
     pub chunk_size: Option<usize>,
     /// Lease of a claimed action, in milliseconds [default: 30000].
-    #[arg(long, global = true, env = "CONVEYOR_LEASE_MS")]
+    #[arg(long, global = true, env = "CONVEYOR_LEASE_MS", help_heading = SERVER)]
     pub lease_ms: Option<u64>,
     /// Largest accepted request body in bytes [default: 10485760].
-    #[arg(long, global = true, env = "CONVEYOR_BODY_LIMIT_BYTES")]
+    #[arg(long, global = true, env = "CONVEYOR_BODY_LIMIT_BYTES", help_heading = SERVER)]
     pub body_limit_bytes: Option<usize>,
     /// Largest accepted CSV upload in bytes; uploads are streamed, not held in memory
     /// [default: 10485760].
-    #[arg(long, global = true, env = "CONVEYOR_CSV_LIMIT_BYTES")]
+    #[arg(long, global = true, env = "CONVEYOR_CSV_LIMIT_BYTES", help_heading = SERVER)]
     pub csv_limit_bytes: Option<u64>,
     /// Most orders one order import may carry [default: 2000].
-    #[arg(long, global = true, env = "CONVEYOR_ORDERS_IMPORT_LIMIT")]
+    #[arg(long, global = true, env = "CONVEYOR_ORDERS_IMPORT_LIMIT", help_heading = SERVER)]
     pub orders_import_limit: Option<usize>,
     /// Base URL for report links [default: from the request's Host header].
-    #[arg(long, global = true, env = "CONVEYOR_PUBLIC_URL")]
+    #[arg(long, global = true, env = "CONVEYOR_PUBLIC_URL", help_heading = SERVER)]
     pub public_url: Option<String>,
     /// Days a bulk report stays downloadable [default: 30].
-    #[arg(long, global = true, env = "CONVEYOR_REPORT_TTL_DAYS")]
+    #[arg(long, global = true, env = "CONVEYOR_REPORT_TTL_DAYS", help_heading = SERVER)]
     pub report_ttl_days: Option<u32>,
     /// Lifetime of an OAuth access token, in seconds [default: 900].
-    #[arg(long, global = true, env = "CONVEYOR_OAUTH_TOKEN_TTL_SECS")]
+    #[arg(long, global = true, env = "CONVEYOR_OAUTH_TOKEN_TTL_SECS", help_heading = SERVER)]
     pub oauth_token_ttl_secs: Option<u32>,
     /// Most live OAuth access tokens per project [default: 1000].
-    #[arg(long, global = true, env = "CONVEYOR_OAUTH_TOKEN_LIMIT")]
+    #[arg(long, global = true, env = "CONVEYOR_OAUTH_TOKEN_LIMIT", help_heading = SERVER)]
     pub oauth_token_limit: Option<u32>,
     /// Authenticated calls per project per minute, bulk calls apart; 0: none [default: 60000].
     #[arg(long, global = true, env = "CONVEYOR_RATE_LIMIT_PER_MINUTE")]
@@ -63,7 +72,7 @@ pub struct Cli {
     #[arg(long, global = true, env = "CONVEYOR_BULK_RATE_LIMIT_PER_MINUTE")]
     pub bulk_rate_limit_per_minute: Option<u32>,
     /// Log filter, e.g. `info` or `conveyor=debug` (RUST_LOG wins) [default: info].
-    #[arg(long, global = true, env = "CONVEYOR_LOG")]
+    #[arg(long, global = true, env = "CONVEYOR_LOG", help_heading = SERVER)]
     pub log: Option<String>,
     /// What to do.
     #[command(subcommand)]
@@ -85,6 +94,11 @@ pub enum Command {
     /// Configuration helpers.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Upload a CSV file to a running server's import endpoint and follow the action
+    /// (exit 0 when it ends DONE, 1 when FAILED, 2 on errors).
+    Import(ImportArgs),
+    /// List, show, follow and cancel a running server's async actions.
+    Actions(ActionsArgs),
 }
 
 /// `conveyor projects …`.
@@ -164,11 +178,15 @@ impl Cli {
     }
 }
 
-/// Runs the parsed command.
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+/// Runs the parsed command; the exit code of a client command (server commands exit 0, or
+/// fail with the error).
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     if let Command::Config(ConfigCommand::Default) = cli.command {
         print!("{}", crate::config::EXAMPLE);
-        return Ok(());
+        return Ok(ExitCode::SUCCESS);
+    }
+    if matches!(cli.command, Command::Import(_) | Command::Actions(_)) {
+        return Ok(run_client(cli).await);
     }
     let config = cli.resolve_config()?;
     init_tracing(&config.log);
@@ -203,9 +221,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("  X-App-Id:    {}", creds.app_id);
             println!("  X-App-Token: {}", creds.app_token);
         }
-        Command::Config(_) => {}
+        Command::Config(_) | Command::Import(_) | Command::Actions(_) => {}
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A client command: no database, only the server's HTTP API.
+async fn run_client(cli: Cli) -> ExitCode {
+    let config = match cli.resolve_config() {
+        Ok(config) => config,
+        Err(err) => return client::usage_error(&format!("{err:#}")),
+    };
+    let url = match &cli.command {
+        Command::Import(args) => args.client.url.clone(),
+        Command::Actions(args) => args.client.url.clone(),
+        _ => None,
+    };
+    let target = match Target::resolve(
+        url.as_deref(),
+        cli.app_id.as_deref(),
+        cli.app_token.as_deref(),
+        &config,
+    ) {
+        Ok(target) => target,
+        Err(message) => return client::usage_error(&message),
+    };
+    match cli.command {
+        Command::Import(args) => client::import(args, &target).await,
+        Command::Actions(args) => client::actions(args, &target).await,
+        _ => ExitCode::SUCCESS,
+    }
 }
 
 fn init_tracing(filter: &str) {

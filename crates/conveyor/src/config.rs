@@ -9,6 +9,8 @@ use cv_api::ApiConfig;
 use cv_engine::EngineConfig;
 use serde::Deserialize;
 
+use crate::client::ClientConfig;
+
 /// The example configuration, printed by `conveyor config default`.
 pub const EXAMPLE: &str = include_str!("../conveyor.example.toml");
 
@@ -32,6 +34,8 @@ pub struct Config {
     pub api: ApiConfig,
     /// Action settings.
     pub actions: ActionsConfig,
+    /// Where `conveyor import` and `conveyor actions` connect.
+    pub client: ClientConfig,
 }
 
 impl Default for Config {
@@ -45,6 +49,7 @@ impl Default for Config {
             engine: EngineConfig::default(),
             api: ApiConfig::default(),
             actions: ActionsConfig::default(),
+            client: ClientConfig::default(),
         }
     }
 }

@@ -26,6 +26,14 @@ pub struct ApiConfig {
     /// Calls that create async actions one project may make per minute; over it, 429.
     /// 0: no limit.
     pub bulk_rate_limit_per_minute: u32,
+    /// How often a long-poll (`GET /v1/async-actions/{id}?wait=…`) or event stream
+    /// (`…/events`) re-reads its action when no change notification arrived, in milliseconds.
+    /// Notifications wake them at once; this only bounds how late a missed one is noticed
+    /// (e.g. a change written by a process that does not share this one's notifications).
+    pub live_recheck_ms: u64,
+    /// How often an event stream sends a keep-alive comment while its action does not change,
+    /// in milliseconds, so proxies do not close an idle stream.
+    pub events_keep_alive_ms: u64,
 }
 
 impl Default for ApiConfig {
@@ -39,6 +47,8 @@ impl Default for ApiConfig {
             oauth_token_limit: 1000,
             rate_limit_per_minute: 60_000,
             bulk_rate_limit_per_minute: 60_000,
+            live_recheck_ms: 5000,
+            events_keep_alive_ms: 15000,
         }
     }
 }

@@ -119,6 +119,14 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryMap {
 }
 
 impl QueryMap {
+    /// The parameters of a raw query string, decoded leniently (never an error; the last of
+    /// repeated names wins), for handlers that must answer exactly as before when they get
+    /// none of their own parameters.
+    pub fn lenient(raw: Option<&str>) -> Self {
+        let pairs = raw.map(|q| form_urlencoded::parse(q.as_bytes()).into_owned());
+        QueryMap(pairs.into_iter().flatten().collect())
+    }
+
     /// An integer parameter within `min..=max`, or `default` when absent.
     pub fn int(&self, name: &str, min: u32, max: u32, default: u32) -> Result<u32, ApiError> {
         let Some(raw) = self.0.get(name) else {
@@ -134,6 +142,25 @@ impl QueryMap {
             return Err(ApiError::InvalidQueryParams(format!("Property .{name} must be <= {max}")));
         }
         Ok(value as u32)
+    }
+
+    /// A parameter that must be one of `allowed`, written exactly so (Voucherify's enum
+    /// values), parsed by `FromStr`; `None` when absent.
+    pub fn one_of<T: std::str::FromStr>(
+        &self,
+        name: &str,
+        allowed: &[&str],
+    ) -> Result<Option<T>, ApiError> {
+        let Some(raw) = self.0.get(name) else {
+            return Ok(None);
+        };
+        match raw.parse() {
+            Ok(value) if allowed.contains(&raw.as_str()) => Ok(Some(value)),
+            _ => Err(ApiError::InvalidQueryParams(format!(
+                "Property .{name} should be equal to one of the allowed values: {}",
+                allowed.join(", ")
+            ))),
+        }
     }
 
     /// A date parameter in any ISO 8601 form clients send.

@@ -15,6 +15,7 @@ pub fn router(state: AppState) -> Router {
     let v1 = Router::new()
         .route("/v1/async-actions", get(routes::async_actions::list))
         .route("/v1/async-actions/{id}", get(routes::async_actions::get))
+        .route("/v1/async-actions/{id}/events", get(routes::async_action_events::events))
         .route("/v1/async-actions/{id}/report", get(routes::async_actions::report))
         .route("/v1/async-actions/{id}/cancel", post(routes::async_actions::cancel))
         .route("/v1/campaigns", get(routes::campaigns::list).post(routes::campaigns::create))

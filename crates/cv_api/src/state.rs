@@ -2,6 +2,7 @@ use std::sync::Arc;
 
 use cv_domain::{Clock, SystemClock, Timestamp};
 use cv_store::Store;
+use tokio_util::sync::CancellationToken;
 
 use crate::ApiConfig;
 
@@ -16,6 +17,9 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The per-project call counters.
     pub rate_limiter: Arc<crate::rate_limit::RateLimiter>,
+    /// Cancelled when the server shuts down: long-polls answer and event streams end, so the
+    /// graceful shutdown does not wait for them.
+    pub shutdown: CancellationToken,
 }
 
 impl AppState {
@@ -26,12 +30,18 @@ impl AppState {
             config: Arc::new(config),
             clock: Arc::new(SystemClock),
             rate_limiter: Arc::default(),
+            shutdown: CancellationToken::new(),
         }
     }
 
     /// The same state reading the time from `clock`.
     pub fn with_clock(self, clock: Arc<dyn Clock>) -> Self {
         Self { clock, ..self }
+    }
+
+    /// The same state ending its live requests when `shutdown` is cancelled.
+    pub fn with_shutdown(self, shutdown: CancellationToken) -> Self {
+        Self { shutdown, ..self }
     }
 
     /// The current time on the state's clock.

@@ -11,6 +11,7 @@
 //! here, above the SQL, and [`conformance`] pins every behaviour on both backends.
 
 mod campaign_store;
+pub mod changes;
 pub mod conformance;
 mod control_store;
 mod error;
@@ -26,6 +27,7 @@ mod store;
 mod voucher_store;
 
 pub use campaign_store::{CampaignPage, CampaignStore};
+pub use changes::{ActionChange, ActionChangeReceiver, ActionChanges};
 pub use control_store::{CancelOutcome, ControlStore, cancel, cancelled_result};
 pub use error::StoreError;
 pub use model::{
@@ -34,7 +36,7 @@ pub use model::{
 };
 pub use oauth_store::{OAuthStore, TokenInsert};
 pub use order_store::{OrderPage, OrderStore};
-pub use paging::ActionPage;
+pub use paging::{ActionFilter, ActionPage};
 pub use product_store::{ProductPage, ProductStore, SkuPage};
 pub use purge_store::{MetadataHolder, MetadataPurgeStore};
 pub use store::{Store, Wakeups};

@@ -5,10 +5,34 @@
 //! of actions sharing one `created_at`, the rest of that group would be skipped. So a page
 //! never splits such a group: it stops before the group (returning fewer than `limit` items),
 //! or, when one group is larger than the whole page, returns the whole group.
+//!
+//! The extra filters (`status`, `type`; Conveyor's, never sent by Voucherify's clients) narrow
+//! every query of a page alike, groups included, so the same rule holds for filtered lists.
 
-use cv_domain::{ProjectId, Timestamp};
+use cv_domain::{ActionKind, ActionStatus, ProjectId, Timestamp};
 
 use crate::{ActionRecord, Store, StoreError};
+
+/// Which actions a list shows; the default shows all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ActionFilter {
+    /// Only actions with this status.
+    pub status: Option<ActionStatus>,
+    /// Only actions of this type.
+    pub kind: Option<ActionKind>,
+}
+
+impl ActionFilter {
+    /// The filter's values as query parameters, in the order [`crate::sql::actions_before`]
+    /// and [`crate::sql::actions_at`] number them (status, then type; absent ones left out).
+    pub fn values(&self) -> Vec<&'static str> {
+        self.status
+            .map(ActionStatus::as_str)
+            .into_iter()
+            .chain(self.kind.map(ActionKind::as_str))
+            .collect()
+    }
+}
 
 /// One page of the action list.
 #[derive(Debug, Clone)]
@@ -28,8 +52,19 @@ impl dyn Store {
         end_date: Option<Timestamp>,
         limit: u32,
     ) -> Result<ActionPage, StoreError> {
+        self.list_actions_filtered(project, &ActionFilter::default(), end_date, limit).await
+    }
+
+    /// [`list_actions`](Self::list_actions) of only the actions `filter` lets through.
+    pub async fn list_actions_filtered(
+        &self,
+        project: &ProjectId,
+        filter: &ActionFilter,
+        end_date: Option<Timestamp>,
+        limit: u32,
+    ) -> Result<ActionPage, StoreError> {
         let limit = limit.max(1);
-        let mut rows = self.list_actions_before(project, end_date, limit + 1).await?;
+        let mut rows = self.list_actions_before(project, filter, end_date, limit + 1).await?;
         let limit = limit as usize;
         if rows.len() <= limit {
             return Ok(ActionPage { actions: rows, has_more: false });
@@ -44,8 +79,9 @@ impl dyn Store {
             rows.truncate(keep);
             return Ok(ActionPage { actions: rows, has_more: true });
         }
-        let group = self.list_actions_at(project, boundary).await?;
-        let has_more = !self.list_actions_before(project, Some(boundary), 1).await?.is_empty();
+        let group = self.list_actions_at(project, filter, boundary).await?;
+        let has_more =
+            !self.list_actions_before(project, filter, Some(boundary), 1).await?.is_empty();
         Ok(ActionPage { actions: group, has_more })
     }
 }

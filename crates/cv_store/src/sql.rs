@@ -11,6 +11,8 @@ pub mod orders;
 pub mod products;
 pub mod vouchers;
 
+use crate::ActionFilter;
+
 macro_rules! action_columns {
     () => {
         "id, project_id, kind, status, progress, attempt, cursor, total_items, \
@@ -111,20 +113,37 @@ pub const SELECT_PAYLOAD: &str = "SELECT body FROM action_payloads WHERE action_
 pub const SELECT_ACTION: &str =
     concat!("SELECT ", action_columns!(), " FROM async_actions WHERE project_id = $1 AND id = $2",);
 
-/// `$1` project, `$2` before (exclusive), `$3` limit.
-pub const SELECT_ACTIONS_BEFORE: &str = concat!(
-    "SELECT ",
-    action_columns!(),
-    " FROM async_actions WHERE project_id = $1 AND created_at < $2 \
-      ORDER BY created_at DESC, id DESC LIMIT $3",
-);
+/// The list query for `filter`: `$1` project, `$2` before (exclusive), `$3` limit, then the
+/// filter's [`ActionFilter::values`] from `$4`. One statement per filter combination (not
+/// `$4 IS NULL OR …`), so each gets a plan that can use its index.
+pub fn actions_before(filter: &ActionFilter) -> String {
+    format!(
+        "SELECT {ACTION_COLUMNS} FROM async_actions WHERE project_id = $1 AND created_at < $2{} \
+         ORDER BY created_at DESC, id DESC LIMIT $3",
+        filter_conditions(filter, 4)
+    )
+}
 
-/// `$1` project, `$2` created_at.
-pub const SELECT_ACTIONS_AT: &str = concat!(
-    "SELECT ",
-    action_columns!(),
-    " FROM async_actions WHERE project_id = $1 AND created_at = $2 ORDER BY id DESC",
-);
+/// The actions created at one instant, for `filter`: `$1` project, `$2` created_at, then the
+/// filter's [`ActionFilter::values`] from `$3`.
+pub fn actions_at(filter: &ActionFilter) -> String {
+    format!(
+        "SELECT {ACTION_COLUMNS} FROM async_actions WHERE project_id = $1 AND created_at = $2{} \
+         ORDER BY id DESC",
+        filter_conditions(filter, 3)
+    )
+}
+
+/// ` AND status = $n AND kind = $n+1`, for the parts of `filter` that are set.
+fn filter_conditions(filter: &ActionFilter, first: usize) -> String {
+    let columns = [filter.status.map(|_| "status"), filter.kind.map(|_| "kind")];
+    columns
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, column)| format!(" AND {column} = ${}", first + i))
+        .collect()
+}
 
 /// `$1` id, `$2` attempt, `$3` new expiry.
 pub const EXTEND_LEASE: &str = "UPDATE async_actions SET lease_expires_at = $3 \
@@ -155,11 +174,13 @@ pub const FENCE_CHUNK: &str = "UPDATE async_actions SET \
 pub const SET_REMAINING_ITEMS: &str = "UPDATE async_actions SET total_items = cursor + $3 \
      WHERE id = $1 AND attempt = $2 AND status = 'IN_PROGRESS'";
 
-/// `$1` id, `$2` attempt, `$3` final status, `$4` result JSON text, `$5` now.
+/// `$1` id, `$2` attempt, `$3` final status, `$4` result JSON text, `$5` now. Returns the
+/// project id, or no row when the fence is stale.
 pub const FINISH_ACTION: &str = "UPDATE async_actions SET status = $3, \
        progress = CASE WHEN $3 = 'DONE' THEN 100 ELSE progress END, \
        result = $4, lease_owner = NULL, lease_expires_at = NULL, updated_at = $5 \
-     WHERE id = $1 AND attempt = $2 AND status = 'IN_PROGRESS'";
+     WHERE id = $1 AND attempt = $2 AND status = 'IN_PROGRESS' \
+     RETURNING project_id";
 
 /// `$1` action, `$2` line, `$3` key, `$4` found, `$5` updated, `$6` error JSON text or NULL.
 pub const INSERT_REPORT_LINE: &str = "INSERT INTO action_report_lines \

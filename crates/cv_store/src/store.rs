@@ -7,9 +7,9 @@ use cv_domain::{
 };
 
 use crate::{
-    ActionRecord, CampaignStore, ChunkCommit, ClaimedAction, ControlStore, CustomerPage, Fence,
-    MetadataPurgeStore, MetadataSchemaRecord, NewAction, OAuthStore, OrderStore, ProductStore,
-    ReportLine, StoreError, VoucherStore,
+    ActionChanges, ActionFilter, ActionRecord, CampaignStore, ChunkCommit, ClaimedAction,
+    ControlStore, CustomerPage, Fence, MetadataPurgeStore, MetadataSchemaRecord, NewAction,
+    OAuthStore, OrderStore, ProductStore, ReportLine, StoreError, VoucherStore,
 };
 
 /// Wakes idle workers when an action is enqueued: in-process on SQLite, fed by
@@ -40,6 +40,10 @@ pub trait Store:
 
     /// The notifier that fires when an action is enqueued (by any node, on PostgreSQL).
     fn wakeups(&self) -> Wakeups;
+
+    /// The changes to action rows, once committed (by any node, on PostgreSQL): creation,
+    /// claims, chunk commits, ends and cancels. See [`crate::changes`].
+    fn action_changes(&self) -> ActionChanges;
 
     /// Succeeds when the database answers and its schema is at the version this build expects.
     async fn check_ready(&self) -> Result<(), StoreError>;
@@ -79,19 +83,22 @@ pub trait Store:
         id: &ActionId,
     ) -> Result<Option<ActionRecord>, StoreError>;
 
-    /// Up to `limit` actions of `project` created strictly before `before` (all if `None`),
-    /// newest first, ties by id descending.
+    /// Up to `limit` actions of `project` that `filter` lets through, created strictly before
+    /// `before` (all if `None`), newest first, ties by id descending.
     async fn list_actions_before(
         &self,
         project: &ProjectId,
+        filter: &ActionFilter,
         before: Option<Timestamp>,
         limit: u32,
     ) -> Result<Vec<ActionRecord>, StoreError>;
 
-    /// Every action of `project` created exactly at `at`, ids descending.
+    /// Every action of `project` that `filter` lets through created exactly at `at`, ids
+    /// descending.
     async fn list_actions_at(
         &self,
         project: &ProjectId,
+        filter: &ActionFilter,
         at: Timestamp,
     ) -> Result<Vec<ActionRecord>, StoreError>;
 

@@ -19,7 +19,7 @@ use tokio_postgres::types::ToSql;
 
 use crate::{
     convert::{self, error},
-    db::lease_lost,
+    db::{lease_lost, notify_change},
     metadata_purge, orders, products, vouchers,
 };
 
@@ -44,9 +44,11 @@ const INSERT_REPORT_LINES: &str = "INSERT INTO action_report_lines \
        AS l (line, item_key, found, updated, error)";
 
 /// Applies one chunk in one transaction on `client`: the fence, the customer writes, the
-/// report lines; then commits, or rolls back for [`CommitMode::RollbackAfterWrites`].
+/// report lines, the change announced on `changes_channel`; then commits, or rolls back for
+/// [`CommitMode::RollbackAfterWrites`].
 pub async fn commit(
     client: &mut deadpool_postgres::Client,
+    changes_channel: &str,
     fence: &Fence,
     now: Timestamp,
     chunk: ChunkCommit,
@@ -84,6 +86,7 @@ pub async fn commit(
         lines.retain(|l| l.error.is_some());
     }
     insert_report_lines(&tx, &fence.action_id, &lines).await?;
+    notify_change(&tx, changes_channel, &project, fence.action_id.as_str()).await?;
     match chunk.mode {
         CommitMode::Commit => tx.commit().await.map_err(error),
         CommitMode::RollbackAfterWrites => {

@@ -8,7 +8,7 @@ use cv_store::{ControlStore, Fence, StoreError, sql as q, sql::control as qx};
 use crate::{
     PostgresStore,
     convert::error,
-    db::{Params, execute, lease_lost, query_opt},
+    db::{Params, execute, lease_lost, notify_change, query_opt},
 };
 
 #[async_trait]
@@ -22,7 +22,8 @@ impl ControlStore for PostgresStore {
         now: Timestamp,
         result: serde_json::Value,
     ) -> Result<bool, StoreError> {
-        let client = self.client().await?;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(error)?;
         let params: Params<'_> = &[
             &project.as_str(),
             &id.as_str(),
@@ -31,7 +32,12 @@ impl ControlStore for PostgresStore {
             &(cursor as i64),
             &result.to_string(),
         ];
-        Ok(execute(&client, qx::CANCEL_IDLE, params).await? > 0)
+        let cancelled = execute(&tx, qx::CANCEL_IDLE, params).await? > 0;
+        if cancelled {
+            notify_change(&tx, self.changes_channel(), project.as_str(), id.as_str()).await?;
+        }
+        tx.commit().await.map_err(error)?;
+        Ok(cancelled)
     }
 
     async fn flag_cancel(

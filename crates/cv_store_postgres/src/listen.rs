@@ -1,18 +1,58 @@
-//! The LISTEN side of wake-ups: one dedicated connection per store.
+//! The LISTEN side of wake-ups and change notification: one dedicated connection per store,
+//! listening on two channels. `conveyor_actions…` carries enqueues (workers wake and claim);
+//! `conveyor_changes…` carries every committed change to an action row (`<project> <action>`),
+//! which followers of actions hear through the store's `ActionChanges`. Two channels, so that
+//! a chunk commit does not send every idle worker of every node to claim.
 
 use std::time::Duration;
 
-use cv_store::Wakeups;
+use cv_store::{ActionChange, ActionChanges, Wakeups};
 use futures_util::StreamExt as _;
 use tokio_postgres::{AsyncMessage, NoTls};
 
 const MIN_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
-/// The notification channel of the store in `schema` (`None`: the default search path):
+/// The enqueue channel of the store in `schema` (`None`: the default search path):
 /// `conveyor_actions`, or `conveyor_actions_<schema>`, lowercase and at most 63 bytes.
 pub fn channel(schema: Option<&str>) -> String {
-    let mut name = String::from("conveyor_actions");
+    named("conveyor_actions", schema)
+}
+
+/// The change channel of the store in `schema`: `conveyor_changes[_<schema>]`, like
+/// [`channel`].
+pub fn changes_channel(schema: Option<&str>) -> String {
+    named("conveyor_changes", schema)
+}
+
+/// The two channels one store listens on.
+#[derive(Debug, Clone)]
+pub struct Channels {
+    /// Enqueues: wake the workers.
+    pub wake: String,
+    /// Committed changes to action rows.
+    pub changes: String,
+}
+
+/// Where notifications go on this node.
+#[derive(Clone)]
+pub struct Targets {
+    /// Idle workers.
+    pub wake: Wakeups,
+    /// Followers of actions.
+    pub changes: ActionChanges,
+}
+
+impl Targets {
+    /// Something may have been missed: wake every worker, tell every follower to re-read.
+    fn everyone(&self) {
+        self.wake.notify_waiters();
+        self.changes.publish(ActionChange::Resync);
+    }
+}
+
+fn named(prefix: &str, schema: Option<&str>) -> String {
+    let mut name = String::from(prefix);
     if let Some(schema) = schema {
         name.push('_');
         name.extend(
@@ -25,17 +65,20 @@ pub fn channel(schema: Option<&str>) -> String {
     name
 }
 
-/// Listens on `channel` forever, waking `wake`'s waiters on every notification. When the
-/// connection drops it reconnects with a short backoff, and wakes everyone once it is back
-/// (a notification may have been missed meanwhile; pollers fall back to polling anyway).
-pub async fn run(config: tokio_postgres::Config, channel: String, wake: Wakeups) {
+/// Listens on both channels forever: an enqueue wakes the workers, a change is published to
+/// the followers. When the connection drops it reconnects with a short backoff, and wakes
+/// and resyncs everyone once it is back (a notification may have been missed meanwhile;
+/// workers fall back to polling anyway, followers re-read).
+pub async fn run(config: tokio_postgres::Config, channels: Channels, targets: Targets) {
     let mut backoff = MIN_BACKOFF;
     loop {
-        match session(&config, &channel, &wake).await {
+        match session(&config, &channels, &targets).await {
             Ok(()) => backoff = MIN_BACKOFF,
-            Err(e) => tracing::warn!(error = %e, channel, "LISTEN connection failed"),
+            Err(e) => {
+                tracing::warn!(error = %e, channel = channels.wake, "LISTEN connection failed")
+            }
         }
-        wake.notify_waiters();
+        targets.everyone();
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(MAX_BACKOFF);
     }
@@ -45,18 +88,21 @@ pub async fn run(config: tokio_postgres::Config, channel: String, wake: Wakeups)
 /// `Ok` when an established session ended, `Err` when it could not be established.
 async fn session(
     config: &tokio_postgres::Config,
-    channel: &str,
-    wake: &Wakeups,
+    channels: &Channels,
+    targets: &Targets,
 ) -> Result<(), tokio_postgres::Error> {
     let (client, mut connection) = config.connect(NoTls).await?;
     let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
-    let wake_on_message = wake.clone();
+    let (on_message, changes_channel) = (targets.clone(), channels.changes.clone());
     // The connection must be polled for the LISTEN below to complete, so forward messages
     // from a task of its own.
     let forward = tokio::spawn(async move {
         while let Some(message) = messages.next().await {
             match message {
-                Ok(AsyncMessage::Notification(_)) => wake_on_message.notify_waiters(),
+                Ok(AsyncMessage::Notification(n)) if n.channel() == changes_channel => {
+                    on_message.changes.publish(ActionChange::from_payload(n.payload()));
+                }
+                Ok(AsyncMessage::Notification(_)) => on_message.wake.notify_waiters(),
                 Ok(_) => {}
                 Err(e) => {
                     tracing::warn!(error = %e, "LISTEN connection lost");
@@ -65,13 +111,14 @@ async fn session(
             }
         }
     });
-    if let Err(e) = client.batch_execute(&format!("LISTEN \"{channel}\"")).await {
+    let listen = format!("LISTEN \"{}\"; LISTEN \"{}\"", channels.wake, channels.changes);
+    if let Err(e) = client.batch_execute(&listen).await {
         forward.abort();
         return Err(e);
     }
-    tracing::debug!(channel, "listening for enqueued actions");
-    // Wake everyone: a notification may have been sent while we were not listening.
-    wake.notify_waiters();
+    tracing::debug!(channel = channels.wake, "listening for enqueued and changed actions");
+    // Wake and resync everyone: a notification may have been sent while we were not listening.
+    targets.everyone();
     let _ = forward.await;
     drop(client);
     Ok(())

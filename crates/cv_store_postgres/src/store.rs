@@ -11,17 +11,17 @@ use cv_domain::{
     metadata_schema::{MetadataResource, MetadataSchema},
 };
 use cv_store::{
-    ActionRecord, ChunkCommit, ChunkItem, ClaimedAction, CustomerPage, Fence, MetadataSchemaRecord,
-    NewAction, ReportLine, Store, StoreError, Wakeups, sql as q,
+    ActionChanges, ActionFilter, ActionRecord, ChunkCommit, ChunkItem, ClaimedAction, CustomerPage,
+    Fence, MetadataSchemaRecord, NewAction, ReportLine, Store, StoreError, Wakeups, sql as q,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio::task::JoinHandle;
-use tokio_postgres::NoTls;
+use tokio_postgres::{NoTls, types::ToSql};
 
 use crate::{
     chunk,
     convert::{self, error, pool_error},
-    db::{self, Params, count, execute, lease_lost, query, query_opt},
+    db::{self, NOTIFY, Params, count, execute, lease_lost, notify_change, query, query_opt},
     listen, migrate,
 };
 
@@ -51,9 +51,6 @@ const LOCK_SERIAL_GROUP: &str =
 /// How often a claim that lost a serial-group race is retried at once.
 const CLAIM_TRIES: usize = 3;
 
-/// `$1` channel, `$2` action id.
-const NOTIFY: &str = "SELECT pg_notify($1, $2)";
-
 /// The shared lookup by id, locking the row against a concurrent read-modify-write.
 static SELECT_CUSTOMER_BY_ID_FOR_UPDATE: LazyLock<String> =
     LazyLock::new(|| format!("{} FOR UPDATE", q::SELECT_CUSTOMER_BY_ID));
@@ -68,6 +65,10 @@ struct Inner {
     pool: Pool,
     wake: Wakeups,
     channel: String,
+    changes: ActionChanges,
+    /// Where writes announce changes to action rows; the listener publishes what it hears
+    /// there to `changes`, our own writes included.
+    changes_channel: String,
     listener: JoinHandle<()>,
 }
 
@@ -116,10 +117,28 @@ impl PostgresStore {
             }
             migrate::migrate(client).await.context("applying PostgreSQL migrations")?;
         }
-        let wake = Wakeups::default();
-        let channel = listen::channel(schema);
-        let listener = tokio::spawn(listen::run(config, channel.clone(), wake.clone()));
-        Ok(Self { inner: Arc::new(Inner { pool, wake, channel, listener }) })
+        let targets =
+            listen::Targets { wake: Wakeups::default(), changes: ActionChanges::default() };
+        let channels = listen::Channels {
+            wake: listen::channel(schema),
+            changes: listen::changes_channel(schema),
+        };
+        let listener = tokio::spawn(listen::run(config, channels.clone(), targets.clone()));
+        Ok(Self {
+            inner: Arc::new(Inner {
+                pool,
+                wake: targets.wake,
+                channel: channels.wake,
+                changes: targets.changes,
+                changes_channel: channels.changes,
+                listener,
+            }),
+        })
+    }
+
+    /// The channel this store's writes announce action changes on.
+    pub(crate) fn changes_channel(&self) -> &str {
+        &self.inner.changes_channel
     }
 
     /// A pooled connection.
@@ -136,6 +155,10 @@ impl Store for PostgresStore {
 
     fn wakeups(&self) -> Wakeups {
         self.inner.wake.clone()
+    }
+
+    fn action_changes(&self) -> ActionChanges {
+        self.inner.changes.clone()
     }
 
     async fn check_ready(&self) -> Result<(), StoreError> {
@@ -207,6 +230,8 @@ impl Store for PostgresStore {
         execute(&tx, q::INSERT_ACTION, params).await?;
         execute(&tx, q::INSERT_PAYLOAD, &[&new.id.as_str(), &new.payload]).await?;
         execute(&tx, NOTIFY, &[&self.inner.channel, &new.id.as_str()]).await?;
+        let (project, id) = (new.project_id.as_str(), new.id.as_str());
+        notify_change(&tx, self.changes_channel(), project, id).await?;
         let row = query_opt(&tx, q::SELECT_ACTION, &[&new.project_id.as_str(), &new.id.as_str()])
             .await?
             .ok_or_else(|| anyhow!("action {} vanished after insert", new.id))?;
@@ -229,24 +254,30 @@ impl Store for PostgresStore {
     async fn list_actions_before(
         &self,
         project: &ProjectId,
+        filter: &ActionFilter,
         before: Option<Timestamp>,
         limit: u32,
     ) -> Result<Vec<ActionRecord>, StoreError> {
         let client = self.client().await?;
-        let before = before.map_or(i64::MAX, Timestamp::as_millis);
-        let params: Params<'_> = &[&project.as_str(), &before, &i64::from(limit)];
-        let rows = query(&client, q::SELECT_ACTIONS_BEFORE, params).await?;
+        let (project, before) = (project.as_str(), before.map_or(i64::MAX, Timestamp::as_millis));
+        let (limit, values) = (i64::from(limit), filter.values());
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&project, &before, &limit];
+        params.extend(values.iter().map(|v| v as &(dyn ToSql + Sync)));
+        let rows = query(&client, &q::actions_before(filter), &params).await?;
         convert::all(&rows, convert::action)
     }
 
     async fn list_actions_at(
         &self,
         project: &ProjectId,
+        filter: &ActionFilter,
         at: Timestamp,
     ) -> Result<Vec<ActionRecord>, StoreError> {
         let client = self.client().await?;
-        let rows =
-            query(&client, q::SELECT_ACTIONS_AT, &[&project.as_str(), &at.as_millis()]).await?;
+        let (project, at, values) = (project.as_str(), at.as_millis(), filter.values());
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&project, &at];
+        params.extend(values.iter().map(|v| v as &(dyn ToSql + Sync)));
+        let rows = query(&client, &q::actions_at(filter), &params).await?;
         convert::all(&rows, convert::action)
     }
 
@@ -277,6 +308,8 @@ impl Store for PostgresStore {
                     continue;
                 }
             }
+            let (project, id) = (record.project_id.as_str(), record.id.as_str());
+            notify_change(&tx, self.changes_channel(), project, id).await?;
             tx.commit().await.map_err(error)?;
             return Ok(Some(ClaimedAction {
                 fence: Fence { action_id: record.id.clone(), attempt: record.attempt },
@@ -351,7 +384,7 @@ impl Store for PostgresStore {
         chunk: ChunkCommit,
     ) -> Result<(), StoreError> {
         let mut client = self.client().await?;
-        chunk::commit(&mut client, fence, now, chunk).await
+        chunk::commit(&mut client, self.changes_channel(), fence, now, chunk).await
     }
 
     async fn set_remaining_items(&self, fence: &Fence, remaining: u64) -> Result<(), StoreError> {
@@ -369,7 +402,8 @@ impl Store for PostgresStore {
         status: ActionStatus,
         result: serde_json::Value,
     ) -> Result<(), StoreError> {
-        let client = self.client().await?;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(error)?;
         let params: Params<'_> = &[
             &fence.action_id.as_str(),
             &i64::from(fence.attempt),
@@ -377,8 +411,11 @@ impl Store for PostgresStore {
             &result.to_string(),
             &now.as_millis(),
         ];
-        let n = execute(&client, q::FINISH_ACTION, params).await?;
-        if n == 0 { Err(lease_lost(fence)) } else { Ok(()) }
+        let row =
+            query_opt(&tx, q::FINISH_ACTION, params).await?.ok_or_else(|| lease_lost(fence))?;
+        let project: String = row.try_get(0).map_err(error)?;
+        notify_change(&tx, self.changes_channel(), &project, fence.action_id.as_str()).await?;
+        tx.commit().await.map_err(error)
     }
 
     async fn report_lines(

@@ -84,8 +84,8 @@ async fn notify_wakes_other_nodes_and_survives_reconnects() {
     let killed = admin
         .query(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-             WHERE query = $1 AND pid <> pg_backend_pid()",
-            &[&format!("LISTEN \"conveyor_actions_{schema}\"")],
+             WHERE starts_with(query, $1) AND pid <> pg_backend_pid()",
+            &[&format!("LISTEN \"conveyor_actions_{schema}\";")],
         )
         .await
         .expect("terminate");

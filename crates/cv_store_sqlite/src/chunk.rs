@@ -25,13 +25,14 @@ pub fn lease_lost(fence: &Fence) -> StoreError {
 }
 
 /// Applies one chunk in `tx`: the fence, the customer writes, one report line per item; then
-/// commits, or rolls back for [`CommitMode::RollbackAfterWrites`].
+/// commits, or rolls back for [`CommitMode::RollbackAfterWrites`]. Returns the action's
+/// project.
 pub fn commit(
     tx: Transaction<'_>,
     fence: &Fence,
     now: Timestamp,
     chunk: ChunkCommit,
-) -> Result<(), StoreError> {
+) -> Result<String, StoreError> {
     let (done, failed) = chunk.outcome_counts();
     let project: Option<String> = tx
         .query_row(
@@ -83,7 +84,7 @@ pub fn commit(
         }
     }
     match chunk.mode {
-        CommitMode::Commit => tx.commit().map_err(error),
+        CommitMode::Commit => tx.commit().map_err(error).map(|()| project),
         CommitMode::RollbackAfterWrites => Err(StoreError::InjectedFailure),
     }
 }

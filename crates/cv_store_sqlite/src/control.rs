@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use cv_domain::{ActionId, ProjectId, Timestamp};
-use cv_store::{ControlStore, Fence, StoreError, sql as q, sql::control as qx};
+use cv_store::{ActionChange, ControlStore, Fence, StoreError, sql as q, sql::control as qx};
 use rusqlite::{OptionalExtension, params};
 
 use crate::{
@@ -22,24 +22,29 @@ impl ControlStore for SqliteStore {
         now: Timestamp,
         result: serde_json::Value,
     ) -> Result<bool, StoreError> {
-        let (project, id) = (project.clone(), id.clone());
-        self.write(move |tx| {
-            let n = tx
-                .execute(
-                    &sql(qx::CANCEL_IDLE),
-                    params![
-                        project.as_str(),
-                        id.as_str(),
-                        i64::from(attempt),
-                        now.as_millis(),
-                        cursor as i64,
-                        result.to_string()
-                    ],
-                )
-                .map_err(error)?;
-            Ok(n > 0)
-        })
-        .await
+        let (owned_project, owned_id) = (project.clone(), id.clone());
+        let cancelled = self
+            .write(move |tx| {
+                let n = tx
+                    .execute(
+                        &sql(qx::CANCEL_IDLE),
+                        params![
+                            owned_project.as_str(),
+                            owned_id.as_str(),
+                            i64::from(attempt),
+                            now.as_millis(),
+                            cursor as i64,
+                            result.to_string()
+                        ],
+                    )
+                    .map_err(error)?;
+                Ok(n > 0)
+            })
+            .await?;
+        if cancelled {
+            self.inner.changes.publish(ActionChange::changed(project, id));
+        }
+        Ok(cancelled)
     }
 
     async fn flag_cancel(

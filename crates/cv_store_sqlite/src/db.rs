@@ -9,7 +9,7 @@ use std::{
 };
 
 use anyhow::Context as _;
-use cv_store::{StoreError, Wakeups};
+use cv_store::{ActionChanges, StoreError, Wakeups};
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::{convert::error, migrate};
@@ -27,6 +27,8 @@ pub(crate) struct Inner {
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
     pub(crate) wake: Wakeups,
+    /// Published after each committed change to an action row (see `cv_store::changes`).
+    pub(crate) changes: ActionChanges,
 }
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
@@ -74,6 +76,7 @@ impl SqliteStore {
                 readers,
                 next_reader: AtomicUsize::new(0),
                 wake: Wakeups::default(),
+                changes: ActionChanges::default(),
             }),
         })
     }

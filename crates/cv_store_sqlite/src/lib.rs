@@ -3,7 +3,8 @@
 //! One writer connection (SQLite has a single writer anyway), guarded by a mutex and used from
 //! `spawn_blocking`; every write is a `BEGIN IMMEDIATE` transaction, so even a second process
 //! on the same file cannot interleave. A few read connections serve queries concurrently under
-//! WAL. Workers are woken in-process when an action is enqueued.
+//! WAL. Workers are woken in-process when an action is enqueued, and followers of an action
+//! (long-polls, event streams) are told in-process when a write to it commits.
 
 mod campaigns;
 mod chunk;

@@ -7,8 +7,9 @@ use cv_domain::{
     metadata_schema::{MetadataResource, MetadataSchema},
 };
 use cv_store::{
-    ActionRecord, ChunkCommit, ChunkItem, ClaimedAction, CustomerPage, Fence, MetadataSchemaRecord,
-    NewAction, ReportLine, Store, StoreError, Wakeups, sql as q,
+    ActionChange, ActionChanges, ActionFilter, ActionRecord, ChunkCommit, ChunkItem, ClaimedAction,
+    CustomerPage, Fence, MetadataSchemaRecord, NewAction, ReportLine, Store, StoreError, Wakeups,
+    sql as q,
 };
 use rusqlite::{OptionalExtension, params};
 
@@ -41,6 +42,10 @@ impl Store for SqliteStore {
 
     fn wakeups(&self) -> Wakeups {
         self.inner.wake.clone()
+    }
+
+    fn action_changes(&self) -> ActionChanges {
+        self.inner.changes.clone()
     }
 
     async fn check_ready(&self) -> Result<(), StoreError> {
@@ -137,6 +142,7 @@ impl Store for SqliteStore {
             })
             .await?;
         self.inner.wake.notify_waiters();
+        self.inner.changes.publish(ActionChange::changed(&record.project_id, &record.id));
         Ok(record)
     }
 
@@ -160,15 +166,21 @@ impl Store for SqliteStore {
     async fn list_actions_before(
         &self,
         project: &ProjectId,
+        filter: &ActionFilter,
         before: Option<Timestamp>,
         limit: u32,
     ) -> Result<Vec<ActionRecord>, StoreError> {
-        let project = project.clone();
+        let (project, filter) = (project.clone(), *filter);
         let before = before.map_or(i64::MAX, Timestamp::as_millis);
         self.read(move |c| {
-            let mut stmt = c.prepare_cached(&sql(q::SELECT_ACTIONS_BEFORE))?;
-            stmt.query_map(params![project.as_str(), before, i64::from(limit)], convert::action)?
-                .collect()
+            let mut stmt = c.prepare_cached(&sql(&q::actions_before(&filter)))?;
+            let project = project.as_str();
+            let mut args: Vec<&dyn rusqlite::ToSql> = vec![&project, &before];
+            let limit = i64::from(limit);
+            args.push(&limit);
+            let values = filter.values();
+            args.extend(values.iter().map(|v| v as &dyn rusqlite::ToSql));
+            stmt.query_map(args.as_slice(), convert::action)?.collect()
         })
         .await
     }
@@ -176,12 +188,17 @@ impl Store for SqliteStore {
     async fn list_actions_at(
         &self,
         project: &ProjectId,
+        filter: &ActionFilter,
         at: Timestamp,
     ) -> Result<Vec<ActionRecord>, StoreError> {
-        let project = project.clone();
+        let (project, filter) = (project.clone(), *filter);
         self.read(move |c| {
-            let mut stmt = c.prepare_cached(&sql(q::SELECT_ACTIONS_AT))?;
-            stmt.query_map(params![project.as_str(), at.as_millis()], convert::action)?.collect()
+            let mut stmt = c.prepare_cached(&sql(&q::actions_at(&filter)))?;
+            let (project, at) = (project.as_str(), at.as_millis());
+            let mut args: Vec<&dyn rusqlite::ToSql> = vec![&project, &at];
+            let values = filter.values();
+            args.extend(values.iter().map(|v| v as &dyn rusqlite::ToSql));
+            stmt.query_map(args.as_slice(), convert::action)?.collect()
         })
         .await
     }
@@ -204,9 +221,12 @@ impl Store for SqliteStore {
                 .map_err(error)
             })
             .await?;
-        Ok(record.map(|record| ClaimedAction {
-            fence: Fence { action_id: record.id.clone(), attempt: record.attempt },
-            record,
+        Ok(record.map(|record| {
+            self.inner.changes.publish(ActionChange::changed(&record.project_id, &record.id));
+            ClaimedAction {
+                fence: Fence { action_id: record.id.clone(), attempt: record.attempt },
+                record,
+            }
         }))
     }
 
@@ -257,8 +277,11 @@ impl Store for SqliteStore {
         now: Timestamp,
         chunk: ChunkCommit,
     ) -> Result<(), StoreError> {
-        let fence = fence.clone();
-        self.write_tx(move |tx| chunk::commit(tx, &fence, now, chunk)).await
+        let owned = fence.clone();
+        let project = self.write_tx(move |tx| chunk::commit(tx, &owned, now, chunk)).await?;
+        let project = ProjectId::from_string(project);
+        self.inner.changes.publish(ActionChange::changed(&project, &fence.action_id));
+        Ok(())
     }
 
     async fn set_remaining_items(&self, fence: &Fence, remaining: u64) -> Result<(), StoreError> {
@@ -282,23 +305,28 @@ impl Store for SqliteStore {
         status: ActionStatus,
         result: serde_json::Value,
     ) -> Result<(), StoreError> {
-        let fence = fence.clone();
-        self.write(move |tx| {
-            let n = tx
-                .execute(
+        let owned = fence.clone();
+        let project = self
+            .write(move |tx| {
+                tx.query_row(
                     &sql(q::FINISH_ACTION),
                     params![
-                        fence.action_id.as_str(),
-                        i64::from(fence.attempt),
+                        owned.action_id.as_str(),
+                        i64::from(owned.attempt),
                         status.as_str(),
                         result.to_string(),
                         now.as_millis()
                     ],
+                    |r| r.get::<_, String>(0),
                 )
-                .map_err(error)?;
-            if n == 0 { Err(lease_lost(&fence)) } else { Ok(()) }
-        })
-        .await
+                .optional()
+                .map_err(error)?
+                .ok_or_else(|| lease_lost(&owned))
+            })
+            .await?;
+        let project = ProjectId::from_string(project);
+        self.inner.changes.publish(ActionChange::changed(&project, &fence.action_id));
+        Ok(())
     }
 
     async fn report_lines(

@@ -31,6 +31,8 @@ pub struct TestApp {
     pub project_b: ProjectId,
     /// The time of the API and of [`TestApp::engine`]; `advance` it instead of sleeping.
     pub clock: ManualClock,
+    /// The PostgreSQL schema of the store (`None` on SQLite).
+    pub schema: Option<String>,
     client: reqwest::Client,
     _dir: Option<tempfile::TempDir>,
 }
@@ -51,13 +53,15 @@ impl Resp {
     }
 }
 
-async fn open(backend: Backend) -> Option<(Arc<dyn Store>, Option<tempfile::TempDir>)> {
+type Opened = (Arc<dyn Store>, Option<tempfile::TempDir>, Option<String>);
+
+async fn open(backend: Backend) -> Option<Opened> {
     match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("temp dir");
             let store =
                 SqliteStore::open(dir.path().join("conveyor.db")).await.expect("open sqlite");
-            Some((Arc::new(store), Some(dir)))
+            Some((Arc::new(store), Some(dir), None))
         }
         Backend::Postgres => {
             let Ok(url) = std::env::var("CONVEYOR_TEST_DATABASE_URL") else {
@@ -70,7 +74,7 @@ async fn open(backend: Backend) -> Option<(Arc<dyn Store>, Option<tempfile::Temp
             let schema = format!("t_{}", cv_domain::ids::random_secret(12).to_lowercase());
             let store =
                 PostgresStore::connect_in_schema(&url, &schema).await.expect("connect postgres");
-            Some((Arc::new(store), None))
+            Some((Arc::new(store), None, Some(schema)))
         }
     }
 }
@@ -83,7 +87,7 @@ impl TestApp {
 
     /// A server whose configuration `adjust` changed first.
     pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<Self> {
-        let (store, dir) = open(backend).await?;
+        let (store, dir, schema) = open(backend).await?;
         let mut config = Config::default();
         config.engine.chunk_size = 500;
         adjust(&mut config);
@@ -107,6 +111,7 @@ impl TestApp {
             project_a,
             project_b,
             clock,
+            schema,
             client: reqwest::Client::new(),
             _dir: dir,
         })
@@ -127,6 +132,27 @@ impl TestApp {
             clock,
             failpoints,
         )
+    }
+
+    /// Another node on this app's database: on PostgreSQL a store of its own (its own pool and
+    /// LISTEN connection) on the same schema; on SQLite, one process, so the same store.
+    pub async fn other_node(&self) -> Arc<dyn Store> {
+        match &self.schema {
+            Some(schema) => {
+                let url = std::env::var("CONVEYOR_TEST_DATABASE_URL").expect("postgres url");
+                let store = PostgresStore::connect_in_schema(&url, schema).await.expect("connect");
+                Arc::new(store)
+            }
+            None => self.store.clone(),
+        }
+    }
+
+    /// An engine over `store` (e.g. [`TestApp::other_node`]) with the given failure points,
+    /// on the test's clock.
+    pub fn engine_on(&self, store: Arc<dyn Store>, failpoints: FailPoints) -> Engine {
+        let handlers = Arc::new(cv_actions::Registry::new(self.config.actions.clone()));
+        let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());
+        Engine::with_parts(store, handlers, self.config.engine.clone(), clock, failpoints)
     }
 
     /// Runs every runnable action to completion.

@@ -1,36 +1,47 @@
-//! `GET /v1/async-actions`, `GET /v1/async-actions/{id}` and the bulk report download.
+//! `GET /v1/async-actions` (with Conveyor's `status` and `type` filters),
+//! `GET /v1/async-actions/{id}` (with Conveyor's optional long-poll), cancellation and the
+//! bulk report download.
 
 use axum::{
     Extension, Json,
     body::Body,
-    extract::{Path, State},
+    extract::{Path, RawQuery, State},
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use cv_domain::{ActionId, Timestamp};
-use cv_store::{ActionRecord, CancelOutcome, ReportLine};
+use cv_domain::{ActionId, ActionKind, ProjectId, Timestamp};
+use cv_store::{ActionFilter, ActionRecord, CancelOutcome, ReportLine};
 use futures_util::stream;
+use tokio::time::Instant;
 
 use super::base_url;
 use crate::{
     ApiError, AppState,
     auth::Project,
     extract::QueryMap,
-    wire::action::{AsyncAction, AsyncActionList},
+    live::{Follower, LongPoll, STATUS_NAMES, Waited},
+    wire::action::{AsyncAction, AsyncActionList, LiveAsyncAction},
 };
 
 const REPORT_PAGE: u32 = 1000;
 
-async fn find(state: &AppState, project: &Project, id: &str) -> Result<ActionRecord, ApiError> {
-    let not_found =
-        || ApiError::NotFound { resource_type: "async_action", resource_id: id.to_owned() };
-    if !ActionId::is_well_formed(id) {
-        return Err(not_found());
-    }
-    state.store.get_action(&project.0, &ActionId::from_string(id)).await?.ok_or_else(not_found)
+/// The 404 of an action id.
+pub(super) fn not_found(id: &str) -> ApiError {
+    ApiError::NotFound { resource_type: "async_action", resource_id: id.to_owned() }
 }
 
-/// List, newest first; `limit` 1..100 (default 10), `end_date` strictly before.
+/// `id` as an action id; a malformed one is as unknown as a missing one.
+pub(super) fn parse_id(id: &str) -> Result<ActionId, ApiError> {
+    if ActionId::is_well_formed(id) { Ok(ActionId::from_string(id)) } else { Err(not_found(id)) }
+}
+
+async fn find(state: &AppState, project: &Project, id: &str) -> Result<ActionRecord, ApiError> {
+    state.store.get_action(&project.0, &parse_id(id)?).await?.ok_or_else(|| not_found(id))
+}
+
+/// List, newest first; `limit` 1..100 (default 10), `end_date` strictly before; Conveyor's
+/// filters `status` (one of the four statuses) and `type` (an action type), exactly as the
+/// API writes them.
 pub async fn list(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -38,19 +49,52 @@ pub async fn list(
 ) -> Result<Json<AsyncActionList>, ApiError> {
     let limit = query.int("limit", 1, 100, 10)?;
     let end_date = query.date("end_date")?;
-    let page = state.store.list_actions(&project.0, end_date, limit).await?;
+    let kinds: Vec<&str> = ActionKind::ALL.iter().map(|k| k.as_str()).collect();
+    let filter = ActionFilter {
+        status: query.one_of("status", &STATUS_NAMES)?,
+        kind: query.one_of("type", &kinds)?,
+    };
+    let page = state.store.list_actions_filtered(&project.0, &filter, end_date, limit).await?;
     Ok(Json(AsyncActionList::from(&page)))
 }
 
-/// One action, with `result` once finished.
+/// One action, with `result` once finished. With `wait=<seconds>` (Conveyor's long-poll) it
+/// answers when the action differs from what the `since_*` parameters describe (or, without
+/// them, from how it was when the request arrived), when it finishes, or after `wait`
+/// seconds, whichever is first; the answer then carries `total_items` and `processed_items`
+/// too. Without `wait` the answer is exactly Voucherify's.
 pub async fn get(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Json<AsyncAction>, ApiError> {
-    let action = find(&state, &project, &id).await?;
-    Ok(Json(AsyncAction::new(&action, &base_url(&state, &headers))))
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let base = base_url(&state, &headers);
+    let Some(poll) = LongPoll::from_query(&QueryMap::lenient(query.as_deref()))? else {
+        let action = find(&state, &project, &id).await?;
+        return Ok(Json(AsyncAction::new(&action, &base)).into_response());
+    };
+    let action = long_poll(&state, &project.0, &id, &poll).await?;
+    Ok(Json(LiveAsyncAction::new(&action, &base)).into_response())
+}
+
+async fn long_poll(
+    state: &AppState,
+    project: &ProjectId,
+    id: &str,
+    poll: &LongPoll,
+) -> Result<ActionRecord, ApiError> {
+    let deadline = Instant::now() + poll.wait;
+    let Some((mut follower, current)) = Follower::start(state, project, &parse_id(id)?).await?
+    else {
+        return Err(not_found(id));
+    };
+    let seen = poll.baseline(&current);
+    match follower.wait(current, &seen, Some(deadline)).await? {
+        Waited::Changed(action) | Waited::TimedOut(action) => Ok(action),
+        Waited::Gone => Err(not_found(id)),
+    }
 }
 
 /// Cancels an action (`POST /v1/async-actions/{id}/cancel`). One nobody is running ends at

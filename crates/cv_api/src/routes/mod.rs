@@ -1,6 +1,7 @@
 //! Route handlers, one module per resource. Each handler extracts, calls the store, and
 //! converts to a wire shape.
 
+pub mod async_action_events;
 pub mod async_actions;
 pub mod campaign_changes;
 pub mod campaigns;

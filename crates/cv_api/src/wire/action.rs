@@ -59,6 +59,28 @@ impl AsyncAction {
     }
 }
 
+/// The action as the live forms send it (a long-poll's answer, an event's data):
+/// [`AsyncAction`] plus two fields of Conveyor's own, the items the action has in all and the
+/// items processed so far, for rates and ETAs.
+#[derive(Debug, Serialize)]
+pub struct LiveAsyncAction {
+    #[serde(flatten)]
+    action: AsyncAction,
+    total_items: u64,
+    processed_items: u64,
+}
+
+impl LiveAsyncAction {
+    /// The live form of `action` (report links absolute under `base_url`).
+    pub fn new(action: &ActionRecord, base_url: &str) -> Self {
+        Self {
+            action: AsyncAction::new(action, base_url),
+            total_items: action.total_items,
+            processed_items: action.cursor,
+        }
+    }
+}
+
 fn absolute_reports(mut result: Value, base_url: &str) -> Value {
     if let Some(Value::Array(reports)) = result.get_mut("reports") {
         for report in reports.iter_mut() {

@@ -3,7 +3,9 @@
 //! backend is correct when every function here passes on a freshly migrated, empty store.
 
 mod campaigns;
+mod changes;
 mod control;
+mod filters;
 mod metadata_purge;
 mod oauth;
 mod orders;
@@ -19,7 +21,9 @@ use cv_domain::{
 use crate::{ChunkItem, NewAction, Store};
 
 pub use campaigns::*;
+pub use changes::*;
 pub use control::*;
+pub use filters::*;
 pub use metadata_purge::*;
 pub use oauth::*;
 pub use orders::*;
@@ -105,7 +109,9 @@ macro_rules! conformance_tests {
             metadata_key_purge_chunks_are_fenced_and_counted,
             order_imports_upsert_references_and_replace_orders,
             serial_group_actions_run_one_at_a_time,
-            serial_group_claim_race_starts_one_import
+            serial_group_claim_race_starts_one_import,
+            list_filters_page_by_end_date,
+            action_changes_follow_every_committed_write
         );
     };
     (@cases $fresh:path; $($case:ident),* $(,)?) => {
