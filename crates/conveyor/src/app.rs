@@ -45,8 +45,7 @@ pub async fn serve(
     // Long-polls and event streams end on shutdown too; the graceful shutdown waits for
     // every open response.
     let state = AppState::new(store, config.api.clone()).with_shutdown(shutdown.clone());
-    axum::serve(listener, cv_api::router(state))
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+    crate::http::serve(listener, cv_api::router(state), &config.api, shutdown.clone())
         .await
         .context("HTTP server failed")?;
     workers.await.context("engine task failed")?;

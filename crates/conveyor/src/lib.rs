@@ -8,6 +8,7 @@ pub mod bootstrap;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod http;
 pub mod store;
 
 pub use config::Config;

@@ -26,6 +26,22 @@ pub struct ApiConfig {
     /// Calls that create async actions one project may make per minute; over it, 429.
     /// 0: no limit.
     pub bulk_rate_limit_per_minute: u32,
+    /// Time a request may take, reading its body included, in milliseconds; over it, 408.
+    /// (A long-poll waits at most 30 s; streamed responses are timed until their headers.)
+    /// 0: no limit.
+    pub request_timeout_ms: u64,
+    /// The same for CSV uploads, which may be large. 0: no limit.
+    pub upload_timeout_ms: u64,
+    /// Time a client may take to send a request's headers, in milliseconds; then the
+    /// connection is closed (slow clients holding connections open). 0: no limit.
+    pub header_read_timeout_ms: u64,
+    /// Largest request head (request line and headers), in bytes; over it, 431.
+    pub max_header_bytes: usize,
+    /// CSV uploads received at the same time (each streams into the database); more get
+    /// 429 `too_many_uploads`. 0: no limit.
+    pub max_concurrent_uploads: usize,
+    /// Most data rows one CSV file may have; more get 400. 0: no limit.
+    pub csv_row_limit: u64,
     /// How often a long-poll (`GET /v1/async-actions/{id}?wait=…`) or event stream
     /// (`…/events`) re-reads its action when no change notification arrived, in milliseconds.
     /// Notifications wake them at once; this only bounds how late a missed one is noticed
@@ -47,6 +63,12 @@ impl Default for ApiConfig {
             oauth_token_limit: 1000,
             rate_limit_per_minute: 60_000,
             bulk_rate_limit_per_minute: 60_000,
+            request_timeout_ms: 60_000,
+            upload_timeout_ms: 3_600_000,
+            header_read_timeout_ms: 10_000,
+            max_header_bytes: 64 * 1024,
+            max_concurrent_uploads: 8,
+            csv_row_limit: 10_000_000,
             live_recheck_ms: 5000,
             events_keep_alive_ms: 15000,
         }

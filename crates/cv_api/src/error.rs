@@ -78,6 +78,12 @@ pub enum ApiError {
     /// 400 `async_action_finished`: a cancel request for an action that already ended.
     #[error("already finished: {0}")]
     AlreadyFinished(String),
+    /// 408 `request_timeout`: the request took longer than its limit (milliseconds).
+    #[error("request timeout after {0} ms")]
+    Timeout(u64),
+    /// 429 `too_many_uploads`: the server receives its most CSV uploads at once already.
+    #[error("too many uploads")]
+    TooManyUploads(usize),
     /// 404 for a path no route serves.
     #[error("no route for {0}")]
     NoRoute(String),
@@ -142,6 +148,12 @@ impl ApiError {
             ApiError::InvalidCampaign(_) => {
                 (StatusCode::BAD_REQUEST, "invalid_campaign", "Invalid Campaign")
             }
+            ApiError::Timeout(_) => {
+                (StatusCode::REQUEST_TIMEOUT, "request_timeout", "Request Timeout")
+            }
+            ApiError::TooManyUploads(_) => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_uploads", "Too many uploads")
+            }
             ApiError::AlreadyFinished(_) => {
                 (StatusCode::BAD_REQUEST, "async_action_finished", "Async action already finished")
             }
@@ -191,6 +203,10 @@ impl ApiError {
             ApiError::NotFound { resource_type, resource_id } => {
                 Some(format!("Cannot find {resource_type} with id {resource_id}"))
             }
+            ApiError::Timeout(ms) => Some(format!("The request did not complete within {ms} ms.")),
+            ApiError::TooManyUploads(n) => Some(format!(
+                "This server receives at most {n} CSV uploads at a time; retry shortly."
+            )),
             _ => None,
         }
     }

@@ -8,6 +8,7 @@ mod auth;
 mod config;
 mod error;
 mod extract;
+mod limits;
 mod live;
 mod rate_limit;
 mod request_id;

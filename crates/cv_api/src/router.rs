@@ -8,7 +8,7 @@ use axum::{
     routing::{get, post},
 };
 
-use crate::{ApiError, AppState, auth, rate_limit, request_id, routes};
+use crate::{ApiError, AppState, auth, limits, rate_limit, request_id, routes};
 
 /// The whole HTTP API over `state`.
 pub fn router(state: AppState) -> Router {
@@ -103,6 +103,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(routes::health::readyz))
         .merge(v1)
         .merge(oauth)
+        .route_layer(middleware::from_fn_with_state(state.clone(), limits::time_limit))
         .fallback(no_route)
         .with_state(state);
     // The request-id layer wraps the finished router as one service: axum adds the `Allow`

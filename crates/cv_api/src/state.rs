@@ -17,6 +17,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// The per-project call counters.
     pub rate_limiter: Arc<crate::rate_limit::RateLimiter>,
+    /// Permits of CSV uploads being received (`max_concurrent_uploads`).
+    pub uploads: Arc<tokio::sync::Semaphore>,
     /// Cancelled when the server shuts down: long-polls answer and event streams end, so the
     /// graceful shutdown does not wait for them.
     pub shutdown: CancellationToken,
@@ -25,7 +27,12 @@ pub struct AppState {
 impl AppState {
     /// State over `store` with `config`, on the wall clock.
     pub fn new(store: Arc<dyn Store>, config: ApiConfig) -> Self {
+        let uploads = match config.max_concurrent_uploads {
+            0 => tokio::sync::Semaphore::MAX_PERMITS,
+            n => n,
+        };
         Self {
+            uploads: Arc::new(tokio::sync::Semaphore::new(uploads)),
             store,
             config: Arc::new(config),
             clock: Arc::new(SystemClock),

@@ -85,13 +85,36 @@ pub async fn store_csv(
     id: &ActionId,
     multipart: Multipart,
 ) -> Result<Upload, ApiError> {
+    let Ok(_permit) = state.uploads.clone().try_acquire_owned() else {
+        return Err(ApiError::TooManyUploads(state.config.max_concurrent_uploads));
+    };
+    // Deletes what was stored unless the upload is accepted — also when this future is
+    // dropped half-way (the request's time limit, a client gone).
+    let mut guard = PartsGuard { state, id, accepted: false };
     let result = receive(state, id, multipart).await;
-    if result.is_err()
-        && let Err(err) = state.store.delete_upload(id).await
-    {
-        tracing::warn!(message = "Could not delete a refused upload.", upload = %id, %err);
-    }
+    guard.accepted = result.is_ok();
     result
+}
+
+/// Deletes an upload's stored parts when dropped before the upload was accepted.
+struct PartsGuard<'a> {
+    state: &'a AppState,
+    id: &'a ActionId,
+    accepted: bool,
+}
+
+impl Drop for PartsGuard<'_> {
+    fn drop(&mut self) {
+        if self.accepted {
+            return;
+        }
+        let (store, id) = (self.state.store.clone(), self.id.clone());
+        tokio::spawn(async move {
+            if let Err(err) = store.delete_upload(&id).await {
+                tracing::warn!(message = "Could not delete a refused upload.", upload = %id, %err);
+            }
+        });
+    }
 }
 
 async fn receive(
@@ -128,6 +151,12 @@ async fn store_field(
             return Err(ApiError::PayloadTooLarge(limit as usize));
         }
         scan.feed(&chunk);
+        let rows_limit = state.config.csv_row_limit;
+        if rows_limit > 0 && scan.records > rows_limit + 1 {
+            return Err(ApiError::InvalidPayload(format!(
+                "The file has more than {rows_limit} rows (the limit of this server)"
+            )));
+        }
         part.extend_from_slice(&chunk);
         if part.len() >= PART_BYTES {
             state.store.put_upload_part(id, parts, std::mem::take(&mut part)).await?;
@@ -135,6 +164,12 @@ async fn store_field(
         }
     }
     scan.feed(&[]);
+    let rows_limit = state.config.csv_row_limit;
+    if rows_limit > 0 && scan.records > rows_limit + 1 {
+        return Err(ApiError::InvalidPayload(format!(
+            "The file has more than {rows_limit} rows (the limit of this server)"
+        )));
+    }
     if let Some(reason) = scan.refusal(bytes) {
         return Err(ApiError::InvalidPayload(reason.to_owned()));
     }

@@ -18,6 +18,7 @@ mod documented_examples;
 mod errors;
 mod fairness;
 mod isolation;
+mod limits;
 mod list_filters;
 mod live_progress;
 mod metadata_purge;

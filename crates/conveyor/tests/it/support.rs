@@ -11,6 +11,7 @@ use cv_store::Store;
 use cv_store_postgres::PostgresStore;
 use cv_store_sqlite::SqliteStore;
 use serde_json::Value;
+use tokio_util::sync::CancellationToken;
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,7 +104,10 @@ impl TestApp {
         // The API and the engine read one manual clock, so a test moves both forward.
         let clock = ManualClock::new();
         let router = conveyor::app::router_on(store.clone(), &config, Arc::new(clock.clone()));
-        tokio::spawn(async move { axum::serve(listener, router).await });
+        let api = config.api.clone();
+        tokio::spawn(async move {
+            conveyor::http::serve(listener, router, &api, CancellationToken::new()).await
+        });
         Some(Self {
             store,
             config,
