@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on SQLite and on PostgreSQL: cargo's tests, Voucherify's SDKs
-# against the binary, and the failure harness in its reduced form (SIGKILLs and a SIGTERM
-# during an import and a code generation on each backend; three nodes on PostgreSQL with one
-# killed).
+# against the binary, the dashboard in headless Chromium, and the failure harness in its
+# reduced form (SIGKILLs and a SIGTERM during an import and a code generation on each
+# backend; three nodes on PostgreSQL with one killed). Any failing step fails the script.
 #
 # PostgreSQL: uses $CONVEYOR_TEST_DATABASE_URL when it is set (each test creates and uses its
 # own schema there); otherwise, as root, starts a throwaway cluster with .ci/pg-test.sh
@@ -25,26 +25,44 @@ export CONVEYOR_TEST_REQUIRE_POSTGRES=1
 log=$(mktemp)
 status=0
 {
-  cargo test --workspace --locked "$@" 2>&1
+  # `|| …` turns errexit off inside this group, so each step records its own failure.
+  failed=""
+  cargo test --workspace --locked "$@" 2>&1 || failed="$failed cargo-test"
   # Voucherify's own SDKs against the real binary (needs PyPI and npm; skip with
   # CONVEYOR_SKIP_SDK_TESTS=1, and when a test filter is given).
   if [ "${CONVEYOR_SKIP_SDK_TESTS:-0}" != 1 ] && [ $# -eq 0 ]; then
-    cargo build --locked -q -p conveyor --bin conveyor 2>&1
-    bash scripts/sdk-test.sh "${CARGO_TARGET_DIR:-target}/debug/conveyor" 2>&1
+    cargo build --locked -q -p conveyor --bin conveyor 2>&1 || failed="$failed build"
+    bash scripts/sdk-test.sh "${CARGO_TARGET_DIR:-target}/debug/conveyor" 2>&1 || failed="$failed sdk"
+  fi
+  # The dashboard in headless Chromium (Debian's `chromium` and npm `playwright-core`, installed
+  # when missing) against the real binary; it keeps a screenshot, target/dashboard-e2e.png (skip
+  # with CONVEYOR_SKIP_DASHBOARD_TEST=1, and when a test filter is given).
+  if [ "${CONVEYOR_SKIP_DASHBOARD_TEST:-0}" != 1 ] && [ $# -eq 0 ]; then
+    cargo build --locked -q -p conveyor --bin conveyor 2>&1 || failed="$failed build"
+    bash scripts/dashboard-test.sh "${CARGO_TARGET_DIR:-target}/debug/conveyor" 2>&1 \
+      || failed="$failed dashboard"
   fi
   # The failure harness on the real binary (skip with CONVEYOR_SKIP_HARNESS=1, and when a test
   # filter is given). Each run prints one summary line; a broken promise fails the script.
   if [ "${CONVEYOR_SKIP_HARNESS:-0}" != 1 ] && [ $# -eq 0 ]; then
-    cargo build --locked -q -p conveyor -p cv_bench 2>&1
+    cargo build --locked -q -p conveyor -p cv_bench 2>&1 || failed="$failed build"
     harness="${CARGO_TARGET_DIR:-target}/debug/conveyor-harness"
-    "$harness" crash --rows 100000 --codes 20000 --kills 5 --backend sqlite 2>&1
+    "$harness" crash --rows 100000 --codes 20000 --kills 5 --backend sqlite 2>&1 \
+      || failed="$failed harness-sqlite"
     "$harness" crash --rows 100000 --codes 20000 --kills 5 --backend postgres \
-      --database-url "$CONVEYOR_TEST_DATABASE_URL" 2>&1
-    "$harness" nodes --rows 50000 --codes 20000 --database-url "$CONVEYOR_TEST_DATABASE_URL" 2>&1
+      --database-url "$CONVEYOR_TEST_DATABASE_URL" 2>&1 || failed="$failed harness-postgres"
+    "$harness" nodes --rows 50000 --codes 20000 --database-url "$CONVEYOR_TEST_DATABASE_URL" 2>&1 \
+      || failed="$failed harness-nodes"
+  fi
+  if [ -n "$failed" ]; then
+    echo "failed steps:$failed"
+    exit 1
   fi
 } | tee "$log" || status=$?
-# One closing line for the whole run (cargo prints one per test binary).
+# One closing line for the whole run (cargo prints one per test binary; a failed step other
+# than cargo's counts as one failure).
 awk '/^test result:/ { for (i = 2; i <= NF; i++) { if ($i == "passed;") p += $(i-1); if ($i == "failed;") f += $(i-1) } }
+     /^failed steps:/ { for (i = 3; i <= NF; i++) if ($i != "cargo-test") f += 1 }
      END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
 rm -f "$log"
 exit "$status"

@@ -101,6 +101,10 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
+        // The dashboard's page and files need no credentials: they hold no data.
+        .route("/dashboard", get(routes::dashboard::index))
+        .route("/dashboard/", get(routes::dashboard::index))
+        .route("/dashboard/{file}", get(routes::dashboard::asset))
         .merge(v1)
         .merge(oauth)
         .route_layer(middleware::from_fn_with_state(state.clone(), limits::time_limit))

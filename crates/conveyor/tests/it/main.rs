@@ -14,6 +14,7 @@ mod crash;
 mod customers;
 mod customers_bulk;
 mod customers_import;
+mod dashboard;
 mod documented_examples;
 mod errors;
 mod fairness;

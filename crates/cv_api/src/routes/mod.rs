@@ -8,6 +8,7 @@ pub mod campaigns;
 pub mod campaigns_async;
 pub mod customers;
 pub mod customers_async;
+pub mod dashboard;
 pub mod health;
 pub mod metadata_schemas;
 pub mod oauth;
