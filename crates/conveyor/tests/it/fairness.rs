@@ -61,7 +61,7 @@ backend_tests! {
 
     async fn with_one_worker_a_small_action_waits_at_most_a_slice(backend) {
         const ROWS: usize = 60_000;
-        const SLICE_MS: u64 = 200;
+        const SLICE_MS: u64 = 100;
         let app = TestApp::spawn_with(backend, |c| {
             c.engine.workers = 1;
             c.engine.slice_ms = SLICE_MS;
