@@ -1,4 +1,4 @@
-//! One process: the HTTP API and/or the engine over one store.
+//! One process: the HTTP API and/or the engine, with webhook delivery, over one store.
 
 use std::sync::Arc;
 
@@ -7,6 +7,7 @@ use cv_actions::Registry;
 use cv_api::AppState;
 use cv_engine::{Clock, Engine, SystemClock};
 use cv_store::Store;
+use cv_webhooks::Deliverer;
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
@@ -15,6 +16,12 @@ use crate::Config;
 /// The engine for `store` with the configured action types.
 pub fn engine(store: Arc<dyn Store>, config: &Config) -> Engine {
     Engine::new(store, Arc::new(Registry::new(config.actions.clone())), config.engine.clone())
+}
+
+/// The webhook delivery loop for `store`, on the wall clock.
+pub fn deliverer(store: Arc<dyn Store>, config: &Config) -> anyhow::Result<Deliverer> {
+    Deliverer::new(store, config.webhooks.clone(), &config.public_base_url())
+        .context("starting the webhook client")
 }
 
 /// The HTTP router for `store`, on the wall clock.
@@ -28,8 +35,9 @@ pub fn router_on(store: Arc<dyn Store>, config: &Config, clock: Arc<dyn Clock>) 
     cv_api::router(AppState::new(store, config.api.clone()).with_clock(clock))
 }
 
-/// Serves the API on `listener` and runs workers until `shutdown`; then stops accepting
-/// requests, lets workers finish or abandon their current chunk, and returns.
+/// Serves the API on `listener` and runs workers and webhook delivery until `shutdown`; then
+/// stops accepting requests, lets workers finish or abandon their current chunk and sends in
+/// flight finish, and returns.
 pub async fn serve(
     store: Arc<dyn Store>,
     config: &Config,
@@ -41,6 +49,11 @@ pub async fn serve(
         let shutdown = shutdown.clone();
         async move { engine.run(shutdown).await }
     });
+    let deliverer = deliverer(store.clone(), config)?;
+    let deliveries = tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move { deliverer.run(shutdown).await }
+    });
     info!(message = "Listening.", address = %listener.local_addr()?);
     // Long-polls and event streams end on shutdown too; the graceful shutdown waits for
     // every open response.
@@ -49,12 +62,20 @@ pub async fn serve(
         .await
         .context("HTTP server failed")?;
     workers.await.context("engine task failed")?;
+    deliveries.await.context("webhook delivery task failed")?;
     Ok(())
 }
 
-/// Runs workers only (extra nodes on PostgreSQL) until `shutdown`.
-pub async fn work(store: Arc<dyn Store>, config: &Config, shutdown: CancellationToken) {
-    engine(store, config).run(shutdown).await;
+/// Runs workers and webhook delivery only (extra nodes on PostgreSQL) until `shutdown`.
+pub async fn work(
+    store: Arc<dyn Store>,
+    config: &Config,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let deliverer = deliverer(store.clone(), config)?;
+    let engine = engine(store, config);
+    tokio::join!(engine.run(shutdown.clone()), deliverer.run(shutdown));
+    Ok(())
 }
 
 /// A token cancelled on SIGINT or SIGTERM.

@@ -84,7 +84,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the API and workers in one process (migrates first).
     Serve,
-    /// Run workers only: extra nodes sharing a PostgreSQL database (migrates first).
+    /// Run workers (and webhook delivery) only: extra nodes sharing a PostgreSQL database
+    /// (migrates first).
     Worker,
     /// Apply database migrations and exit.
     Migrate,
@@ -213,7 +214,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("Conveyor listening on http://{}", listener.local_addr()?);
             app::serve(store, &config, listener, app::shutdown_on_signals()).await?;
         }
-        Command::Worker => app::work(store, &config, app::shutdown_on_signals()).await,
+        Command::Worker => app::work(store, &config, app::shutdown_on_signals()).await?,
         Command::Projects(ProjectsCommand::Create { name }) => {
             let project = store.ensure_project(&name, cv_domain::Timestamp::now()).await?;
             let creds = bootstrap::create_credentials(&*store, &project).await?;

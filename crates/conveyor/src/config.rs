@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use cv_actions::ActionsConfig;
 use cv_api::ApiConfig;
 use cv_engine::EngineConfig;
+use cv_webhooks::WebhookConfig;
 use serde::Deserialize;
 
 use crate::client::ClientConfig;
@@ -34,6 +35,8 @@ pub struct Config {
     pub api: ApiConfig,
     /// Action settings.
     pub actions: ActionsConfig,
+    /// Completion webhook delivery.
+    pub webhooks: WebhookConfig,
     /// Where `conveyor import` and `conveyor actions` connect.
     pub client: ClientConfig,
 }
@@ -49,6 +52,7 @@ impl Default for Config {
             engine: EngineConfig::default(),
             api: ApiConfig::default(),
             actions: ActionsConfig::default(),
+            webhooks: WebhookConfig::default(),
             client: ClientConfig::default(),
         }
     }
@@ -63,6 +67,15 @@ impl Config {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading config file {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("parsing config file {}", path.display()))
+    }
+
+    /// The base URL clients reach this server at, for links in webhook events: `public_url`,
+    /// else `http://<bind>`.
+    pub fn public_base_url(&self) -> String {
+        match &self.api.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.bind),
+        }
     }
 }
 

@@ -89,6 +89,9 @@ pub fn router(state: AppState) -> Router {
                 .delete(routes::metadata_schemas::delete),
         )
         .route("/v1/metadata-schemas/{resource}/purge", post(routes::metadata_schemas::purge))
+        .route("/v1/webhooks", get(routes::webhooks::list).post(routes::webhooks::create))
+        .route("/v1/webhooks/{id}", get(routes::webhooks::get).delete(routes::webhooks::delete))
+        .route("/v1/webhooks/{id}/deliveries", get(routes::webhooks::deliveries))
         // Layers run outside in: authentication, then the rate limit of the chosen project.
         .route_layer(middleware::from_fn_with_state(state.clone(), rate_limit::enforce))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate));
@@ -118,7 +121,8 @@ pub fn router(state: AppState) -> Router {
 /// Which OAuth scope lets a bearer token call a path: the entry whose prefix is the path or
 /// one of its parent paths (`/v1/skus` covers `/v1/skus` and `/v1/skus/…`, not `/v1/skusx`).
 /// The `api` scope covers every path, and a path no entry covers needs `api`. Prefixes, not
-/// routes, so that routes added under a prefix are covered as they come.
+/// routes, so that routes added under a prefix are covered as they come. Voucherify has no
+/// scope for webhooks, so `/v1/webhooks` needs `api`.
 pub const SCOPE_BY_PATH: &[(&str, &str)] = &[
     ("/v1/async-actions", "async-actions"),
     ("/v1/campaigns", "campaigns"),
@@ -171,6 +175,7 @@ mod tests {
             ("/v1/skusx", None),
             ("/v1/customer", None),
             ("/v1/oauth/token", None),
+            ("/v1/webhooks/wh_1/deliveries", None),
             ("/v2/customers", None),
         ];
         for (path, scope) in cases {

@@ -81,6 +81,15 @@ string_id!(
     /// An order's id: `ord_` + 18 lowercase hex.
     OrderId
 );
+string_id!(
+    /// A webhook endpoint's id: `wh_` + 24 alphanumerics (Voucherify's webhook configurations).
+    WebhookId
+);
+string_id!(
+    /// One event's delivery to one webhook endpoint: `whs_` + 18 lowercase hex (Voucherify's
+    /// "sendout" ids). The same across every attempt, so receivers can drop repeats.
+    DeliveryId
+);
 
 impl ActionId {
     /// A new random action id.
@@ -157,6 +166,26 @@ impl VoucherId {
     }
 }
 
+impl WebhookId {
+    /// A new random webhook endpoint id.
+    pub fn generate() -> Self {
+        Self(format!("wh_{}", random_alnum(24)))
+    }
+
+    /// Whether `s` has the shape of a webhook id (used to answer 404 early for junk).
+    pub fn is_well_formed(s: &str) -> bool {
+        s.strip_prefix("wh_")
+            .is_some_and(|rest| rest.len() == 24 && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
+    }
+}
+
+impl DeliveryId {
+    /// A new random delivery id.
+    pub fn generate() -> Self {
+        Self(format!("whs_{}", random_hex(18)))
+    }
+}
+
 /// A random secret of `len` alphanumerics, for generated app tokens and ids.
 pub fn random_secret(len: usize) -> String {
     random_alnum(len)
@@ -195,6 +224,10 @@ mod tests {
             assert!(s.as_str().strip_prefix("sku_").is_some_and(hex18), "{s}");
             let o = OrderId::generate();
             assert!(o.as_str().strip_prefix("ord_").is_some_and(hex18), "{o}");
+            let d = DeliveryId::generate();
+            assert!(d.as_str().strip_prefix("whs_").is_some_and(hex18), "{d}");
+            let w = WebhookId::generate();
+            assert!(WebhookId::is_well_formed(w.as_str()), "{w}");
         }
     }
 
@@ -213,5 +246,8 @@ mod tests {
         assert!(!ActionId::is_well_formed("bb_0c5543f00797b6113f"));
         assert!(!ActionId::is_well_formed("aa_0c5543f00797b6113g"));
         assert!(ActionId::is_well_formed("aa_0c5543f00797b6113f"));
+        assert!(!WebhookId::is_well_formed("wh_short"));
+        assert!(!WebhookId::is_well_formed("wh_ekFHVL6lqC4lDuIFxpETSGa-"));
+        assert!(WebhookId::is_well_formed("wh_ekFHVL6lqC4lDuIFxpETSGa3"));
     }
 }

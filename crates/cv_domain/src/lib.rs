@@ -1,5 +1,6 @@
 //! Conveyor's domain: identifiers, timestamps and the clock, the async-action vocabulary
-//! (kinds, statuses, progress), the resources actions work on, and OAuth tokens and scopes.
+//! (kinds, statuses, progress), the resources actions work on, OAuth tokens and scopes, and
+//! webhook endpoints with the events they receive.
 //! Everything here is pure: no IO (reading the wall clock aside), no async, no SQL, no HTTP.
 //! The store, engine, actions and API crates all speak these types.
 
@@ -16,14 +17,19 @@ pub mod payload;
 pub mod product;
 pub mod timestamp;
 pub mod voucher;
+pub mod webhook;
 
 pub use action::{ActionKind, ActionStatus, OperationStatus, Progress, UnknownKind};
 pub use campaign::Campaign;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use customer::{Address, Customer, CustomerPatch, CustomerRecord, Metadata};
-pub use ids::{ActionId, CustomerId, OrderId, ProductId, ProjectId, RequestId, SkuId, VoucherId};
+pub use ids::{
+    ActionId, CustomerId, DeliveryId, OrderId, ProductId, ProjectId, RequestId, SkuId, VoucherId,
+    WebhookId,
+};
 pub use oauth::{OAuthToken, Scopes};
 pub use order::{Order, OrderItem, OrderRecord, OrderStatus};
 pub use product::{Product, ProductPatch, ProductRecord, Sku, SkuPatch, SkuRecord};
 pub use timestamp::{ParseTimestampError, Timestamp};
 pub use voucher::{Voucher, VoucherRecord};
+pub use webhook::{DeliveryStatus, WebhookEndpoint, WebhookEvent, WebhookEvents};

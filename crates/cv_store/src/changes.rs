@@ -89,7 +89,8 @@ impl ActionChanges {
         let _ = self.sender.send(change);
     }
 
-    /// How many subscribers follow changes now (requests waiting on an action, streams).
+    /// How many subscribers follow changes now (requests waiting on an action, streams, and
+    /// a running webhook delivery loop).
     pub fn subscriber_count(&self) -> usize {
         self.sender.receiver_count()
     }
@@ -114,6 +115,18 @@ impl ActionChangeReceiver {
             Ok(change) => Some(change),
             Err(broadcast::error::RecvError::Lagged(_)) => Some(ActionChange::Resync),
             Err(broadcast::error::RecvError::Closed) => None,
+        }
+    }
+
+    /// Drops the changes already waiting, without waiting for more; how many there were. For a
+    /// subscriber that only needs "something changed": one look covers them all.
+    pub fn skip_waiting(&mut self) -> usize {
+        let mut skipped = 0;
+        loop {
+            match self.receiver.try_recv() {
+                Ok(_) | Err(broadcast::error::TryRecvError::Lagged(_)) => skipped += 1,
+                Err(_) => return skipped,
+            }
         }
     }
 }
@@ -149,5 +162,20 @@ mod tests {
         assert_eq!(rx.recv().await, Some(ActionChange::changed(&p, &a)));
         assert!(ActionChange::Resync.concerns(&a));
         assert!(!ActionChange::changed(&p, &ActionId::from_string("aa_2")).concerns(&a));
+    }
+
+    #[tokio::test]
+    async fn skipping_drops_only_what_is_already_waiting() {
+        let changes = ActionChanges::default();
+        let mut rx = changes.subscribe();
+        let p = ProjectId::from_string("proj_1");
+        assert_eq!(rx.skip_waiting(), 0);
+        for id in ["aa_1", "aa_2", "aa_3"] {
+            changes.publish(ActionChange::changed(&p, &ActionId::from_string(id)));
+        }
+        assert_eq!(rx.skip_waiting(), 3);
+        changes.publish(ActionChange::changed(&p, &ActionId::from_string("aa_4")));
+        let next = ActionChange::changed(&p, &ActionId::from_string("aa_4"));
+        assert_eq!(rx.recv().await, Some(next));
     }
 }

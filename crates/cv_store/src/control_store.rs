@@ -13,7 +13,9 @@ use crate::{ActionRecord, Fence, Store, StoreError};
 pub trait ControlStore: Send + Sync {
     /// Ends an action nobody holds (ENQUEUED, or IN_PROGRESS with its lease expired or
     /// given back) as FAILED with `result`, if its attempt and cursor are still `attempt` and
-    /// `cursor`. Bumps the attempt, so a stale holder can write nothing more. Whether it did.
+    /// `cursor`. Bumps the attempt, so a stale holder can write nothing more. In the same
+    /// transaction, queues the action's webhook deliveries ([`crate::plan_deliveries`]).
+    /// Whether it did.
     async fn cancel_idle(
         &self,
         project: &ProjectId,

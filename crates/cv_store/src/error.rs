@@ -1,4 +1,4 @@
-use cv_domain::ActionId;
+use cv_domain::{ActionId, DeliveryId};
 
 /// What can go wrong in a store call.
 #[derive(Debug, thiserror::Error)]
@@ -7,6 +7,10 @@ pub enum StoreError {
     /// owns the action and must stop without writing anything.
     #[error("lease lost on async action {0}")]
     LeaseLost(ActionId),
+    /// The fenced record of a webhook delivery attempt found a newer claim, an ended delivery,
+    /// or none (its endpoint was deleted): nothing was written.
+    #[error("claim lost on webhook delivery {0}")]
+    DeliveryClaimLost(DeliveryId),
     /// A unique constraint refused the write.
     #[error("conflict on {constraint}")]
     Conflict {

@@ -4,8 +4,8 @@
 //! actions (the job rows, their payloads and reports), customers, products and SKUs (the
 //! [`ProductStore`] supertrait), vouchers (the [`VoucherStore`] supertrait), campaigns
 //! ([`CampaignStore`]), orders ([`OrderStore`]), metadata-key purges ([`MetadataPurgeStore`]),
-//! cancellation and retention ([`ControlStore`]), projects and credentials, and OAuth access
-//! tokens ([`OAuthStore`]).
+//! cancellation and retention ([`ControlStore`]), projects and credentials, OAuth access
+//! tokens ([`OAuthStore`]), and webhook endpoints with their delivery outbox ([`WebhookStore`]).
 //! Two crates implement it, `cv_store_sqlite` and `cv_store_postgres`; the logic that must
 //! behave the same on both (how a chunk of patches becomes rows, how list pages are cut) lives
 //! here, above the SQL, and [`conformance`] pins every behaviour on both backends.
@@ -25,6 +25,7 @@ mod purge_store;
 pub mod sql;
 mod store;
 mod voucher_store;
+mod webhook_store;
 
 pub use campaign_store::{CampaignPage, CampaignStore};
 pub use changes::{ActionChange, ActionChangeReceiver, ActionChanges};
@@ -41,3 +42,7 @@ pub use product_store::{ProductPage, ProductStore, SkuPage};
 pub use purge_store::{MetadataHolder, MetadataPurgeStore};
 pub use store::{Store, Wakeups};
 pub use voucher_store::{VoucherPage, VoucherStore};
+pub use webhook_store::{
+    ClaimedDelivery, DeliveryAttempt, DeliveryFence, DeliveryOutcome, DeliveryPage, DeliveryRecord,
+    NewDelivery, WebhookStore, plan_deliveries,
+};

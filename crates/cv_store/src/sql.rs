@@ -10,6 +10,7 @@ pub mod oauth;
 pub mod orders;
 pub mod products;
 pub mod vouchers;
+pub mod webhooks;
 
 use crate::ActionFilter;
 

@@ -9,7 +9,7 @@ use cv_domain::{
 use crate::{
     ActionChanges, ActionFilter, ActionRecord, CampaignStore, ChunkCommit, ClaimedAction,
     ControlStore, CustomerPage, Fence, MetadataPurgeStore, MetadataSchemaRecord, NewAction,
-    OAuthStore, OrderStore, ProductStore, ReportLine, StoreError, VoucherStore,
+    OAuthStore, OrderStore, ProductStore, ReportLine, StoreError, VoucherStore, WebhookStore,
 };
 
 /// Wakes idle workers when an action is enqueued: in-process on SQLite, fed by
@@ -21,7 +21,7 @@ pub type Wakeups = Arc<tokio::sync::Notify>;
 /// can drive time explicitly. Products and SKUs are in the supertrait [`ProductStore`], vouchers
 /// in [`VoucherStore`], campaigns in [`CampaignStore`], purge reads in [`MetadataPurgeStore`],
 /// orders in [`OrderStore`], cancellation and retention in [`ControlStore`], OAuth tokens in
-/// [`OAuthStore`].
+/// [`OAuthStore`], webhook endpoints and deliveries in [`WebhookStore`].
 #[async_trait]
 pub trait Store:
     ProductStore
@@ -31,6 +31,7 @@ pub trait Store:
     + MetadataPurgeStore
     + ControlStore
     + OAuthStore
+    + WebhookStore
     + Send
     + Sync
     + 'static
@@ -144,7 +145,8 @@ pub trait Store:
     /// claim). Progress is not lowered. Fenced: [`StoreError::LeaseLost`] when stale.
     async fn set_remaining_items(&self, fence: &Fence, remaining: u64) -> Result<(), StoreError>;
 
-    /// Ends the action with `status` (DONE or FAILED) and its `result`; fenced.
+    /// Ends the action with `status` (DONE or FAILED) and its `result`; fenced. In the same
+    /// transaction, queues the action's webhook deliveries ([`crate::plan_deliveries`]).
     async fn finish_action(
         &self,
         fence: &Fence,

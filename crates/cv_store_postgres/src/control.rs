@@ -2,13 +2,14 @@
 //! `impl ControlStore for PostgresStore`.
 
 use async_trait::async_trait;
-use cv_domain::{ActionId, ProjectId, Timestamp};
+use cv_domain::{ActionId, ActionStatus, ProjectId, Timestamp};
 use cv_store::{ControlStore, Fence, StoreError, sql as q, sql::control as qx};
 
 use crate::{
     PostgresStore,
     convert::error,
     db::{Params, execute, lease_lost, notify_change, query_opt},
+    webhooks,
 };
 
 #[async_trait]
@@ -34,7 +35,9 @@ impl ControlStore for PostgresStore {
         ];
         let cancelled = execute(&tx, qx::CANCEL_IDLE, params).await? > 0;
         if cancelled {
-            notify_change(&tx, self.changes_channel(), project.as_str(), id.as_str()).await?;
+            let (project, id) = (project.as_str(), id.as_str());
+            webhooks::enqueue_deliveries(&tx, project, id, ActionStatus::Failed, now).await?;
+            notify_change(&tx, self.changes_channel(), project, id).await?;
         }
         tx.commit().await.map_err(error)?;
         Ok(cancelled)

@@ -22,5 +22,6 @@ mod orders;
 mod products;
 mod store;
 mod vouchers;
+mod webhooks;
 
 pub use store::PostgresStore;

@@ -22,7 +22,7 @@ use crate::{
     chunk,
     convert::{self, error, pool_error},
     db::{self, NOTIFY, Params, count, execute, lease_lost, notify_change, query, query_opt},
-    listen, migrate,
+    listen, migrate, webhooks,
 };
 
 const POOL_SIZE: usize = 16;
@@ -414,6 +414,7 @@ impl Store for PostgresStore {
         let row =
             query_opt(&tx, q::FINISH_ACTION, params).await?.ok_or_else(|| lease_lost(fence))?;
         let project: String = row.try_get(0).map_err(error)?;
+        webhooks::enqueue_deliveries(&tx, &project, fence.action_id.as_str(), status, now).await?;
         notify_change(&tx, self.changes_channel(), &project, fence.action_id.as_str()).await?;
         tx.commit().await.map_err(error)
     }

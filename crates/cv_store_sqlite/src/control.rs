@@ -1,7 +1,7 @@
 //! Cancellation, the maintenance lease and retention on SQLite: `impl ControlStore for SqliteStore`.
 
 use async_trait::async_trait;
-use cv_domain::{ActionId, ProjectId, Timestamp};
+use cv_domain::{ActionId, ActionStatus, ProjectId, Timestamp};
 use cv_store::{ActionChange, ControlStore, Fence, StoreError, sql as q, sql::control as qx};
 use rusqlite::{OptionalExtension, params};
 
@@ -9,6 +9,7 @@ use crate::{
     SqliteStore,
     chunk::lease_lost,
     convert::{error, sql},
+    webhooks,
 };
 
 #[async_trait]
@@ -38,6 +39,15 @@ impl ControlStore for SqliteStore {
                         ],
                     )
                     .map_err(error)?;
+                if n > 0 {
+                    webhooks::enqueue_deliveries(
+                        tx,
+                        owned_project.as_str(),
+                        owned_id.as_str(),
+                        ActionStatus::Failed,
+                        now,
+                    )?;
+                }
                 Ok(n > 0)
             })
             .await?;

@@ -18,5 +18,6 @@ mod orders;
 mod products;
 mod store;
 mod vouchers;
+mod webhooks;
 
 pub use db::SqliteStore;

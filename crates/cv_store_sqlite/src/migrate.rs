@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0010_fair_queue.sql"),
     include_str!("../migrations/0011_control.sql"),
     include_str!("../migrations/0013_action_list_filters.sql"),
+    include_str!("../migrations/0014_webhooks.sql"),
 ];
 
 /// The schema version this build expects.

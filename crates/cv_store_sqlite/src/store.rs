@@ -17,7 +17,7 @@ use crate::{
     SqliteStore,
     chunk::{self, apply_customer_items, lease_lost, write_customer},
     convert::{self, error, sql},
-    migrate,
+    migrate, webhooks,
 };
 
 /// Takes the runnable action first in the queue (smallest `queued_at`) (see `cv_store::serial_group_runnable!` for serial
@@ -308,20 +308,23 @@ impl Store for SqliteStore {
         let owned = fence.clone();
         let project = self
             .write(move |tx| {
-                tx.query_row(
-                    &sql(q::FINISH_ACTION),
-                    params![
-                        owned.action_id.as_str(),
-                        i64::from(owned.attempt),
-                        status.as_str(),
-                        result.to_string(),
-                        now.as_millis()
-                    ],
-                    |r| r.get::<_, String>(0),
-                )
-                .optional()
-                .map_err(error)?
-                .ok_or_else(|| lease_lost(&owned))
+                let project = tx
+                    .query_row(
+                        &sql(q::FINISH_ACTION),
+                        params![
+                            owned.action_id.as_str(),
+                            i64::from(owned.attempt),
+                            status.as_str(),
+                            result.to_string(),
+                            now.as_millis()
+                        ],
+                        |r| r.get::<_, String>(0),
+                    )
+                    .optional()
+                    .map_err(error)?
+                    .ok_or_else(|| lease_lost(&owned))?;
+                webhooks::enqueue_deliveries(tx, &project, owned.action_id.as_str(), status, now)?;
+                Ok(project)
             })
             .await?;
         let project = ProjectId::from_string(project);

@@ -367,7 +367,8 @@ backend_tests! {
                 .header("X-App-Token", A.1)
                 .send(),
         );
-        followers(&app, 2).await;
+        // The stream, the long-poll, and the server's webhook delivery loop.
+        followers(&app, 3).await;
 
         let started = Instant::now();
         shutdown.cancel();

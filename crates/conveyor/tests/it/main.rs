@@ -33,3 +33,4 @@ mod rate_limits;
 mod vouchers;
 mod vouchers_import;
 mod vouchers_import_csv;
+mod webhooks;

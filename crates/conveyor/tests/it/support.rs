@@ -159,6 +159,27 @@ impl TestApp {
         Engine::with_parts(store, handlers, self.config.engine.clone(), clock, failpoints)
     }
 
+    /// A store on this app's database as a restarted process opens it: on SQLite the same file
+    /// opened again, on PostgreSQL a new pool on the same schema.
+    pub async fn reopen(&self) -> Arc<dyn Store> {
+        match &self._dir {
+            Some(dir) => {
+                let path = dir.path().join("conveyor.db");
+                Arc::new(SqliteStore::open(path).await.expect("reopen sqlite"))
+            }
+            None => self.other_node().await,
+        }
+    }
+
+    /// A webhook delivery loop over `store` with this app's webhook settings, on the test's
+    /// clock; report links in its events point at this server.
+    pub fn deliverer_on(&self, store: Arc<dyn Store>) -> cv_webhooks::Deliverer {
+        let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());
+        let base = self.url("");
+        cv_webhooks::Deliverer::with_clock(store, self.config.webhooks.clone(), &base, clock)
+            .expect("deliverer")
+    }
+
     /// Runs every runnable action to completion.
     pub async fn run_pending(&self) -> DrainReport {
         self.engine(FailPoints::none()).run_pending().await.expect("drain")

@@ -18,6 +18,7 @@ pub mod products_async;
 pub mod skus;
 pub mod vouchers;
 pub mod vouchers_async;
+pub mod webhooks;
 
 use axum::{
     Json,

@@ -14,3 +14,4 @@ pub mod product;
 pub mod validate;
 pub mod voucher;
 pub mod voucher_import;
+pub mod webhook;

@@ -13,6 +13,7 @@ mod products;
 mod queue;
 mod resources;
 mod vouchers;
+mod webhooks;
 
 use cv_domain::{
     ActionId, ActionKind, CustomerPatch, ProjectId, RequestId, Timestamp, customer::Field,
@@ -31,6 +32,7 @@ pub use products::*;
 pub use queue::*;
 pub use resources::*;
 pub use vouchers::*;
+pub use webhooks::*;
 
 pub(super) const LEASE: i64 = 30_000;
 
@@ -111,7 +113,11 @@ macro_rules! conformance_tests {
             serial_group_actions_run_one_at_a_time,
             serial_group_claim_race_starts_one_import,
             list_filters_page_by_end_date,
-            action_changes_follow_every_committed_write
+            action_changes_follow_every_committed_write,
+            webhook_endpoints_round_trip_per_project,
+            finishing_an_action_queues_its_deliveries_atomically,
+            delivery_claims_are_exclusive_and_leased,
+            delivery_attempts_schedule_retries_and_end
         );
     };
     (@cases $fresh:path; $($case:ident),* $(,)?) => {
