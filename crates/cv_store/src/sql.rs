@@ -62,18 +62,28 @@ pub const SELECT_PAYLOAD: &str = "SELECT body FROM action_payloads WHERE action_
 pub const SELECT_ACTION: &str =
     concat!("SELECT ", action_columns!(), " FROM async_actions WHERE project_id = $1 AND id = $2",);
 
-/// `$1` project, `$2` before (exclusive), `$3` limit.
+/// The columns of an action in a list: [`ACTION_COLUMNS`] with `result` left out (selected as
+/// NULL, so the same decoder reads both). The list never shows `result`, and decoding a
+/// hundred result documents per page was a quarter of the list's CPU time.
+macro_rules! action_list_columns {
+    () => {
+        "id, project_id, kind, status, progress, attempt, cursor, total_items, \
+         done_count, failed_count, request_id, CAST(NULL AS TEXT) AS result, created_at, updated_at"
+    };
+}
+
+/// `$1` project, `$2` before (exclusive), `$3` limit. Without `result`.
 pub const SELECT_ACTIONS_BEFORE: &str = concat!(
     "SELECT ",
-    action_columns!(),
+    action_list_columns!(),
     " FROM async_actions WHERE project_id = $1 AND created_at < $2 \
       ORDER BY created_at DESC, id DESC LIMIT $3",
 );
 
-/// `$1` project, `$2` created_at.
+/// `$1` project, `$2` created_at. Without `result`.
 pub const SELECT_ACTIONS_AT: &str = concat!(
     "SELECT ",
-    action_columns!(),
+    action_list_columns!(),
     " FROM async_actions WHERE project_id = $1 AND created_at = $2 ORDER BY id DESC",
 );
 

@@ -80,7 +80,8 @@ pub trait Store:
     ) -> Result<Option<ActionRecord>, StoreError>;
 
     /// Up to `limit` actions of `project` created strictly before `before` (all if `None`),
-    /// newest first, ties by id descending.
+    /// newest first, ties by id descending. Listed records carry no `result` (`None`): the
+    /// action list never shows it; read one action for it.
     async fn list_actions_before(
         &self,
         project: &ProjectId,
@@ -88,7 +89,8 @@ pub trait Store:
         limit: u32,
     ) -> Result<Vec<ActionRecord>, StoreError>;
 
-    /// Every action of `project` created exactly at `at`, ids descending.
+    /// Every action of `project` created exactly at `at`, ids descending; without `result`,
+    /// as [`Store::list_actions_before`].
     async fn list_actions_at(
         &self,
         project: &ProjectId,

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use anyhow::bail;
 use serde_json::Value;
 
-use crate::api::Api;
+use cv_bench::api::Api;
 
 /// The highest progress seen so far for each action, and how many reads were made.
 #[derive(Default)]
