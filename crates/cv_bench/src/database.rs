@@ -168,3 +168,79 @@ pub async fn count_rows(database_url: &str, table: &'static str) -> anyhow::Resu
     let client = connect(database_url).await?;
     Ok(client.query_one(&sql, &[]).await?.get::<_, i64>(0) as u64)
 }
+
+/// A connection that counts finished actions while a benchmark runs, read straight from the
+/// database the server writes (SQLite: a second connection to its WAL file).
+pub enum FinishedCounter {
+    /// A read connection to the server's SQLite file.
+    Sqlite(std::sync::Arc<std::sync::Mutex<rusqlite::Connection>>),
+    /// A connection to the server's PostgreSQL database.
+    Postgres(tokio_postgres::Client),
+}
+
+impl FinishedCounter {
+    const SQL: &'static str =
+        "SELECT COUNT(*) FROM async_actions WHERE status IN ('DONE', 'FAILED')";
+
+    /// Connects to the database at `database_url`.
+    pub async fn connect(database_url: &str) -> anyhow::Result<Self> {
+        if let Some(path) = database_url.strip_prefix("sqlite://") {
+            let conn = rusqlite::Connection::open_with_flags(
+                path,
+                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+            )?;
+            conn.busy_timeout(std::time::Duration::from_secs(5))?;
+            return Ok(Self::Sqlite(std::sync::Arc::new(std::sync::Mutex::new(conn))));
+        }
+        Ok(Self::Postgres(connect(database_url).await?))
+    }
+
+    /// Actions that are DONE or FAILED now.
+    pub async fn finished(&self) -> anyhow::Result<u64> {
+        match self {
+            Self::Sqlite(conn) => {
+                let conn = conn.clone();
+                let n = tokio::task::spawn_blocking(move || {
+                    let conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+                    conn.query_row(Self::SQL, [], |r| r.get::<_, i64>(0))
+                })
+                .await??;
+                Ok(n as u64)
+            }
+            Self::Postgres(client) => {
+                Ok(client.query_one(Self::SQL, &[]).await?.get::<_, i64>(0) as u64)
+            }
+        }
+    }
+}
+
+/// How many actions of each status the database holds, e.g. `[("DONE", 20000)]`.
+pub async fn action_statuses(database_url: &str) -> anyhow::Result<Vec<(String, u64)>> {
+    const SQL: &str = "SELECT status, COUNT(*) FROM async_actions GROUP BY status ORDER BY status";
+    if let Some(path) = database_url.strip_prefix("sqlite://") {
+        let conn = rusqlite::Connection::open(path)?;
+        let mut stmt = conn.prepare(SQL)?;
+        let rows =
+            stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?;
+        return Ok(rows.collect::<Result<_, _>>()?);
+    }
+    let client = connect(database_url).await?;
+    Ok(client
+        .query(SQL, &[])
+        .await?
+        .iter()
+        .map(|r| (r.get::<_, String>(0), r.get::<_, i64>(1) as u64))
+        .collect())
+}
+
+/// The server's settings of the PostgreSQL database at `database_url` that bear on speed:
+/// its version, `fsync` and `synchronous_commit`.
+pub async fn postgres_settings(database_url: &str) -> anyhow::Result<serde_json::Value> {
+    let client = connect(database_url).await?;
+    let mut out = serde_json::Map::new();
+    for name in ["server_version", "fsync", "synchronous_commit"] {
+        let row = client.query_one(&format!("SHOW {name}"), &[]).await?;
+        out.insert(name.to_owned(), serde_json::Value::String(row.get(0)));
+    }
+    Ok(serde_json::Value::Object(out))
+}

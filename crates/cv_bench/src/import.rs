@@ -13,9 +13,15 @@ use cv_bench::{
     Backend, data,
     database::fresh_database,
     server::{APP, Server},
+    stats::verdict,
 };
 
 use crate::baseline;
+
+/// P1: the import reaches at least this fraction of the raw insert's rows/s.
+const TARGET_RATIO: f64 = 0.5;
+/// P5: the server's peak RSS during the import, at most 150 MB (10^6 bytes).
+const TARGET_RSS_BYTES: u64 = 150_000_000;
 
 /// The figures of one run.
 pub struct Report {
@@ -36,7 +42,7 @@ impl Report {
     pub fn to_json(&self) -> Value {
         json!({
             "scenario": "import-customers",
-            "backend": format!("{:?}", self.backend).to_lowercase(),
+            "backend": self.backend.name(),
             "rows": self.rows,
             "file_bytes": self.file_bytes,
             "upload_seconds": self.upload.as_secs_f64(),
@@ -44,10 +50,21 @@ impl Report {
             "server_processing_ms": self.processing_ms,
             "import_rows_per_second": self.import_rate,
             "raw_rows_per_second": self.raw_rate,
-            "ratio": self.import_rate / self.raw_rate,
+            "ratio": self.ratio(),
             "server_peak_rss_bytes": self.peak_rss,
             "failed_rows": self.failed,
+            "targets": {
+                "ratio": {"target": TARGET_RATIO, "met": self.ratio() >= TARGET_RATIO},
+                "server_peak_rss_bytes": {
+                    "target": TARGET_RSS_BYTES,
+                    "met": self.peak_rss.map(|rss| rss <= TARGET_RSS_BYTES),
+                },
+            },
         })
+    }
+
+    fn ratio(&self) -> f64 {
+        self.import_rate / self.raw_rate
     }
 }
 
@@ -70,9 +87,20 @@ impl fmt::Display for Report {
         )?;
         writeln!(f, "  import                 {:>10.0} rows/s", self.import_rate)?;
         writeln!(f, "  raw insert (baseline)  {:>10.0} rows/s", self.raw_rate)?;
-        writeln!(f, "  ratio                  {:>10.2}", self.import_rate / self.raw_rate)?;
+        writeln!(
+            f,
+            "  ratio                  {:>10.2}   target ≥ {TARGET_RATIO}: {}",
+            self.ratio(),
+            verdict(self.ratio() >= TARGET_RATIO)
+        )?;
         match self.peak_rss {
-            Some(rss) => write!(f, "  server peak RSS        {:>10.1} MiB", mib(rss)),
+            Some(rss) => write!(
+                f,
+                "  server peak RSS        {:>10.1} MiB ({:.1} MB)   target ≤ 150 MB: {}",
+                mib(rss),
+                rss as f64 / 1e6,
+                verdict(rss <= TARGET_RSS_BYTES)
+            ),
             None => write!(f, "  server peak RSS        unknown"),
         }
     }

@@ -1,9 +1,12 @@
 //! What Conveyor's benchmark and harness commands share: the generated data, fresh databases,
 //! and the real `conveyor` binary run as a child process.
 
+pub mod api;
 pub mod data;
 pub mod database;
+pub mod machine;
 pub mod server;
+pub mod stats;
 
 use clap::ValueEnum;
 
@@ -14,4 +17,14 @@ pub enum Backend {
     Sqlite,
     /// A fresh database on the PostgreSQL server at `--database-url`.
     Postgres,
+}
+
+impl Backend {
+    /// `sqlite` or `postgres`, as the JSON figures name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
 }

@@ -67,8 +67,46 @@ impl Timestamp {
     }
 }
 
-impl fmt::Display for Timestamp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+/// The first millisecond of the year 10000: below it (and from the epoch on) a timestamp
+/// prints as exactly 24 ASCII bytes.
+const YEAR_10000_MS: i64 = 253_402_300_800_000;
+
+impl Timestamp {
+    /// `YYYY-MM-DDTHH:MM:SS.mmmZ` for times from 1970 to 9999, without the formatting
+    /// machinery: every API response prints two per action, a hundred actions per list page.
+    fn format_fast(self) -> Option<[u8; 24]> {
+        if !(0..YEAR_10000_MS).contains(&self.0) {
+            return None;
+        }
+        let (days, ms_of_day) = (self.0 / 86_400_000, self.0 % 86_400_000);
+        // Days since 1970-01-01 to a civil date (H. Hinnant's `civil_from_days`).
+        let z = days + 719_468;
+        let era = z / 146_097;
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        let mut out = *b"0000-00-00T00:00:00.000Z";
+        let mut put = |at: usize, width: usize, mut value: i64| {
+            for i in (at..at + width).rev() {
+                out[i] = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        };
+        put(0, 4, year);
+        put(5, 2, month);
+        put(8, 2, day);
+        put(11, 2, ms_of_day / 3_600_000);
+        put(14, 2, ms_of_day / 60_000 % 60);
+        put(17, 2, ms_of_day / 1000 % 60);
+        put(20, 3, ms_of_day % 1000);
+        Some(out)
+    }
+
+    fn format_general(self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let dt = self.to_datetime();
         write!(
             f,
@@ -81,6 +119,16 @@ impl fmt::Display for Timestamp {
             dt.second(),
             dt.millisecond()
         )
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.format_fast() {
+            // The buffer holds only ASCII digits and separators.
+            Some(bytes) => f.write_str(std::str::from_utf8(&bytes).map_err(|_| fmt::Error)?),
+            None => self.format_general(f),
+        }
     }
 }
 
@@ -216,6 +264,45 @@ mod tests {
             "2024-01-01T00:00:00 UTC",
         ] {
             assert!(Timestamp::parse(s).is_err(), "{s:?} should fail");
+        }
+    }
+
+    /// The general path, as `Display` printed every timestamp before the fast one.
+    struct General(Timestamp);
+
+    impl fmt::Display for General {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            self.0.format_general(f)
+        }
+    }
+
+    #[test]
+    fn fast_formatting_matches_the_general_one_at_the_edges() {
+        for ms_val in [
+            0,
+            1,
+            86_399_999,
+            86_400_000,
+            951_782_400_000,   // 2000-02-29
+            4_107_542_400_000, // 2100-03-01
+            YEAR_10000_MS - 1, // 9999-12-31T23:59:59.999Z
+            YEAR_10000_MS,     // year 10000: the general path
+            -1,                // before the epoch: the general path
+        ] {
+            let t = Timestamp::from_millis(ms_val);
+            assert_eq!(t.to_string(), General(t).to_string(), "{ms_val}");
+        }
+        assert_eq!(
+            Timestamp::from_millis(YEAR_10000_MS - 1).to_string(),
+            "9999-12-31T23:59:59.999Z"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_formatting_matches_the_general_one(ms_val in -1_000_000_000_000_i64..300_000_000_000_000) {
+            let t = Timestamp::from_millis(ms_val);
+            proptest::prop_assert_eq!(t.to_string(), General(t).to_string());
         }
     }
 

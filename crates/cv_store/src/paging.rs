@@ -45,7 +45,8 @@ pub struct ActionPage {
 
 impl dyn Store {
     /// The page of `project`'s actions created before `end_date`, at most `limit` long
-    /// unless a single `created_at` group is larger (see the module docs).
+    /// unless a single `created_at` group is larger (see the module docs). Its records carry
+    /// no `result`.
     pub async fn list_actions(
         &self,
         project: &ProjectId,

@@ -85,7 +85,8 @@ pub trait Store:
     ) -> Result<Option<ActionRecord>, StoreError>;
 
     /// Up to `limit` actions of `project` that `filter` lets through, created strictly before
-    /// `before` (all if `None`), newest first, ties by id descending.
+    /// `before` (all if `None`), newest first, ties by id descending. Listed records carry no
+    /// `result` (`None`): the action list never shows it; read one action for it.
     async fn list_actions_before(
         &self,
         project: &ProjectId,
@@ -95,7 +96,7 @@ pub trait Store:
     ) -> Result<Vec<ActionRecord>, StoreError>;
 
     /// Every action of `project` that `filter` lets through created exactly at `at`, ids
-    /// descending.
+    /// descending; without `result`, as [`Store::list_actions_before`].
     async fn list_actions_at(
         &self,
         project: &ProjectId,

@@ -35,23 +35,24 @@ fn json<T: serde::de::DeserializeOwned>(text: &str) -> rusqlite::Result<T> {
     serde_json::from_str(text).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
 }
 
-fn parse<T: std::str::FromStr>(text: String) -> rusqlite::Result<T>
+/// Parses the text of column `index` where it lies, without copying it into a `String`.
+fn parse<T: std::str::FromStr>(row: &Row<'_>, index: usize) -> rusqlite::Result<T>
 where
     T::Err: std::fmt::Display,
 {
-    text.parse::<T>().map_err(|e| {
+    row.get_ref(index)?.as_str()?.parse::<T>().map_err(|e| {
         rusqlite::Error::ToSqlConversionFailure(anyhow!("bad stored value: {e}").into())
     })
 }
 
 /// Decodes a row selected with `cv_store::sql::ACTION_COLUMNS`.
 pub fn action(row: &Row<'_>) -> rusqlite::Result<ActionRecord> {
-    let result: Option<String> = row.get(11)?;
+    let result: Option<&str> = row.get_ref(11)?.as_str_or_null()?;
     Ok(ActionRecord {
         id: ActionId::from_string(row.get::<_, String>(0)?),
         project_id: ProjectId::from_string(row.get::<_, String>(1)?),
-        kind: parse(row.get(2)?)?,
-        status: parse(row.get(3)?)?,
+        kind: parse(row, 2)?,
+        status: parse(row, 3)?,
         progress: Progress::from_stored(row.get(4)?),
         attempt: row.get::<_, i64>(5)? as u32,
         cursor: row.get::<_, i64>(6)? as u64,
@@ -59,7 +60,7 @@ pub fn action(row: &Row<'_>) -> rusqlite::Result<ActionRecord> {
         done_count: row.get::<_, i64>(8)? as u64,
         failed_count: row.get::<_, i64>(9)? as u64,
         request_id: RequestId::from_string(row.get::<_, String>(10)?),
-        result: result.as_deref().map(json).transpose()?,
+        result: result.map(json).transpose()?,
         created_at: Timestamp::from_millis(row.get(12)?),
         updated_at: Timestamp::from_millis(row.get(13)?),
     })

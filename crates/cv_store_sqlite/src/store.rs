@@ -97,11 +97,12 @@ impl Store for SqliteStore {
         app_id: &str,
     ) -> Result<Option<(ProjectId, String)>, StoreError> {
         let app_id = app_id.to_owned();
-        self.read(move |c| {
-            c.query_row(&sql(q::SELECT_CREDENTIAL), [&app_id], |r| {
-                Ok((ProjectId::from_string(r.get::<_, String>(0)?), r.get(1)?))
-            })
-            .optional()
+        self.read_point(move |c| {
+            c.prepare_cached(&sql(q::SELECT_CREDENTIAL))?
+                .query_row([&app_id], |r| {
+                    Ok((ProjectId::from_string(r.get::<_, String>(0)?), r.get(1)?))
+                })
+                .optional()
         })
         .await
     }
@@ -152,13 +153,10 @@ impl Store for SqliteStore {
         id: &ActionId,
     ) -> Result<Option<ActionRecord>, StoreError> {
         let (project, id) = (project.clone(), id.clone());
-        self.read(move |c| {
-            c.query_row(
-                &sql(q::SELECT_ACTION),
-                params![project.as_str(), id.as_str()],
-                convert::action,
-            )
-            .optional()
+        self.read_point(move |c| {
+            c.prepare_cached(&sql(q::SELECT_ACTION))?
+                .query_row(params![project.as_str(), id.as_str()], convert::action)
+                .optional()
         })
         .await
     }

@@ -1,36 +1,37 @@
 //! Async-action responses (SPEC.md §1, §2).
 
-use cv_domain::{ActionStatus, OperationStatus};
+use cv_domain::{ActionStatus, OperationStatus, Timestamp};
 use cv_store::{ActionPage, ActionRecord};
 use serde::Serialize;
 use serde_json::Value;
 
-/// An action in a list: `AsyncActionBase`, never with `result`.
+/// An action in a list: `AsyncActionBase`, never with `result`. It borrows the record's
+/// strings and prints timestamps straight into the response: a list page serializes a hundred.
 #[derive(Debug, Serialize)]
-pub struct AsyncActionItem {
-    id: String,
+pub struct AsyncActionItem<'a> {
+    id: &'a str,
     #[serde(rename = "type")]
     kind: &'static str,
     status: ActionStatus,
     operation_status: OperationStatus,
-    created_at: String,
-    updated_at: String,
-    request_id: String,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    request_id: &'a str,
     processing_time: i64,
     progress: u8,
     object: &'static str,
 }
 
-impl From<&ActionRecord> for AsyncActionItem {
-    fn from(a: &ActionRecord) -> Self {
+impl<'a> From<&'a ActionRecord> for AsyncActionItem<'a> {
+    fn from(a: &'a ActionRecord) -> Self {
         Self {
-            id: a.id.to_string(),
+            id: a.id.as_str(),
             kind: a.kind.as_str(),
             status: a.status,
             operation_status: a.status.operation_status(),
-            created_at: a.created_at.to_string(),
-            updated_at: a.updated_at.to_string(),
-            request_id: a.request_id.to_string(),
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+            request_id: a.request_id.as_str(),
             processing_time: (a.updated_at.as_millis() - a.created_at.as_millis()).max(0),
             progress: a.progress.get(),
             object: "async_action",
@@ -40,17 +41,17 @@ impl From<&ActionRecord> for AsyncActionItem {
 
 /// `GET /v1/async-actions/{id}`: the item plus `result` once finished.
 #[derive(Debug, Serialize)]
-pub struct AsyncAction {
+pub struct AsyncAction<'a> {
     #[serde(flatten)]
-    item: AsyncActionItem,
+    item: AsyncActionItem<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     result: Option<Value>,
 }
 
-impl AsyncAction {
+impl<'a> AsyncAction<'a> {
     /// The response for `action`; relative report paths in the result become absolute URLs
     /// under `base_url`.
-    pub fn new(action: &ActionRecord, base_url: &str) -> Self {
+    pub fn new(action: &'a ActionRecord, base_url: &str) -> Self {
         let result = match (&action.result, action.status.is_final()) {
             (Some(result), true) => Some(absolute_reports(result.clone(), base_url)),
             _ => None,
@@ -63,16 +64,16 @@ impl AsyncAction {
 /// [`AsyncAction`] plus two fields of Conveyor's own, the items the action has in all and the
 /// items processed so far, for rates and ETAs.
 #[derive(Debug, Serialize)]
-pub struct LiveAsyncAction {
+pub struct LiveAsyncAction<'a> {
     #[serde(flatten)]
-    action: AsyncAction,
+    action: AsyncAction<'a>,
     total_items: u64,
     processed_items: u64,
 }
 
-impl LiveAsyncAction {
+impl<'a> LiveAsyncAction<'a> {
     /// The live form of `action` (report links absolute under `base_url`).
-    pub fn new(action: &ActionRecord, base_url: &str) -> Self {
+    pub fn new(action: &'a ActionRecord, base_url: &str) -> Self {
         Self {
             action: AsyncAction::new(action, base_url),
             total_items: action.total_items,
@@ -96,15 +97,15 @@ fn absolute_reports(mut result: Value, base_url: &str) -> Value {
 
 /// `GET /v1/async-actions`.
 #[derive(Debug, Serialize)]
-pub struct AsyncActionList {
+pub struct AsyncActionList<'a> {
     object: &'static str,
     data_ref: &'static str,
-    async_actions: Vec<AsyncActionItem>,
+    async_actions: Vec<AsyncActionItem<'a>>,
     has_more: bool,
 }
 
-impl From<&ActionPage> for AsyncActionList {
-    fn from(page: &ActionPage) -> Self {
+impl<'a> From<&'a ActionPage> for AsyncActionList<'a> {
+    fn from(page: &'a ActionPage) -> Self {
         Self {
             object: "list",
             data_ref: "async_actions",

@@ -202,23 +202,23 @@ impl From<&DeliveryPage> for DeliveryList {
 /// `GET /v1/async-actions/{id}` shows it (with its `result`) under `data.async_action`. `id`
 /// is the delivery's, the same on every attempt, for receivers to drop repeats.
 #[derive(Debug, Serialize)]
-pub struct WebhookEventBody {
+pub struct WebhookEventBody<'a> {
     id: String,
     project_id: String,
     created_at: String,
     #[serde(rename = "type")]
     event: &'static str,
-    data: EventData,
+    data: EventData<'a>,
 }
 
 #[derive(Debug, Serialize)]
-struct EventData {
-    async_action: AsyncAction,
+struct EventData<'a> {
+    async_action: AsyncAction<'a>,
 }
 
-impl WebhookEventBody {
+impl<'a> WebhookEventBody<'a> {
     /// The event of `delivery` about `action` (report links absolute under `base_url`).
-    pub fn new(delivery: &DeliveryRecord, action: &ActionRecord, base_url: &str) -> Self {
+    pub fn new(delivery: &DeliveryRecord, action: &'a ActionRecord, base_url: &str) -> Self {
         Self {
             id: delivery.id.to_string(),
             project_id: delivery.project_id.to_string(),

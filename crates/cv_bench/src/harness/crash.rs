@@ -16,7 +16,9 @@ use cv_bench::{
 };
 use rand::{Rng, SeedableRng, rngs::StdRng};
 
-use crate::{api::Api, observe::Observer};
+use cv_bench::api::Api;
+
+use crate::observe::Observer;
 
 /// What one crash run is asked to do.
 pub struct Plan {

@@ -1,7 +1,6 @@
 //! `conveyor-harness`: the real `conveyor` binary under SIGKILL, SIGTERM and several nodes,
 //! checked from outside: nothing lost, nothing applied twice.
 
-mod api;
 mod crash;
 mod nodes;
 mod observe;

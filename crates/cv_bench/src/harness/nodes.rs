@@ -16,7 +16,9 @@ use cv_bench::{
 };
 use serde_json::json;
 
-use crate::{api::Api, observe::Observer};
+use cv_bench::api::Api;
+
+use crate::observe::Observer;
 
 /// What one multi-node run is asked to do.
 pub struct Plan {

@@ -8,7 +8,7 @@ use std::{
 use anyhow::{bail, ensure};
 use serde_json::Value;
 
-use crate::api::Api;
+use cv_bench::api::Api;
 
 /// The highest progress seen so far for each action, and how many reads were made.
 #[derive(Default)]

@@ -86,6 +86,7 @@ macro_rules! conformance_tests {
             stale_attempt_commit_changes_nothing,
             chunk_commit_is_atomic,
             list_pages_never_skip_or_repeat,
+            listed_actions_leave_out_the_result,
             projects_are_isolated,
             customers_round_trip,
             released_lease_is_claimable_at_once,

@@ -2,12 +2,12 @@
 
 use std::{collections::HashSet, sync::Arc};
 
-use cv_domain::{ActionId, CustomerPatch, customer::Field};
+use cv_domain::{ActionId, ActionStatus, CustomerPatch, customer::Field};
 use serde_json::json;
 
-use crate::Store;
+use crate::{ActionRecord, Store};
 
-use super::{enqueue, project, t};
+use super::{LEASE, enqueue, project, t};
 
 /// Newest first with ties broken by id; `end_date` paging with any limit returns every action
 /// exactly once even when several share one `created_at`.
@@ -45,6 +45,38 @@ pub async fn list_pages_never_skip_or_repeat(store: Arc<dyn Store>) {
     }
     let before = store.list_actions(&p, Some(t(5)), 10).await.expect("before");
     assert_eq!(before.actions.len(), 3, "end_date is strictly before");
+}
+
+/// A list carries no `result` (the action list never shows it), even for a finished action
+/// whose `get` has one; everything else a list shows is as `get` reads it, on both list
+/// queries (a page, and a `created_at` group larger than the page).
+pub async fn listed_actions_leave_out_the_result(store: Arc<dyn Store>) {
+    let p = project(&*store, "default").await;
+    let first = enqueue(&*store, &p, t(5), 1).await;
+    let second = enqueue(&*store, &p, t(5), 1).await;
+    for _ in 0..2 {
+        let claim = store.claim_next("w", t(6), LEASE).await.expect("claim").expect("claimed");
+        let result = json!({"done_count": 1, "id": claim.record.id.as_str()});
+        store.finish_action(&claim.fence, t(7), ActionStatus::Done, result).await.expect("finish");
+    }
+    for id in [&first, &second] {
+        let got = store.get_action(&p, id).await.expect("get").expect("found");
+        assert_eq!(got.result, Some(json!({"done_count": 1, "id": id.as_str()})));
+    }
+    // limit 1 < the group of 2 at t(5): the page is the whole group (`list_actions_at`).
+    for limit in [1, 10] {
+        let page = store.list_actions(&p, None, limit).await.expect("list");
+        assert_eq!(page.actions.len(), 2, "limit {limit}");
+        for listed in &page.actions {
+            let got = store.get_action(&p, &listed.id).await.expect("get").expect("found");
+            assert_eq!(listed.result, None, "limit {limit}: no result in a list");
+            assert_eq!(
+                ActionRecord { result: None, ..got },
+                listed.clone(),
+                "limit {limit}: the rest as get reads it"
+            );
+        }
+    }
 }
 
 /// Actions, customers and credentials of one project are invisible to another.

@@ -1,9 +1,9 @@
-//! The HTTP calls the harness makes, with the server's credentials.
+//! The HTTP calls the benchmarks and the harness make, with the server's credentials.
 
 use std::{path::Path, time::Duration};
 
+use crate::server::APP;
 use anyhow::{Context as _, bail};
-use cv_bench::server::APP;
 use serde_json::{Value, json};
 
 /// A client for one server base URL.
@@ -14,6 +14,7 @@ pub struct Api {
 }
 
 impl Api {
+    /// A client for the server at `base` (`http://127.0.0.1:PORT`), 30 s per request.
     pub fn new(base: &str) -> Self {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
@@ -26,6 +27,7 @@ impl Api {
         req.header("X-App-Id", APP.0).header("X-App-Token", APP.1)
     }
 
+    /// `GET path`; the JSON body of a 2xx answer, else an error with the status and body.
     pub async fn get(&self, path: &str) -> anyhow::Result<Value> {
         let res = self.auth(self.client.get(format!("{}{path}", self.base))).send().await?;
         let status = res.status();
@@ -36,6 +38,7 @@ impl Api {
         Ok(body)
     }
 
+    /// `POST path` with a JSON body; the JSON body of a 2xx answer, else an error.
     pub async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
         let req = self.client.post(format!("{}{path}", self.base)).json(body);
         let res = self.auth(req).send().await?;
