@@ -11,6 +11,7 @@ mod extract;
 mod limits;
 mod live;
 mod rate_limit;
+pub mod read_cache;
 mod request_id;
 mod router;
 mod routes;

@@ -4,7 +4,7 @@ use cv_domain::{Clock, SystemClock, Timestamp};
 use cv_store::Store;
 use tokio_util::sync::CancellationToken;
 
-use crate::ApiConfig;
+use crate::{ApiConfig, read_cache::ReadCache, routes::async_actions::ListKey};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -22,6 +22,9 @@ pub struct AppState {
     /// Cancelled when the server shuts down: long-polls answer and event streams end, so the
     /// graceful shutdown does not wait for them.
     pub shutdown: CancellationToken,
+    /// Pages of the action list, kept while the store is not written (see
+    /// [`crate::read_cache`]).
+    pub(crate) list_cache: Arc<ReadCache<ListKey>>,
 }
 
 impl AppState {
@@ -38,6 +41,7 @@ impl AppState {
             clock: Arc::new(SystemClock),
             rate_limiter: Arc::default(),
             shutdown: CancellationToken::new(),
+            list_cache: Arc::default(),
         }
     }
 

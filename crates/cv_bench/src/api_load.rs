@@ -56,6 +56,9 @@ pub struct Options {
     pub binary: PathBuf,
     /// The `wrk` binary.
     pub wrk: PathBuf,
+    /// Keep the SQLite database in this directory, and reuse the actions it already holds
+    /// (seeding only when it holds a different set), so that repeated runs skip the seeding.
+    pub data_dir: Option<PathBuf>,
 }
 
 /// One endpoint's figures, from wrk.
@@ -175,16 +178,32 @@ impl fmt::Display for Report {
 
 /// Seeds the store, starts the server, and loads each endpoint in turn.
 pub async fn run(options: &Options) -> anyhow::Result<Report> {
-    let dir = std::env::temp_dir().join(format!("conveyor-bench-api-{}", std::process::id()));
+    let kept = options.data_dir.is_some() && options.backend == Backend::Sqlite;
+    let dir = match (&options.data_dir, kept) {
+        (Some(dir), true) => dir.clone(),
+        _ => std::env::temp_dir().join(format!("conveyor-bench-api-{}", std::process::id())),
+    };
     std::fs::create_dir_all(&dir)?;
-    let database_url = fresh_database(options.backend, options.url.as_deref(), &dir, "api").await?;
+    let database_url = if kept {
+        format!("sqlite://{}", dir.join("api.db").display())
+    } else {
+        fresh_database(options.backend, options.url.as_deref(), &dir, "api").await?
+    };
     // A first start creates the schema, the default project and the bench credentials.
     let server = Server::start(&options.binary, &database_url, 1024 * 1024).await?;
     server.terminate(Duration::from_secs(30)).await?;
 
-    eprintln!("api: seeding {} actions through cv_store…", options.actions);
     let started = Instant::now();
-    let ids = seed(&database_url, options.actions).await?;
+    let held = action_statuses(&database_url).await?;
+    let ids = if kept && held == [("DONE".to_owned(), options.actions)] {
+        eprintln!("api: reusing the {} actions in {}", options.actions, dir.display());
+        stored_action_ids(&database_url)?
+    } else if held.is_empty() {
+        eprintln!("api: seeding {} actions through cv_store…", options.actions);
+        seed(&database_url, options.actions).await?
+    } else {
+        bail!("{} holds other actions ({held:?}); remove it to seed anew", dir.display());
+    };
     let seed_seconds = started.elapsed().as_secs_f64();
     let statuses = action_statuses(&database_url).await?;
     if statuses != [("DONE".to_owned(), options.actions)] {
@@ -226,7 +245,9 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
         loads.push(load);
     }
     server.stop().await;
-    std::fs::remove_dir_all(&dir).ok();
+    if !kept {
+        std::fs::remove_dir_all(&dir).ok();
+    }
     Ok(Report {
         backend: options.backend,
         actions: options.actions,
@@ -234,6 +255,15 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
         connections: options.connections,
         loads,
     })
+}
+
+/// The ids of the actions a kept SQLite database holds.
+fn stored_action_ids(database_url: &str) -> anyhow::Result<Vec<String>> {
+    let path = database_url.strip_prefix("sqlite://").context("not a SQLite database")?;
+    let conn = rusqlite::Connection::open(path)?;
+    let mut stmt = conn.prepare("SELECT id FROM async_actions")?;
+    let ids = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    Ok(ids)
 }
 
 /// Stores `count` finished single-customer bulk updates in the project of the bench

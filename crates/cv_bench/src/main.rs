@@ -118,6 +118,9 @@ enum Command {
         /// The `conveyor` binary to start [default: next to this one].
         #[arg(long)]
         server: Option<PathBuf>,
+        /// SQLite: keep the database in this directory and reuse its actions in later runs.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
         /// Also write the figures as JSON to this file.
         #[arg(long)]
         json: Option<PathBuf>,
@@ -220,6 +223,7 @@ async fn main() -> anyhow::Result<()> {
             database_url,
             wrk,
             server,
+            data_dir,
             json,
         } => {
             let options = api_load::Options {
@@ -231,6 +235,7 @@ async fn main() -> anyhow::Result<()> {
                 url: database_url,
                 binary: server.map_or_else(server::default_binary, Ok)?,
                 wrk,
+                data_dir,
             };
             let report = api_load::run(&options).await?;
             println!("{report}");

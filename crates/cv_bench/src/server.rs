@@ -77,6 +77,10 @@ impl Server {
             .env("CONVEYOR_APP_TOKEN", APP.1)
             .env("CONVEYOR_CSV_LIMIT_BYTES", options.csv_limit.to_string())
             .env("CONVEYOR_LOG", "warn")
+            // The benchmarks measure the server, not its per-project rate limits (which still
+            // count every request); a scenario can set them lower through `options.env`.
+            .env("CONVEYOR_RATE_LIMIT_PER_MINUTE", u32::MAX.to_string())
+            .env("CONVEYOR_BULK_RATE_LIMIT_PER_MINUTE", u32::MAX.to_string())
             .stdout(Stdio::null())
             .kill_on_drop(true);
         for (key, value) in &options.env {

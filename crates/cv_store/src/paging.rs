@@ -14,7 +14,7 @@ use cv_domain::{ActionKind, ActionStatus, ProjectId, Timestamp};
 use crate::{ActionRecord, Store, StoreError};
 
 /// Which actions a list shows; the default shows all.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct ActionFilter {
     /// Only actions with this status.
     pub status: Option<ActionStatus>,

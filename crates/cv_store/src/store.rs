@@ -46,6 +46,15 @@ pub trait Store:
     /// claims, chunk commits, ends and cancels. See [`crate::changes`].
     fn action_changes(&self) -> ActionChanges;
 
+    /// A number that moves on whenever a write to this store may commit: equal `Some` values
+    /// read at two moments mean nothing was written in between, so whatever was read after
+    /// the first is still what a read would return at the second. `None` while a write is in
+    /// flight, and always where the store cannot know (PostgreSQL, where other nodes write).
+    /// The API keeps finished responses under it (see `cv_api::read_cache`).
+    fn write_generation(&self) -> Option<u64> {
+        None
+    }
+
     /// Succeeds when the database answers and its schema is at the version this build expects.
     async fn check_ready(&self) -> Result<(), StoreError>;
 

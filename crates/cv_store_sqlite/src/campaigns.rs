@@ -5,6 +5,7 @@ use cv_domain::{Campaign, ProjectId};
 use cv_store::{CampaignPage, CampaignStore, StoreError, sql::campaigns as qc};
 use rusqlite::{OptionalExtension, Row, params};
 
+use crate::convert::Cached as _;
 use crate::{
     SqliteStore,
     convert::{self, error, sql},
@@ -25,7 +26,7 @@ impl CampaignStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let (project, c) = (project.clone(), campaign.clone());
         self.write(move |tx| {
-            tx.execute(
+            tx.exec(
                 &sql(qc::INSERT_CAMPAIGN),
                 params![
                     c.id,
@@ -49,7 +50,7 @@ impl CampaignStore for SqliteStore {
         let (project, c) = (project.clone(), campaign.clone());
         self.write(move |tx| {
             let n = tx
-                .execute(
+                .exec(
                     &sql(qc::UPDATE_CAMPAIGN),
                     params![project.as_str(), c.id, c.name, convert::to_json(&c)],
                 )
@@ -66,8 +67,7 @@ impl CampaignStore for SqliteStore {
     ) -> Result<Option<Campaign>, StoreError> {
         let (project, key) = (project.clone(), id_or_name.to_owned());
         self.read(move |c| {
-            c.query_row(&sql(qc::SELECT_CAMPAIGN), params![project.as_str(), key], campaign)
-                .optional()
+            c.row(&sql(qc::SELECT_CAMPAIGN), params![project.as_str(), key], campaign).optional()
         })
         .await
     }
@@ -86,7 +86,7 @@ impl CampaignStore for SqliteStore {
                 .query_map(params![project.as_str(), i64::from(limit), offset], campaign)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             let total: i64 =
-                c.query_row(&sql(qc::COUNT_CAMPAIGNS), params![project.as_str()], |r| r.get(0))?;
+                c.row(&sql(qc::COUNT_CAMPAIGNS), params![project.as_str()], |r| r.get(0))?;
             Ok(CampaignPage { campaigns, total: total as u64 })
         })
         .await
@@ -96,7 +96,7 @@ impl CampaignStore for SqliteStore {
         let (project, id) = (project.clone(), id.to_owned());
         self.write(move |tx| {
             let n =
-                tx.execute(&sql(qc::BIN_CAMPAIGN), params![project.as_str(), id]).map_err(error)?;
+                tx.exec(&sql(qc::BIN_CAMPAIGN), params![project.as_str(), id]).map_err(error)?;
             Ok(n > 0)
         })
         .await
@@ -112,12 +112,12 @@ impl CampaignStore for SqliteStore {
         self.write(move |tx| {
             let p = params![project.as_str(), id];
             let n = if force {
-                let n = tx.execute(&sql(qc::DELETE_CAMPAIGN_VOUCHERS), p).map_err(error)?;
-                tx.execute(&sql(qc::DELETE_CAMPAIGN), p).map_err(error)?;
+                let n = tx.exec(&sql(qc::DELETE_CAMPAIGN_VOUCHERS), p).map_err(error)?;
+                tx.exec(&sql(qc::DELETE_CAMPAIGN), p).map_err(error)?;
                 n
             } else {
-                tx.execute(&sql(qc::BIN_CAMPAIGN), p).map_err(error)?;
-                tx.execute(&sql(qc::BIN_CAMPAIGN_VOUCHERS), p).map_err(error)?
+                tx.exec(&sql(qc::BIN_CAMPAIGN), p).map_err(error)?;
+                tx.exec(&sql(qc::BIN_CAMPAIGN_VOUCHERS), p).map_err(error)?
             };
             Ok(n as u64)
         })

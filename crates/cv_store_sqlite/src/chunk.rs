@@ -9,6 +9,7 @@ use cv_store::{
 };
 use rusqlite::{OptionalExtension, Transaction, params};
 
+use crate::convert::Cached as _;
 use crate::{
     convert::{self, error, sql},
     metadata_purge, orders, products, vouchers,
@@ -35,7 +36,7 @@ pub fn commit(
 ) -> Result<String, StoreError> {
     let (done, failed) = chunk.outcome_counts();
     let project: Option<String> = tx
-        .query_row(
+        .row(
             &sql(q::FENCE_CHUNK),
             params![
                 fence.action_id.as_str(),
@@ -183,7 +184,7 @@ fn import_customers(
         lines.push(ReportLine { line, key, found: false, updated, error });
     }
     if duplicates > 0 {
-        tx.execute(&sql(q::MOVE_DONE_TO_FAILED), params![fence.action_id.as_str(), duplicates])
+        tx.exec(&sql(q::MOVE_DONE_TO_FAILED), params![fence.action_id.as_str(), duplicates])
             .map_err(error)?;
     }
     Ok(lines)

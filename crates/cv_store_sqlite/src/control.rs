@@ -5,6 +5,7 @@ use cv_domain::{ActionId, ActionStatus, ProjectId, Timestamp};
 use cv_store::{ActionChange, ControlStore, Fence, StoreError, sql as q, sql::control as qx};
 use rusqlite::{OptionalExtension, params};
 
+use crate::convert::Cached as _;
 use crate::{
     SqliteStore,
     chunk::lease_lost,
@@ -27,7 +28,7 @@ impl ControlStore for SqliteStore {
         let cancelled = self
             .write(move |tx| {
                 let n = tx
-                    .execute(
+                    .exec(
                         &sql(qx::CANCEL_IDLE),
                         params![
                             owned_project.as_str(),
@@ -66,7 +67,7 @@ impl ControlStore for SqliteStore {
         let (project, id) = (project.clone(), id.clone());
         self.write(move |tx| {
             let n = tx
-                .execute(
+                .exec(
                     &sql(qx::FLAG_CANCEL),
                     params![project.as_str(), id.as_str(), now.as_millis()],
                 )
@@ -80,7 +81,7 @@ impl ControlStore for SqliteStore {
         let owned = fence.clone();
         let n = self
             .write(move |tx| {
-                tx.execute(
+                tx.exec(
                     &sql(q::REQUEUE),
                     params![owned.action_id.as_str(), i64::from(owned.attempt), now.as_millis()],
                 )
@@ -92,7 +93,7 @@ impl ControlStore for SqliteStore {
 
     async fn any_runnable(&self, now: Timestamp) -> Result<bool, StoreError> {
         self.read(move |conn| {
-            conn.query_row(&sql(q::ANY_RUNNABLE), params![now.as_millis()], |_| Ok(()))
+            conn.row(&sql(q::ANY_RUNNABLE), params![now.as_millis()], |_| Ok(()))
                 .optional()
                 .map(|row| row.is_some())
         })
@@ -103,7 +104,7 @@ impl ControlStore for SqliteStore {
         let owned = fence.clone();
         let row = self
             .read(move |conn| {
-                conn.query_row(
+                conn.row(
                     &sql(qx::SELECT_CANCEL_REQUESTED),
                     params![owned.action_id.as_str(), i64::from(owned.attempt)],
                     |r| r.get::<_, Option<i64>>(0),
@@ -127,7 +128,7 @@ impl ControlStore for SqliteStore {
         let (name, holder) = (name.to_owned(), holder.to_owned());
         self.write(move |tx| {
             let n = tx
-                .execute(
+                .exec(
                     &sql(qx::TAKE_MAINTENANCE_LEASE),
                     params![name, holder, now.as_millis(), now.plus_millis(ttl_ms).as_millis()],
                 )
@@ -140,8 +141,8 @@ impl ControlStore for SqliteStore {
     async fn prune_finished(&self, before: Timestamp, limit: u32) -> Result<u64, StoreError> {
         self.write(move |tx| {
             let args = params![before.as_millis(), i64::from(limit)];
-            tx.execute(&sql(qx::PRUNE_UPLOADS), args).map_err(error)?;
-            let n = tx.execute(&sql(qx::PRUNE_ACTIONS), args).map_err(error)?;
+            tx.exec(&sql(qx::PRUNE_UPLOADS), args).map_err(error)?;
+            let n = tx.exec(&sql(qx::PRUNE_ACTIONS), args).map_err(error)?;
             Ok(n as u64)
         })
         .await
@@ -150,10 +151,10 @@ impl ControlStore for SqliteStore {
     async fn drop_finished_payloads(&self, limit: u32) -> Result<u64, StoreError> {
         self.write(move |tx| {
             let parts = tx
-                .execute(&sql(qx::DROP_FINISHED_UPLOADS), params![i64::from(limit)])
+                .exec(&sql(qx::DROP_FINISHED_UPLOADS), params![i64::from(limit)])
                 .map_err(error)?;
             let payloads = tx
-                .execute(&sql(qx::DROP_FINISHED_PAYLOADS), params![i64::from(limit)])
+                .exec(&sql(qx::DROP_FINISHED_PAYLOADS), params![i64::from(limit)])
                 .map_err(error)?;
             Ok((parts + payloads) as u64)
         })

@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use anyhow::anyhow;
 use cv_domain::{ActionId, Customer, CustomerId, Progress, ProjectId, RequestId, Timestamp};
 use cv_store::{ActionRecord, ItemError, ReportLine, StoreError};
-use rusqlite::{Row, ffi::ErrorCode};
+use rusqlite::{Connection, Params, Row, ffi::ErrorCode};
 
 /// Rewrites the shared SQL's `$N` placeholders to SQLite's positional `?N`.
 pub fn sql(shared: &str) -> Cow<'_, str> {
@@ -112,4 +112,31 @@ pub fn metadata_schema(row: &Row<'_>) -> rusqlite::Result<cv_store::MetadataSche
         created_at: Timestamp::from_millis(row.get(2)?),
         updated_at: row.get::<_, Option<i64>>(3)?.map(Timestamp::from_millis),
     })
+}
+
+/// One-shot statements through the connection's prepared-statement cache: parsing and
+/// planning a statement costs more than running most of this store's, and the engine runs
+/// the same few (create, claim, chunk commit, finish) for every action.
+pub trait Cached {
+    /// [`Connection::execute`](rusqlite::Connection::execute), with a cached statement.
+    fn exec<P: Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+    /// [`Connection::query_row`](rusqlite::Connection::query_row), with a cached statement.
+    fn row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: Params,
+        F: FnOnce(&Row<'_>) -> rusqlite::Result<T>;
+}
+
+impl Cached for Connection {
+    fn exec<P: Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+
+    fn row<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: Params,
+        F: FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+    {
+        self.prepare_cached(sql)?.query_row(params, f)
+    }
 }

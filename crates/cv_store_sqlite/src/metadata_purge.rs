@@ -16,6 +16,7 @@ use cv_store::{
 };
 use rusqlite::{Transaction, params};
 
+use crate::convert::Cached as _;
 use crate::{
     SqliteStore,
     convert::{error, sql},
@@ -92,7 +93,7 @@ pub fn commit_items(
     }
     let skipped = (ids.len() - purged) as i64;
     if skipped > 0 {
-        tx.execute(&sql(qm::UNCOUNT_DONE), params![fence.action_id.as_str(), skipped])
+        tx.exec(&sql(qm::UNCOUNT_DONE), params![fence.action_id.as_str(), skipped])
             .map_err(error)?;
     }
     Ok(())
@@ -137,7 +138,7 @@ impl MetadataPurgeStore for SqliteStore {
         let t = metadata_table(resource);
         let (project, key) = (project.clone(), key.to_owned());
         self.read(move |c| {
-            c.query_row(
+            c.row(
                 &sql(&qm::count_holders(t, &has_key(t, "$2"))),
                 params![project.as_str(), key],
                 |r| r.get::<_, i64>(0),

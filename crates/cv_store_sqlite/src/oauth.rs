@@ -8,6 +8,7 @@ use cv_domain::{OAuthToken, ProjectId, Scopes, Timestamp};
 use cv_store::{OAuthStore, StoreError, TokenInsert, sql::oauth as qo};
 use rusqlite::{OptionalExtension, Row, params};
 
+use crate::convert::Cached as _;
 use crate::{
     SqliteStore,
     convert::{error, sql},
@@ -39,9 +40,9 @@ impl OAuthStore for SqliteStore {
         let t = token.clone();
         self.write(move |tx| {
             let (project, now) = (t.project_id.as_str(), now.as_millis());
-            tx.execute(&sql(qo::PRUNE_PROJECT_TOKENS), params![project, now]).map_err(error)?;
+            tx.exec(&sql(qo::PRUNE_PROJECT_TOKENS), params![project, now]).map_err(error)?;
             let (live, earliest): (i64, Option<i64>) = tx
-                .query_row(&sql(qo::COUNT_LIVE_TOKENS), params![project, now], |r| {
+                .row(&sql(qo::COUNT_LIVE_TOKENS), params![project, now], |r| {
                     Ok((r.get(0)?, r.get(1)?))
                 })
                 .map_err(error)?;
@@ -49,7 +50,7 @@ impl OAuthStore for SqliteStore {
                 let next_expiry = Timestamp::from_millis(earliest.unwrap_or(now));
                 return Ok(TokenInsert::LimitReached { next_expiry });
             }
-            tx.execute(
+            tx.exec(
                 &sql(qo::INSERT_TOKEN),
                 params![
                     t.token_hash,
@@ -89,7 +90,7 @@ impl OAuthStore for SqliteStore {
         let (project, hash) = (project.clone(), token_hash.to_owned());
         self.write(move |tx| {
             let n = tx
-                .execute(&sql(qo::REVOKE_TOKEN), params![project.as_str(), hash, now.as_millis()])
+                .exec(&sql(qo::REVOKE_TOKEN), params![project.as_str(), hash, now.as_millis()])
                 .map_err(error)?;
             Ok(n > 0)
         })
@@ -103,11 +104,9 @@ impl OAuthStore for SqliteStore {
     ) -> Result<u64, StoreError> {
         let project = project.clone();
         self.read(move |c| {
-            c.query_row(
-                &sql(qo::COUNT_LIVE_TOKENS),
-                params![project.as_str(), now.as_millis()],
-                |r| r.get::<_, i64>(0),
-            )
+            c.row(&sql(qo::COUNT_LIVE_TOKENS), params![project.as_str(), now.as_millis()], |r| {
+                r.get::<_, i64>(0)
+            })
         })
         .await
         .map(|n| n as u64)

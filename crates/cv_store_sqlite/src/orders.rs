@@ -11,6 +11,7 @@ use cv_store::{
 };
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
+use crate::convert::Cached as _;
 use crate::{
     SqliteStore, chunk,
     convert::{self, error, sql},
@@ -124,7 +125,7 @@ pub fn commit_items(
         .map_err(error)?;
     }
     if plan.rejected > 0 {
-        tx.execute(&sql(q::MOVE_DONE_TO_FAILED), params![fence.action_id.as_str(), plan.rejected])
+        tx.exec(&sql(q::MOVE_DONE_TO_FAILED), params![fence.action_id.as_str(), plan.rejected])
             .map_err(error)?;
     }
     Ok(plan.lines)
@@ -139,7 +140,7 @@ impl OrderStore for SqliteStore {
     ) -> Result<Option<Order>, StoreError> {
         let (project, key) = (project.clone(), id_or_source_id.to_owned());
         self.read(move |c| {
-            c.query_row(&sql(qo::SELECT_ORDER), params![project.as_str(), key], order).optional()
+            c.row(&sql(qo::SELECT_ORDER), params![project.as_str(), key], order).optional()
         })
         .await
     }
@@ -157,8 +158,7 @@ impl OrderStore for SqliteStore {
                 .prepare_cached(&sql(qo::SELECT_ORDER_PAGE))?
                 .query_map(params![project.as_str(), i64::from(limit), offset], order)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            let total: i64 =
-                c.query_row(&sql(qo::COUNT_ORDERS), [project.as_str()], |r| r.get(0))?;
+            let total: i64 = c.row(&sql(qo::COUNT_ORDERS), [project.as_str()], |r| r.get(0))?;
             Ok(OrderPage { orders, total: total as u64 })
         })
         .await

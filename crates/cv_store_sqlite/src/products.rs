@@ -11,6 +11,7 @@ use cv_store::{
 };
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 
+use crate::convert::Cached as _;
 use crate::{
     SqliteStore,
     convert::{self, error, sql},
@@ -97,7 +98,7 @@ pub fn commit_items(
         (plan.lines, plan.rejected)
     };
     if rejected > 0 {
-        tx.execute(&sql(q::MOVE_DONE_TO_FAILED), params![fence.action_id.as_str(), rejected])
+        tx.exec(&sql(q::MOVE_DONE_TO_FAILED), params![fence.action_id.as_str(), rejected])
             .map_err(error)?;
     }
     Ok(lines)
@@ -185,7 +186,7 @@ fn product_by_id(
     project: &ProjectId,
     id: &ProductId,
 ) -> Result<Option<Product>, StoreError> {
-    c.query_row(&sql(qp::SELECT_PRODUCT_BY_ID), params![project.as_str(), id.as_str()], product)
+    c.row(&sql(qp::SELECT_PRODUCT_BY_ID), params![project.as_str(), id.as_str()], product)
         .optional()
         .map_err(error)
 }
@@ -213,8 +214,7 @@ impl ProductStore for SqliteStore {
     ) -> Result<Option<Product>, StoreError> {
         let (project, key) = (project.clone(), id_or_source_id.to_owned());
         self.read(move |c| {
-            c.query_row(&sql(qp::SELECT_PRODUCT), params![project.as_str(), key], product)
-                .optional()
+            c.row(&sql(qp::SELECT_PRODUCT), params![project.as_str(), key], product).optional()
         })
         .await
     }
@@ -246,8 +246,8 @@ impl ProductStore for SqliteStore {
         let (project, id) = (project.clone(), id.clone());
         self.write(move |tx| {
             let p = params![project.as_str(), id.as_str()];
-            tx.execute(&sql(qp::DELETE_PRODUCT_SKUS), p).map_err(error)?;
-            Ok(tx.execute(&sql(qp::DELETE_PRODUCT), p).map_err(error)? > 0)
+            tx.exec(&sql(qp::DELETE_PRODUCT_SKUS), p).map_err(error)?;
+            Ok(tx.exec(&sql(qp::DELETE_PRODUCT), p).map_err(error)? > 0)
         })
         .await
     }
@@ -270,8 +270,7 @@ impl ProductStore for SqliteStore {
                 .prepare_cached(&sql(qp::SELECT_PRODUCT_PAGE_SKUS))?
                 .query_map(p, sku)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            let total: i64 =
-                c.query_row(&sql(qp::COUNT_PRODUCTS), [project.as_str()], |r| r.get(0))?;
+            let total: i64 = c.row(&sql(qp::COUNT_PRODUCTS), [project.as_str()], |r| r.get(0))?;
             Ok(ProductPage { products, skus, total: total as u64 })
         })
         .await
@@ -294,11 +293,10 @@ impl ProductStore for SqliteStore {
                     sku,
                 )?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            let total: i64 = c.query_row(
-                &sql(qp::COUNT_SKUS),
-                params![project.as_str(), product.as_str()],
-                |r| r.get(0),
-            )?;
+            let total: i64 =
+                c.row(&sql(qp::COUNT_SKUS), params![project.as_str(), product.as_str()], |r| {
+                    r.get(0)
+                })?;
             Ok(SkuPage { skus, total: total as u64 })
         })
         .await
@@ -318,11 +316,7 @@ impl ProductStore for SqliteStore {
             }
             let existing = match &patch.source_id {
                 Some(source_id) => tx
-                    .query_row(
-                        &sql(qp::SELECT_SKU_BY_SOURCE),
-                        params![project.as_str(), source_id],
-                        sku,
-                    )
+                    .row(&sql(qp::SELECT_SKU_BY_SOURCE), params![project.as_str(), source_id], sku)
                     .optional()
                     .map_err(error)?,
                 None => None,
@@ -341,7 +335,7 @@ impl ProductStore for SqliteStore {
     ) -> Result<Option<Sku>, StoreError> {
         let (project, key) = (project.clone(), id_or_source_id.to_owned());
         self.read(move |c| {
-            c.query_row(&sql(qp::SELECT_SKU), params![project.as_str(), key], sku).optional()
+            c.row(&sql(qp::SELECT_SKU), params![project.as_str(), key], sku).optional()
         })
         .await
     }

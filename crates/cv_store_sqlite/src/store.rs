@@ -13,6 +13,7 @@ use cv_store::{
 };
 use rusqlite::{OptionalExtension, params};
 
+use crate::convert::Cached as _;
 use crate::{
     SqliteStore,
     chunk::{self, apply_customer_items, lease_lost, write_customer},
@@ -48,6 +49,11 @@ impl Store for SqliteStore {
         self.inner.changes.clone()
     }
 
+    fn write_generation(&self) -> Option<u64> {
+        let generation = self.inner.write_generation.load(std::sync::atomic::Ordering::Acquire);
+        (generation % 2 == 0).then_some(generation)
+    }
+
     async fn check_ready(&self) -> Result<(), StoreError> {
         let version = self.read(migrate::version).await?;
         if version == migrate::LATEST {
@@ -64,10 +70,10 @@ impl Store for SqliteStore {
         let name = name.to_owned();
         self.write(move |tx| {
             let id = ProjectId::generate();
-            tx.execute(&sql(q::INSERT_PROJECT), params![id.as_str(), name, now.as_millis()])
+            tx.exec(&sql(q::INSERT_PROJECT), params![id.as_str(), name, now.as_millis()])
                 .map_err(error)?;
             let id: String =
-                tx.query_row(&sql(q::SELECT_PROJECT), [&name], |r| r.get(0)).map_err(error)?;
+                tx.row(&sql(q::SELECT_PROJECT), [&name], |r| r.get(0)).map_err(error)?;
             Ok(ProjectId::from_string(id))
         })
         .await
@@ -82,7 +88,7 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         let (project, app_id, hash) = (project.clone(), app_id.to_owned(), token_hash.to_owned());
         self.write(move |tx| {
-            tx.execute(
+            tx.exec(
                 &sql(q::UPSERT_CREDENTIAL),
                 params![app_id, project.as_str(), hash, now.as_millis()],
             )
@@ -110,7 +116,7 @@ impl Store for SqliteStore {
     async fn count_credentials(&self, project: &ProjectId) -> Result<u64, StoreError> {
         let project = project.clone();
         self.read(move |c| {
-            c.query_row(&sql(q::COUNT_CREDENTIALS), [project.as_str()], |r| r.get::<_, i64>(0))
+            c.row(&sql(q::COUNT_CREDENTIALS), [project.as_str()], |r| r.get::<_, i64>(0))
         })
         .await
         .map(|n| n as u64)
@@ -119,7 +125,7 @@ impl Store for SqliteStore {
     async fn create_action(&self, new: NewAction) -> Result<ActionRecord, StoreError> {
         let record = self
             .write(move |tx| {
-                tx.execute(
+                tx.exec(
                     &sql(q::INSERT_ACTION),
                     params![
                         new.id.as_str(),
@@ -132,9 +138,9 @@ impl Store for SqliteStore {
                     ],
                 )
                 .map_err(error)?;
-                tx.execute(&sql(q::INSERT_PAYLOAD), params![new.id.as_str(), new.payload])
+                tx.exec(&sql(q::INSERT_PAYLOAD), params![new.id.as_str(), new.payload])
                     .map_err(error)?;
-                tx.query_row(
+                tx.row(
                     &sql(q::SELECT_ACTION),
                     params![new.project_id.as_str(), new.id.as_str()],
                     convert::action,
@@ -210,7 +216,7 @@ impl Store for SqliteStore {
         let worker = worker.to_owned();
         let record = self
             .write(move |tx| {
-                tx.query_row(
+                tx.row(
                     CLAIM,
                     params![worker, now.as_millis(), now.plus_millis(lease_ms).as_millis()],
                     convert::action,
@@ -237,7 +243,7 @@ impl Store for SqliteStore {
         let fence = fence.clone();
         self.write(move |tx| {
             let n = tx
-                .execute(
+                .exec(
                     &sql(q::EXTEND_LEASE),
                     params![
                         fence.action_id.as_str(),
@@ -254,7 +260,7 @@ impl Store for SqliteStore {
     async fn release_lease(&self, fence: &Fence, now: Timestamp) -> Result<(), StoreError> {
         let fence = fence.clone();
         self.write(move |tx| {
-            tx.execute(
+            tx.exec(
                 &sql(q::RELEASE_LEASE),
                 params![fence.action_id.as_str(), i64::from(fence.attempt), now.as_millis()],
             )
@@ -266,7 +272,7 @@ impl Store for SqliteStore {
 
     async fn load_payload(&self, id: &ActionId) -> Result<Vec<u8>, StoreError> {
         let id = id.clone();
-        self.read(move |c| c.query_row(&sql(q::SELECT_PAYLOAD), [id.as_str()], |r| r.get(0))).await
+        self.read(move |c| c.row(&sql(q::SELECT_PAYLOAD), [id.as_str()], |r| r.get(0))).await
     }
 
     async fn commit_chunk(
@@ -286,7 +292,7 @@ impl Store for SqliteStore {
         let fence = fence.clone();
         self.write(move |tx| {
             let n = tx
-                .execute(
+                .exec(
                     &sql(q::SET_REMAINING_ITEMS),
                     params![fence.action_id.as_str(), i64::from(fence.attempt), remaining as i64],
                 )
@@ -307,7 +313,7 @@ impl Store for SqliteStore {
         let project = self
             .write(move |tx| {
                 let project = tx
-                    .query_row(
+                    .row(
                         &sql(q::FINISH_ACTION),
                         params![
                             owned.action_id.as_str(),
@@ -367,11 +373,8 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         let upload = upload.clone();
         self.write(move |tx| {
-            tx.execute(
-                &sql(q::INSERT_UPLOAD_PART),
-                params![upload.as_str(), i64::from(part), bytes],
-            )
-            .map_err(error)?;
+            tx.exec(&sql(q::INSERT_UPLOAD_PART), params![upload.as_str(), i64::from(part), bytes])
+                .map_err(error)?;
             Ok(())
         })
         .await
@@ -384,11 +387,9 @@ impl Store for SqliteStore {
     ) -> Result<Option<Vec<u8>>, StoreError> {
         let upload = upload.clone();
         self.read(move |c| {
-            c.query_row(
-                &sql(q::SELECT_UPLOAD_PART),
-                params![upload.as_str(), i64::from(part)],
-                |r| r.get(0),
-            )
+            c.row(&sql(q::SELECT_UPLOAD_PART), params![upload.as_str(), i64::from(part)], |r| {
+                r.get(0)
+            })
             .optional()
         })
         .await
@@ -397,7 +398,7 @@ impl Store for SqliteStore {
     async fn delete_upload(&self, upload: &ActionId) -> Result<(), StoreError> {
         let upload = upload.clone();
         self.write(move |tx| {
-            tx.execute(&sql(q::DELETE_UPLOAD), params![upload.as_str()]).map_err(error)?;
+            tx.exec(&sql(q::DELETE_UPLOAD), params![upload.as_str()]).map_err(error)?;
             Ok(())
         })
         .await
@@ -412,7 +413,7 @@ impl Store for SqliteStore {
         let (project, schema) = (project.clone(), schema.clone());
         self.write(move |tx| {
             let id = format!("ms_{}", random_secret(24));
-            tx.query_row(
+            tx.row(
                 &sql(q::UPSERT_METADATA_SCHEMA),
                 params![
                     id,
@@ -435,7 +436,7 @@ impl Store for SqliteStore {
     ) -> Result<Option<MetadataSchemaRecord>, StoreError> {
         let project = project.clone();
         self.read(move |c| {
-            c.query_row(
+            c.row(
                 &sql(q::SELECT_METADATA_SCHEMA),
                 params![project.as_str(), resource.as_str()],
                 convert::metadata_schema,
@@ -465,10 +466,7 @@ impl Store for SqliteStore {
         let project = project.clone();
         self.write(move |tx| {
             let n = tx
-                .execute(
-                    &sql(q::DELETE_METADATA_SCHEMA),
-                    params![project.as_str(), resource.as_str()],
-                )
+                .exec(&sql(q::DELETE_METADATA_SCHEMA), params![project.as_str(), resource.as_str()])
                 .map_err(error)?;
             Ok(n > 0)
         })
@@ -496,7 +494,7 @@ impl Store for SqliteStore {
     ) -> Result<Option<Customer>, StoreError> {
         let (project, key) = (project.clone(), id_or_source_id.to_owned());
         self.read(move |c| {
-            c.query_row(&sql(q::SELECT_CUSTOMER), params![project.as_str(), key], convert::customer)
+            c.row(&sql(q::SELECT_CUSTOMER), params![project.as_str(), key], convert::customer)
                 .optional()
         })
         .await
@@ -512,7 +510,7 @@ impl Store for SqliteStore {
         let (project, id) = (project.clone(), id.clone());
         self.write(move |tx| {
             let Some(mut customer) = tx
-                .query_row(
+                .row(
                     &sql(q::SELECT_CUSTOMER_BY_ID),
                     params![project.as_str(), id.as_str()],
                     convert::customer,
@@ -537,7 +535,7 @@ impl Store for SqliteStore {
         let (project, id) = (project.clone(), id.clone());
         self.write(move |tx| {
             let n = tx
-                .execute(&sql(q::DELETE_CUSTOMER), params![project.as_str(), id.as_str()])
+                .exec(&sql(q::DELETE_CUSTOMER), params![project.as_str(), id.as_str()])
                 .map_err(error)?;
             Ok(n > 0)
         })
@@ -557,8 +555,7 @@ impl Store for SqliteStore {
             let customers = stmt
                 .query_map(params![project.as_str(), i64::from(limit), offset], convert::customer)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            let total: i64 =
-                c.query_row(&sql(q::COUNT_CUSTOMERS), [project.as_str()], |r| r.get(0))?;
+            let total: i64 = c.row(&sql(q::COUNT_CUSTOMERS), [project.as_str()], |r| r.get(0))?;
             Ok(CustomerPage { customers, total: total as u64 })
         })
         .await

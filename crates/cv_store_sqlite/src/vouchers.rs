@@ -11,6 +11,7 @@ use cv_store::{
 };
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
+use crate::convert::Cached as _;
 use crate::{
     SqliteStore,
     convert::{self, error, sql},
@@ -42,7 +43,7 @@ pub fn commit_items(
 ) -> Result<Vec<ReportLine>, StoreError> {
     let plan = apply_voucher_items(tx, project, items, first_line, now)?;
     if plan.rejected > 0 {
-        tx.execute(&sql(q::MOVE_DONE_TO_FAILED), params![fence.action_id.as_str(), plan.rejected])
+        tx.exec(&sql(q::MOVE_DONE_TO_FAILED), params![fence.action_id.as_str(), plan.rejected])
             .map_err(error)?;
     }
     Ok(plan.lines)
@@ -110,8 +111,7 @@ impl VoucherStore for SqliteStore {
     ) -> Result<Option<Voucher>, StoreError> {
         let (project, key) = (project.clone(), code_or_id.to_owned());
         self.read(move |c| {
-            c.query_row(&sql(qv::SELECT_VOUCHER), params![project.as_str(), key], voucher)
-                .optional()
+            c.row(&sql(qv::SELECT_VOUCHER), params![project.as_str(), key], voucher).optional()
         })
         .await
     }
@@ -149,9 +149,7 @@ impl VoucherStore for SqliteStore {
                 .query_map(params![project.as_str(), campaign, i64::from(limit), offset], voucher)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
             let total: i64 =
-                c.query_row(&sql(qv::COUNT_VOUCHERS), params![project.as_str(), campaign], |r| {
-                    r.get(0)
-                })?;
+                c.row(&sql(qv::COUNT_VOUCHERS), params![project.as_str(), campaign], |r| r.get(0))?;
             Ok(VoucherPage { vouchers, total: total as u64 })
         })
         .await

@@ -14,6 +14,7 @@ use cv_store::{
 };
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
+use crate::convert::Cached as _;
 use crate::{
     SqliteStore,
     convert::{error, sql},
@@ -105,7 +106,7 @@ pub(crate) fn enqueue_deliveries(
         endpoints
     };
     for new in plan_deliveries(status, &endpoints) {
-        tx.execute(
+        tx.exec(
             &sql(qw::INSERT_DELIVERY),
             params![
                 new.id.as_str(),
@@ -126,7 +127,7 @@ impl WebhookStore for SqliteStore {
     async fn create_webhook(&self, endpoint: &WebhookEndpoint) -> Result<(), StoreError> {
         let e = endpoint.clone();
         self.write(move |tx| {
-            tx.execute(
+            tx.exec(
                 &sql(qw::INSERT_WEBHOOK),
                 params![
                     e.id.as_str(),
@@ -159,7 +160,7 @@ impl WebhookStore for SqliteStore {
     ) -> Result<Option<WebhookEndpoint>, StoreError> {
         let (project, id) = (project.clone(), id.clone());
         self.read(move |c| {
-            c.query_row(&sql(qw::SELECT_WEBHOOK), params![project.as_str(), id.as_str()], endpoint)
+            c.row(&sql(qw::SELECT_WEBHOOK), params![project.as_str(), id.as_str()], endpoint)
                 .optional()
         })
         .await
@@ -173,7 +174,7 @@ impl WebhookStore for SqliteStore {
         let (project, id) = (project.clone(), id.clone());
         self.write(move |tx| {
             let n = tx
-                .execute(&sql(qw::DELETE_WEBHOOK), params![project.as_str(), id.as_str()])
+                .exec(&sql(qw::DELETE_WEBHOOK), params![project.as_str(), id.as_str()])
                 .map_err(error)?;
             Ok(n > 0)
         })
@@ -202,7 +203,7 @@ impl WebhookStore for SqliteStore {
             let mut claimed = Vec::with_capacity(ids.len());
             for id in ids {
                 let item = tx
-                    .query_row(&sql(qw::SELECT_CLAIMED_DELIVERY), [&id], |r| {
+                    .row(&sql(qw::SELECT_CLAIMED_DELIVERY), [&id], |r| {
                         let delivery = delivery(r)?;
                         Ok(ClaimedDelivery {
                             fence: DeliveryFence {
@@ -234,7 +235,7 @@ impl WebhookStore for SqliteStore {
         let (status, next) = outcome_columns(outcome);
         self.write(move |tx| {
             let n = tx
-                .execute(
+                .exec(
                     &sql(qw::RECORD_DELIVERY),
                     params![
                         fence.delivery_id.as_str(),
@@ -248,7 +249,7 @@ impl WebhookStore for SqliteStore {
             if n == 0 {
                 return Err(StoreError::DeliveryClaimLost(fence.delivery_id.clone()));
             }
-            tx.execute(
+            tx.exec(
                 &sql(qw::INSERT_ATTEMPT),
                 params![
                     fence.delivery_id.as_str(),
@@ -267,7 +268,7 @@ impl WebhookStore for SqliteStore {
 
     async fn next_delivery_at(&self) -> Result<Option<Timestamp>, StoreError> {
         self.read(|c| {
-            c.query_row(&sql(qw::NEXT_DELIVERY_AT), [], |r| r.get::<_, Option<i64>>(0))
+            c.row(&sql(qw::NEXT_DELIVERY_AT), [], |r| r.get::<_, Option<i64>>(0))
                 .map(|at| at.map(Timestamp::from_millis))
         })
         .await
@@ -294,7 +295,7 @@ impl WebhookStore for SqliteStore {
                     _ => deliveries.push((record, attempt.into_iter().collect())),
                 }
             }
-            let total: i64 = c.query_row(
+            let total: i64 = c.row(
                 &sql(qw::COUNT_DELIVERIES),
                 params![endpoint.as_str(), project.as_str()],
                 |r| r.get(0),

@@ -208,3 +208,29 @@ backend_tests! {
         running.await.expect("engine stops on shutdown");
     }
 }
+
+backend_tests! {
+    // Pages of the list may be answered from memory (SQLite), but never one older than the
+    // last write: each step below changes what the same request must answer.
+    async fn a_repeated_list_request_sees_every_write(backend) {
+        let app = TestApp::spawn(backend).await.expect("app");
+        let page = |res: crate::support::Resp| res.json()["async_actions"].clone();
+        let first = app.bulk_update(&customers(1)).await;
+        let before = page(app.get("/v1/async-actions?limit=5").await);
+        assert_eq!(before, page(app.get("/v1/async-actions?limit=5").await), "nothing changed");
+        assert_eq!(before[0]["status"], "ENQUEUED");
+
+        let second = app.bulk_update(&customers(2)).await;
+        let listed = page(app.get("/v1/async-actions?limit=5").await);
+        let ids: Vec<&str> = listed.as_array().expect("list").iter().map(|a| a["id"].as_str().expect("id")).collect();
+        assert_eq!(ids, [second.as_str(), first.as_str()], "the new action is listed at once");
+
+        app.run_pending().await;
+        let done = page(app.get("/v1/async-actions?limit=5").await);
+        assert!(done.as_array().expect("list").iter().all(|a| a["status"] == "DONE"), "{done}");
+        // Another query of the same project is a page of its own.
+        let one = page(app.get("/v1/async-actions?limit=1").await);
+        assert_eq!(one.as_array().expect("list").len(), 1);
+        assert_eq!(one[0]["id"], second.as_str());
+    }
+}

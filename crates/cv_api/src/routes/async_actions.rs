@@ -4,7 +4,7 @@
 
 use axum::{
     Extension, Json,
-    body::Body,
+    body::{Body, Bytes},
     extract::{Path, RawQuery, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
@@ -12,7 +12,6 @@ use axum::{
 use cv_domain::{ActionId, ActionKind, ProjectId, Timestamp};
 use cv_store::{ActionFilter, ActionRecord, CancelOutcome, ReportLine};
 use futures_util::stream;
-use serde::Serialize;
 use tokio::time::Instant;
 
 use super::base_url;
@@ -29,15 +28,6 @@ const REPORT_PAGE: u32 = 1000;
 /// The 404 of an action id.
 pub(super) fn not_found(id: &str) -> ApiError {
     ApiError::NotFound { resource_type: "async_action", resource_id: id.to_owned() }
-}
-
-/// A JSON response serialized into a buffer of `capacity` bytes (what `Json` does, less the
-/// regrowing from 128 bytes of a 30 kB list page).
-fn json_response(value: &impl Serialize, capacity: usize) -> Result<Response, ApiError> {
-    let mut body = Vec::with_capacity(capacity);
-    serde_json::to_writer(&mut body, value).map_err(anyhow::Error::from)?;
-    Ok(([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body)
-        .into_response())
 }
 
 /// A list item takes about 280 bytes.
@@ -67,8 +57,32 @@ pub async fn list(
         status: query.one_of("status", &STATUS_NAMES)?,
         kind: query.one_of("type", &kinds)?,
     };
-    let page = state.store.list_actions_filtered(&project.0, &filter, end_date, limit).await?;
-    json_response(&AsyncActionList::from(&page), 128 + LIST_ITEM_BYTES * page.actions.len())
+    let key = ListKey { project: project.0, limit, end_date, filter };
+    // Read before the page: a write committing meanwhile leaves the page filed under a
+    // generation that is already gone.
+    let generation = state.store.write_generation();
+    if let Some(body) = state.list_cache.get(&key, generation) {
+        return Ok(json_body(body));
+    }
+    let page = state.store.list_actions_filtered(&key.project, &filter, end_date, limit).await?;
+    let mut body = Vec::with_capacity(128 + LIST_ITEM_BYTES * page.actions.len());
+    serde_json::to_writer(&mut body, &AsyncActionList::from(&page)).map_err(anyhow::Error::from)?;
+    let body = Bytes::from(body);
+    state.list_cache.put(key, generation, body.clone());
+    Ok(json_body(body))
+}
+
+/// What one page of the action list depends on (the key of [`AppState::list_cache`]).
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct ListKey {
+    project: ProjectId,
+    limit: u32,
+    end_date: Option<Timestamp>,
+    filter: ActionFilter,
+}
+
+fn json_body(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
 }
 
 /// One action, with `result` once finished. With `wait=<seconds>` (Conveyor's long-poll) it

@@ -109,3 +109,43 @@ pub async fn action_changes_follow_every_committed_write(store: Arc<dyn Store>) 
     assert!(!store.cancel_idle(&q, &theirs, 0, 0, t(9), json!({})).await.expect("cancel"));
     nothing_for(&*store, &mut rx, &p, "a cancel that matched nothing").await;
 }
+
+/// A store that reports a write generation moves it on with every write, committed or rolled
+/// back, and keeps it while only reads happen; one that cannot tell reports none, always.
+pub async fn write_generation_moves_with_every_write(store: Arc<dyn Store>) {
+    let p = project(&*store, "default").await;
+    let Some(before) = store.write_generation() else {
+        let id = enqueue(&*store, &p, t(0), 1).await;
+        store.claim_next("w", t(1), LEASE).await.expect("claim");
+        assert_eq!(store.write_generation(), None, "{id}: a store without generations");
+        return;
+    };
+    assert_eq!(before % 2, 0, "no write is in flight");
+    // Reads leave it.
+    store.list_actions_before(&p, &Default::default(), None, 10).await.expect("list");
+    store.find_credential("nobody").await.expect("credential");
+    assert_eq!(store.write_generation(), Some(before));
+    // A committed write moves it on.
+    let id = enqueue(&*store, &p, t(0), 1).await;
+    let created = store.write_generation().expect("generation");
+    assert!(created > before, "creating {id} moved it on");
+    // So does one that fails and rolls back.
+    let claim = store.claim_next("w", t(1), LEASE).await.expect("claim").expect("claimed");
+    let claimed = store.write_generation().expect("generation");
+    assert!(claimed > created);
+    let failed = store
+        .commit_chunk(
+            &claim.fence,
+            t(2),
+            ChunkCommit {
+                first_item: 0,
+                next_cursor: 1,
+                items: vec![patch("c1", "One")],
+                mode: CommitMode::RollbackAfterWrites,
+                report: ReportMode::AllItems,
+            },
+        )
+        .await;
+    assert!(matches!(failed, Err(StoreError::InjectedFailure)), "{failed:?}");
+    assert!(store.write_generation().expect("generation") > claimed);
+}

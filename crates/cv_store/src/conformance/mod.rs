@@ -115,6 +115,7 @@ macro_rules! conformance_tests {
             serial_group_claim_race_starts_one_import,
             list_filters_page_by_end_date,
             action_changes_follow_every_committed_write,
+            write_generation_moves_with_every_write,
             webhook_endpoints_round_trip_per_project,
             finishing_an_action_queues_its_deliveries_atomically,
             delivery_claims_are_exclusive_and_leased,
