@@ -51,7 +51,7 @@ impl Store for SqliteStore {
 
     fn write_generation(&self) -> Option<u64> {
         let generation = self.inner.write_generation.load(std::sync::atomic::Ordering::Acquire);
-        (generation % 2 == 0).then_some(generation)
+        generation.is_multiple_of(2).then_some(generation)
     }
 
     async fn check_ready(&self) -> Result<(), StoreError> {
