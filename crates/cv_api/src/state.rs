@@ -4,7 +4,7 @@ use cv_domain::{Clock, SystemClock, Timestamp};
 use cv_store::Store;
 use tokio_util::sync::CancellationToken;
 
-use crate::ApiConfig;
+use crate::{ApiConfig, ApiMetrics};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -22,11 +22,13 @@ pub struct AppState {
     /// Cancelled when the server shuts down: long-polls answer and event streams end, so the
     /// graceful shutdown does not wait for them.
     pub shutdown: CancellationToken,
+    /// The HTTP series and the registry `/metrics` exposes.
+    pub metrics: ApiMetrics,
 }
 
 impl AppState {
-    /// State over `store` with `config`, on the wall clock.
-    pub fn new(store: Arc<dyn Store>, config: ApiConfig) -> Self {
+    /// State over `store` with `config`, on the wall clock, recording into `metrics`.
+    pub fn new(store: Arc<dyn Store>, config: ApiConfig, metrics: ApiMetrics) -> Self {
         let uploads = match config.max_concurrent_uploads {
             0 => tokio::sync::Semaphore::MAX_PERMITS,
             n => n,
@@ -38,6 +40,7 @@ impl AppState {
             clock: Arc::new(SystemClock),
             rate_limiter: Arc::default(),
             shutdown: CancellationToken::new(),
+            metrics,
         }
     }
 
