@@ -4,35 +4,73 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use cv_actions::Registry;
-use cv_api::AppState;
-use cv_engine::{Clock, Engine, SystemClock};
+use cv_api::{ApiMetrics, AppState};
+use cv_engine::{Clock, Engine, EngineMetrics, SystemClock};
 use cv_store::Store;
-use cv_webhooks::Deliverer;
+use cv_webhooks::{Deliverer, DeliveryMetrics};
 use tokio_util::sync::CancellationToken;
 use tracing::info;
 
 use crate::Config;
 
-/// The engine for `store` with the configured action types.
-pub fn engine(store: Arc<dyn Store>, config: &Config) -> Engine {
-    Engine::new(store, Arc::new(Registry::new(config.actions.clone())), config.engine.clone())
+/// The Prometheus registry of one process and the series its parts record in it: one per
+/// process (never the crate's global default), so that several servers in one test process
+/// keep apart. Cheap to clone.
+#[derive(Clone)]
+pub struct Metrics {
+    /// The HTTP series; `GET /metrics` exposes the whole registry through it.
+    pub api: ApiMetrics,
+    /// The engine's series.
+    pub engine: EngineMetrics,
+    /// The webhook delivery loop's series.
+    pub webhooks: DeliveryMetrics,
 }
 
-/// The webhook delivery loop for `store`, on the wall clock.
-pub fn deliverer(store: Arc<dyn Store>, config: &Config) -> anyhow::Result<Deliverer> {
-    Deliverer::new(store, config.webhooks.clone(), &config.public_base_url())
+impl Metrics {
+    /// A fresh registry with every part's series.
+    pub fn new() -> anyhow::Result<Self> {
+        let registry = prometheus::Registry::new();
+        let context = "registering metrics";
+        Ok(Self {
+            api: ApiMetrics::register(&registry).context(context)?,
+            engine: EngineMetrics::register(&registry).context(context)?,
+            webhooks: DeliveryMetrics::register(&registry).context(context)?,
+        })
+    }
+}
+
+/// The engine for `store` with the configured action types, counting into `metrics`.
+pub fn engine(store: Arc<dyn Store>, config: &Config, metrics: &Metrics) -> Engine {
+    let handlers = Arc::new(Registry::new(config.actions.clone()));
+    Engine::new(store, handlers, config.engine.clone(), metrics.engine.clone())
+}
+
+/// The webhook delivery loop for `store`, on the wall clock, counting into `metrics`.
+pub fn deliverer(
+    store: Arc<dyn Store>,
+    config: &Config,
+    metrics: &Metrics,
+) -> anyhow::Result<Deliverer> {
+    let webhooks = metrics.webhooks.clone();
+    Deliverer::new(store, config.webhooks.clone(), &config.public_base_url(), webhooks)
         .context("starting the webhook client")
 }
 
-/// The HTTP router for `store`, on the wall clock.
-pub fn router(store: Arc<dyn Store>, config: &Config) -> axum::Router {
-    router_on(store, config, Arc::new(SystemClock))
+/// The HTTP router for `store`, on the wall clock, exposing `metrics`.
+pub fn router(store: Arc<dyn Store>, config: &Config, metrics: &Metrics) -> axum::Router {
+    router_on(store, config, Arc::new(SystemClock), metrics)
 }
 
 /// The HTTP router for `store`, reading the time from `clock` (tests pass the manual clock
-/// their engine runs on).
-pub fn router_on(store: Arc<dyn Store>, config: &Config, clock: Arc<dyn Clock>) -> axum::Router {
-    cv_api::router(AppState::new(store, config.api.clone()).with_clock(clock))
+/// their engine runs on), exposing `metrics`.
+pub fn router_on(
+    store: Arc<dyn Store>,
+    config: &Config,
+    clock: Arc<dyn Clock>,
+    metrics: &Metrics,
+) -> axum::Router {
+    let state = AppState::new(store, config.api.clone(), metrics.api.clone());
+    cv_api::router(state.with_clock(clock))
 }
 
 /// Serves the API on `listener` and runs workers and webhook delivery until `shutdown`; then
@@ -44,12 +82,13 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let engine = engine(store.clone(), config);
+    let metrics = Metrics::new()?;
+    let engine = engine(store.clone(), config, &metrics);
     let workers = tokio::spawn({
         let shutdown = shutdown.clone();
         async move { engine.run(shutdown).await }
     });
-    let deliverer = deliverer(store.clone(), config)?;
+    let deliverer = deliverer(store.clone(), config, &metrics)?;
     let deliveries = tokio::spawn({
         let shutdown = shutdown.clone();
         async move { deliverer.run(shutdown).await }
@@ -57,7 +96,8 @@ pub async fn serve(
     info!(message = "Listening.", address = %listener.local_addr()?);
     // Long-polls and event streams end on shutdown too; the graceful shutdown waits for
     // every open response.
-    let state = AppState::new(store, config.api.clone()).with_shutdown(shutdown.clone());
+    let state =
+        AppState::new(store, config.api.clone(), metrics.api).with_shutdown(shutdown.clone());
     crate::http::serve(listener, cv_api::router(state), &config.api, shutdown.clone())
         .await
         .context("HTTP server failed")?;
@@ -66,14 +106,16 @@ pub async fn serve(
     Ok(())
 }
 
-/// Runs workers and webhook delivery only (extra nodes on PostgreSQL) until `shutdown`.
+/// Runs workers and webhook delivery only (extra nodes on PostgreSQL) until `shutdown`. It
+/// serves no HTTP, so its metrics are counted but not exposed.
 pub async fn work(
     store: Arc<dyn Store>,
     config: &Config,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let deliverer = deliverer(store.clone(), config)?;
-    let engine = engine(store, config);
+    let metrics = Metrics::new()?;
+    let deliverer = deliverer(store.clone(), config, &metrics)?;
+    let engine = engine(store, config, &metrics);
     tokio::join!(engine.run(shutdown.clone()), deliverer.run(shutdown));
     Ok(())
 }

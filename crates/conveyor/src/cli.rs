@@ -71,6 +71,9 @@ pub struct Cli {
     /// Calls creating async actions per project per minute; 0: none [default: 60000].
     #[arg(long, global = true, env = "CONVEYOR_BULK_RATE_LIMIT_PER_MINUTE")]
     pub bulk_rate_limit_per_minute: Option<u32>,
+    /// Bearer token that `GET /metrics` requires [default: none, /metrics is open].
+    #[arg(long, global = true, env = "CONVEYOR_METRICS_TOKEN", hide_env_values = true, help_heading = SERVER)]
+    pub metrics_token: Option<String>,
     /// Log filter, e.g. `info` or `conveyor=debug` (RUST_LOG wins) [default: info].
     #[arg(long, global = true, env = "CONVEYOR_LOG", help_heading = SERVER)]
     pub log: Option<String>,
@@ -168,6 +171,9 @@ impl Cli {
         }
         if let Some(v) = self.bulk_rate_limit_per_minute {
             c.api.bulk_rate_limit_per_minute = v;
+        }
+        if let Some(v) = &self.metrics_token {
+            c.api.metrics_token = Some(v.clone()).filter(|t| !t.is_empty());
         }
         if let Some(v) = self.report_ttl_days {
             c.actions.report_ttl_days = v;
@@ -270,5 +276,15 @@ mod tests {
     #[test]
     fn verify_cli() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn an_empty_metrics_token_leaves_the_endpoint_open() {
+        let token = |args: &[&str]| {
+            let cli = Cli::try_parse_from(args).expect("parses");
+            cli.resolve_config().expect("config").api.metrics_token
+        };
+        assert_eq!(token(&["conveyor", "--metrics-token", "m1", "migrate"]), Some("m1".into()));
+        assert_eq!(token(&["conveyor", "--metrics-token", "", "migrate"]), None);
     }
 }

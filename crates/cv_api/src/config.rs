@@ -50,6 +50,10 @@ pub struct ApiConfig {
     /// How often an event stream sends a keep-alive comment while its action does not change,
     /// in milliseconds, so proxies do not close an idle stream.
     pub events_keep_alive_ms: u64,
+    /// When set (and not empty), `GET /metrics` requires `Authorization: Bearer <token>` with
+    /// this token, else 401. Unset: `/metrics` is open, as `/healthz` is; it shows counts and
+    /// timings for operators, no project data.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for ApiConfig {
@@ -71,6 +75,7 @@ impl Default for ApiConfig {
             csv_row_limit: 10_000_000,
             live_recheck_ms: 5000,
             events_keep_alive_ms: 15000,
+            metrics_token: None,
         }
     }
 }

@@ -8,7 +8,7 @@ use axum::{
     routing::{get, post},
 };
 
-use crate::{ApiError, AppState, auth, limits, rate_limit, request_id, routes};
+use crate::{ApiError, AppState, auth, limits, metrics, rate_limit, request_id, routes};
 
 /// The whole HTTP API over `state`.
 pub fn router(state: AppState) -> Router {
@@ -104,6 +104,8 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/healthz", get(routes::health::healthz))
         .route("/readyz", get(routes::health::readyz))
+        // Operators' metrics: no project credentials (an optional token of their own).
+        .route("/metrics", get(routes::metrics::scrape))
         // The dashboard's page and files need no credentials: they hold no data.
         .route("/dashboard", get(routes::dashboard::index))
         .route("/dashboard/", get(routes::dashboard::index))
@@ -112,6 +114,8 @@ pub fn router(state: AppState) -> Router {
         .merge(oauth)
         .route_layer(middleware::from_fn_with_state(state.clone(), limits::time_limit))
         .fallback(no_route)
+        // Outside every route's own layers, so 401s, 429s and 408s are counted too.
+        .layer(middleware::from_fn_with_state(state.clone(), metrics::track))
         .with_state(state);
     // The request-id layer wraps the finished router as one service: axum adds the `Allow`
     // header of a 405 outside per-route layers, and this layer needs to read it.

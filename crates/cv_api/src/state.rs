@@ -4,7 +4,7 @@ use cv_domain::{Clock, SystemClock, Timestamp};
 use cv_store::Store;
 use tokio_util::sync::CancellationToken;
 
-use crate::{ApiConfig, read_cache::ReadCache, routes::async_actions::ListKey};
+use crate::{ApiConfig, ApiMetrics, read_cache::ReadCache, routes::async_actions::ListKey};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -25,11 +25,13 @@ pub struct AppState {
     /// Pages of the action list, kept while the store is not written (see
     /// [`crate::read_cache`]).
     pub(crate) list_cache: Arc<ReadCache<ListKey>>,
+    /// The HTTP series and the registry `/metrics` exposes.
+    pub metrics: ApiMetrics,
 }
 
 impl AppState {
-    /// State over `store` with `config`, on the wall clock.
-    pub fn new(store: Arc<dyn Store>, config: ApiConfig) -> Self {
+    /// State over `store` with `config`, on the wall clock, recording into `metrics`.
+    pub fn new(store: Arc<dyn Store>, config: ApiConfig, metrics: ApiMetrics) -> Self {
         let uploads = match config.max_concurrent_uploads {
             0 => tokio::sync::Semaphore::MAX_PERMITS,
             n => n,
@@ -42,6 +44,7 @@ impl AppState {
             rate_limiter: Arc::default(),
             shutdown: CancellationToken::new(),
             list_cache: Arc::default(),
+            metrics,
         }
     }
 

@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
 use crate::{
-    ActionRun, Clock, EngineConfig, FailPoints, Handlers, SystemClock,
+    ActionRun, Clock, EngineConfig, EngineMetrics, FailPoints, Handlers, SystemClock,
     worker::{RunOutcome, Worker},
 };
 
@@ -33,6 +33,8 @@ pub(crate) struct Inner {
     pub retries: AtomicU64,
     /// Runs given back after a slice, for the next claim of the same action here.
     pub parked: Parked,
+    /// What the workers count, for `/metrics`.
+    pub metrics: EngineMetrics,
 }
 
 /// Runs given back after a slice, kept for the next claim of the same action on this node, so
@@ -107,9 +109,15 @@ pub struct MaintenanceReport {
 const MAINTENANCE_BATCH: u32 = 1_000;
 
 impl Engine {
-    /// An engine on the wall clock with no failure points.
-    pub fn new(store: Arc<dyn Store>, handlers: Arc<dyn Handlers>, config: EngineConfig) -> Self {
-        Self::with_parts(store, handlers, config, Arc::new(SystemClock), FailPoints::none())
+    /// An engine on the wall clock with no failure points, counting into `metrics`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        handlers: Arc<dyn Handlers>,
+        config: EngineConfig,
+        metrics: EngineMetrics,
+    ) -> Self {
+        let clock = Arc::new(SystemClock);
+        Self::with_parts(store, handlers, config, clock, FailPoints::none(), metrics)
     }
 
     /// An engine with an explicit clock and failure points (tests).
@@ -119,6 +127,7 @@ impl Engine {
         config: EngineConfig,
         clock: Arc<dyn Clock>,
         failpoints: FailPoints,
+        metrics: EngineMetrics,
     ) -> Self {
         let node = format!("{}-{}", hostname(), std::process::id());
         let node = format!("{node}-{}", cv_domain::ids::random_secret(6));
@@ -134,6 +143,7 @@ impl Engine {
                 node,
                 retries,
                 parked,
+                metrics,
             }),
         }
     }

@@ -14,6 +14,7 @@ mod config;
 mod engine;
 mod failpoint;
 mod handler;
+mod metrics;
 mod worker;
 
 pub use config::{EngineConfig, RetentionConfig};
@@ -21,3 +22,4 @@ pub use cv_domain::clock::{Clock, ManualClock, SystemClock};
 pub use engine::{DrainReport, Engine, MaintenanceReport};
 pub use failpoint::{FailPoints, FailureLocation};
 pub use handler::{ActionError, ActionRun, Handlers};
+pub use metrics::EngineMetrics;

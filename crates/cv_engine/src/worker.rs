@@ -3,7 +3,7 @@ use std::{
     time::Instant,
 };
 
-use cv_domain::ActionStatus;
+use cv_domain::{ActionKind, ActionStatus};
 use cv_store::{ActionRecord, ChunkCommit, ClaimedAction, CommitMode, Fence, StoreError};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -73,7 +73,14 @@ impl Worker {
 
     pub async fn claim(&self) -> Result<Option<ClaimedAction>, StoreError> {
         let lease = self.inner.config.lease_ms as i64;
-        self.inner.store.claim_next(&self.name, self.inner.clock.now(), lease).await
+        let claim = self.inner.store.claim_next(&self.name, self.inner.clock.now(), lease).await?;
+        if let Some(c) = &claim {
+            self.inner.metrics.claimed(c.record.kind, c.fence.attempt, c.lease_expired);
+            if c.lease_expired {
+                info!(message = "Lease ran out; action taken over.", async_action.id = %c.fence.action_id, attempt = c.fence.attempt);
+            }
+        }
+        Ok(claim)
     }
 
     /// Claims and runs actions until `shutdown`; sleeps on wake-ups with a poll fallback.
@@ -103,7 +110,7 @@ impl Worker {
     /// the worker), with a heartbeat alongside.
     pub async fn execute(&self, claim: ClaimedAction, shutdown: &CancellationToken) -> RunOutcome {
         let fence = claim.fence.clone();
-        let project = claim.record.project_id.clone();
+        let (project, kind) = (claim.record.project_id.clone(), claim.record.kind);
         let lost = CancellationToken::new();
         let heartbeat = tokio::spawn(heartbeat(self.inner.clone(), fence.clone(), lost.clone()));
         let run = tokio::spawn(run(self.inner.clone(), claim, shutdown.clone(), lost));
@@ -113,19 +120,23 @@ impl Worker {
             Err(join) => Some(Stop::Internal(anyhow::anyhow!("action code panicked: {join}"))),
         };
         heartbeat.abort();
-        self.settle(&project, &fence, stop).await
+        self.settle(&project, kind, &fence, stop).await
     }
 
     async fn settle(
         &self,
         project: &cv_domain::ProjectId,
+        kind: ActionKind,
         fence: &Fence,
         stop: Option<Stop>,
     ) -> RunOutcome {
         let store = &self.inner.store;
         let now = self.inner.clock.now();
         let (message, key) = match stop {
-            None => return RunOutcome::Finished,
+            None => {
+                self.inner.metrics.finished(kind, ActionStatus::Done);
+                return RunOutcome::Finished;
+            }
             Some(Stop::Crashed) => return RunOutcome::Crashed,
             Some(Stop::LeaseLost) => {
                 warn!(message = "Lease lost; stopping.", async_action.id = %fence.action_id, attempt = fence.attempt);
@@ -165,7 +176,7 @@ impl Worker {
                     Ok(record) => {
                         let result = cv_store::cancelled_result(&record);
                         info!(message = "Cancelled.", async_action.id = %fence.action_id, done = record.done_count);
-                        self.finish_failed(fence, now, result).await
+                        self.finish_failed(kind, fence, now, result).await
                     }
                     Err(StoreError::LeaseLost(_)) => RunOutcome::LeaseLost,
                     Err(err) => {
@@ -181,17 +192,21 @@ impl Worker {
             }
         };
         let result = json!({"message": message, "error": {"key": key, "message": message}});
-        self.finish_failed(fence, now, result).await
+        self.finish_failed(kind, fence, now, result).await
     }
 
     async fn finish_failed(
         &self,
+        kind: ActionKind,
         fence: &Fence,
         now: cv_domain::Timestamp,
         result: serde_json::Value,
     ) -> RunOutcome {
         match self.inner.store.finish_action(fence, now, ActionStatus::Failed, result).await {
-            Ok(()) => RunOutcome::Finished,
+            Ok(()) => {
+                self.inner.metrics.finished(kind, ActionStatus::Failed);
+                RunOutcome::Finished
+            }
             Err(StoreError::LeaseLost(_)) => RunOutcome::LeaseLost,
             Err(err) => {
                 error!(message = "Could not record failure.", async_action.id = %fence.action_id, %err);
@@ -251,6 +266,7 @@ async fn run(
         }
         retry += 1;
         inner.retries.fetch_add(1, Ordering::Relaxed);
+        inner.metrics.retried(record.kind);
         let delay = inner.config.retry_delay(retry, rand::random::<f64>());
         warn!(message = "Transient database error; retrying from the checkpoint.", async_action.id = %fence.action_id, retry, delay_ms = delay.as_millis() as u64, error = %err);
         tokio::select! {
@@ -297,6 +313,7 @@ async fn run_from(
         if inner.failpoints.hit(FailureLocation::PanicInChunk) {
             panic!("injected panic in action code");
         }
+        let started = Instant::now();
         let items = action.chunk(cursor, inner.config.chunk_size.max(1)).await?;
         if items.is_empty() {
             break;
@@ -317,7 +334,8 @@ async fn run_from(
         if inner.failpoints.hit(FailureLocation::TransientCommitError) {
             return Err(Stop::Transient("injected transient error before commit".to_owned()));
         }
-        store.commit_chunk(fence, inner.clock.now(), chunk).await?;
+        let counts = store.commit_chunk(fence, inner.clock.now(), chunk).await?;
+        inner.metrics.chunk_committed(record.kind, counts.done, counts.failed, started.elapsed());
         cursor = next_cursor;
         if inner.failpoints.hit(FailureLocation::AfterChunkCommit) {
             return Err(Stop::Crashed);

@@ -32,8 +32,8 @@ pub use changes::{ActionChange, ActionChangeReceiver, ActionChanges};
 pub use control_store::{CancelOutcome, ControlStore, cancel, cancelled_result};
 pub use error::StoreError;
 pub use model::{
-    ActionRecord, ChunkCommit, ChunkItem, ClaimedAction, CommitMode, CustomerPage, Fence,
-    ItemError, MetadataSchemaRecord, NewAction, ReportLine, ReportMode,
+    ActionCount, ActionRecord, ChunkCommit, ChunkCounts, ChunkItem, ClaimedAction, CommitMode,
+    CustomerPage, Fence, ItemError, MetadataSchemaRecord, NewAction, ReportLine, ReportMode,
 };
 pub use oauth_store::{OAuthStore, TokenInsert};
 pub use order_store::{OrderPage, OrderStore};

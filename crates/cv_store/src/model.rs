@@ -79,6 +79,32 @@ pub struct ClaimedAction {
     pub record: ActionRecord,
     /// The fence for this claim.
     pub fence: Fence,
+    /// Whether the claim took the action over from an earlier claim whose lease ran out
+    /// (its holder died or stalled without giving it back), rather than from the queue or
+    /// from a lease given back (shutdown, slice, transient error).
+    pub lease_expired: bool,
+}
+
+/// What a committed chunk added to its action's counters: the items applied, and the items
+/// that failed (refused by the action, or by the store while writing, e.g. a source_id
+/// repeated within an import).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChunkCounts {
+    /// Items applied.
+    pub done: u64,
+    /// Items that failed.
+    pub failed: u64,
+}
+
+/// How many actions of one type have one status, across all projects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActionCount {
+    /// The action type.
+    pub kind: ActionKind,
+    /// The status.
+    pub status: ActionStatus,
+    /// How many actions.
+    pub count: u64,
 }
 
 /// A per-item failure, in Voucherify's error vocabulary.

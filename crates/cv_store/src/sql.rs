@@ -172,7 +172,7 @@ pub const RELEASE_LEASE: &str = "UPDATE async_actions \
 /// The fence of a chunk commit, run first in the chunk's transaction. `$1` id, `$2` attempt,
 /// `$3` expected cursor, `$4` next cursor, `$5` done delta, `$6` failed delta, `$7` now.
 /// Progress is recomputed from the cursor, capped at 99 and never lowered. Returns the
-/// project id, or no row when the fence is stale.
+/// project id and the counters with the deltas added, or no row when the fence is stale.
 pub const FENCE_CHUNK: &str = "UPDATE async_actions SET \
        cursor = $4, done_count = done_count + $5, failed_count = failed_count + $6, updated_at = $7, \
        progress = CASE \
@@ -181,7 +181,41 @@ pub const FENCE_CHUNK: &str = "UPDATE async_actions SET \
          WHEN (CAST($4 AS BIGINT) * 100) / total_items > progress THEN (CAST($4 AS BIGINT) * 100) / total_items \
          ELSE progress END \
      WHERE id = $1 AND attempt = $2 AND status = 'IN_PROGRESS' AND cursor = $3 \
-     RETURNING project_id";
+     RETURNING project_id, done_count, failed_count";
+
+/// An action's done and failed counters (`$1` id): read at the end of a chunk's transaction,
+/// after the writers moved the items they refused from done to failed, to tell what the chunk
+/// added (see [`chunk_counts`]).
+pub const SELECT_COUNTERS: &str =
+    "SELECT done_count, failed_count FROM async_actions WHERE id = $1";
+
+/// What a chunk added to its action's counters: the counters at the end of its transaction
+/// (`after`) minus those before it (what [`FENCE_CHUNK`] returned, less the deltas it added).
+pub fn chunk_counts(
+    fenced: (i64, i64),
+    deltas: (i64, i64),
+    after: (i64, i64),
+) -> crate::ChunkCounts {
+    let added = |after: i64, fenced: i64, delta: i64| (after - (fenced - delta)).max(0) as u64;
+    crate::ChunkCounts {
+        done: added(after.0, fenced.0, deltas.0),
+        failed: added(after.1, fenced.1, deltas.1),
+    }
+}
+
+/// How many actions of each type have each status, across all projects.
+pub const COUNT_ACTIONS: &str =
+    "SELECT kind, status, COUNT(*) FROM async_actions GROUP BY kind, status ORDER BY kind, status";
+
+/// Whether the claim's candidate `a` (IN_PROGRESS with a lease in the past, or ENQUEUED) is
+/// taken over from a holder whose lease ran out: giving a lease back (release, requeue)
+/// clears `lease_owner`, expiring does not. Both backends' claims select it.
+#[macro_export]
+macro_rules! lease_ran_out {
+    () => {
+        "(a.status = 'IN_PROGRESS' AND a.lease_owner IS NOT NULL)"
+    };
+}
 
 /// `$1` id, `$2` attempt, `$3` items left after the stored cursor: the total becomes
 /// `cursor + $3`, so progress counts what is left from where the action stands.

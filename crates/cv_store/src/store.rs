@@ -7,9 +7,10 @@ use cv_domain::{
 };
 
 use crate::{
-    ActionChanges, ActionFilter, ActionRecord, CampaignStore, ChunkCommit, ClaimedAction,
-    ControlStore, CustomerPage, Fence, MetadataPurgeStore, MetadataSchemaRecord, NewAction,
-    OAuthStore, OrderStore, ProductStore, ReportLine, StoreError, VoucherStore, WebhookStore,
+    ActionChanges, ActionCount, ActionFilter, ActionRecord, CampaignStore, ChunkCommit,
+    ChunkCounts, ClaimedAction, ControlStore, CustomerPage, Fence, MetadataPurgeStore,
+    MetadataSchemaRecord, NewAction, OAuthStore, OrderStore, ProductStore, ReportLine, StoreError,
+    VoucherStore, WebhookStore,
 };
 
 /// Wakes idle workers when an action is enqueued: in-process on SQLite, fed by
@@ -113,8 +114,13 @@ pub trait Store:
         at: Timestamp,
     ) -> Result<Vec<ActionRecord>, StoreError>;
 
+    /// How many actions there are of each type and status, across all projects (the pairs
+    /// with at least one action), for operators' metrics.
+    async fn count_actions(&self) -> Result<Vec<ActionCount>, StoreError>;
+
     /// Claims the oldest runnable action (ENQUEUED, or IN_PROGRESS with an expired lease):
-    /// sets IN_PROGRESS, increments `attempt`, takes a lease until `now + lease_ms`.
+    /// sets IN_PROGRESS, increments `attempt`, takes a lease until `now + lease_ms`, and
+    /// tells whether the lease it took over had run out ([`ClaimedAction::lease_expired`]).
     /// Concurrent claimers never get the same action. Actions of a serial group
     /// (`ActionKind::serial_group`) run one at a time per project, oldest first: one is not
     /// runnable while another of its project and group is IN_PROGRESS or, older, ENQUEUED —
@@ -141,14 +147,15 @@ pub trait Store:
     async fn load_payload(&self, id: &ActionId) -> Result<Vec<u8>, StoreError>;
 
     /// Applies one chunk in one transaction: the item writes, their report lines, the new
-    /// cursor, counters and progress. Fenced: a stale attempt, or a cursor that moved, writes
-    /// nothing and answers [`StoreError::LeaseLost`].
+    /// cursor, counters and progress; returns what it added to the done and failed counters.
+    /// Fenced: a stale attempt, or a cursor that moved, writes nothing and answers
+    /// [`StoreError::LeaseLost`].
     async fn commit_chunk(
         &self,
         fence: &Fence,
         now: Timestamp,
         chunk: ChunkCommit,
-    ) -> Result<(), StoreError>;
+    ) -> Result<ChunkCounts, StoreError>;
 
     /// Sets the action's total to its stored cursor plus `remaining`, for an action that
     /// learns its size only when it runs (a purge counts the objects left to purge on every

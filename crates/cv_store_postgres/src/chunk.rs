@@ -9,7 +9,7 @@ use std::collections::HashSet;
 
 use cv_domain::{ActionId, Customer, CustomerId, CustomerRecord, Timestamp};
 use cv_store::{
-    ChunkCommit, ChunkItem, CommitMode, Fence, ReportLine, ReportMode, StoreError,
+    ChunkCommit, ChunkCounts, ChunkItem, CommitMode, Fence, ReportLine, ReportMode, StoreError,
     plan::{self, CustomerPlan},
     sql as q,
 };
@@ -45,14 +45,14 @@ const INSERT_REPORT_LINES: &str = "INSERT INTO action_report_lines \
 
 /// Applies one chunk in one transaction on `client`: the fence, the customer writes, the
 /// report lines, the change announced on `changes_channel`; then commits, or rolls back for
-/// [`CommitMode::RollbackAfterWrites`].
+/// [`CommitMode::RollbackAfterWrites`]. Returns what the chunk added to the counters.
 pub async fn commit(
     client: &mut deadpool_postgres::Client,
     changes_channel: &str,
     fence: &Fence,
     now: Timestamp,
     chunk: ChunkCommit,
-) -> Result<(), StoreError> {
+) -> Result<ChunkCounts, StoreError> {
     let tx = client.transaction().await.map_err(error)?;
     let (done, failed) = chunk.outcome_counts();
     let params: &[&(dyn ToSql + Sync)] = &[
@@ -67,6 +67,7 @@ pub async fn commit(
     let stmt = tx.prepare_cached(q::FENCE_CHUNK).await.map_err(error)?;
     let row = tx.query_opt(&stmt, params).await.map_err(error)?.ok_or_else(|| lease_lost(fence))?;
     let project: String = row.try_get(0).map_err(error)?;
+    let fenced = (row.try_get(1).map_err(error)?, row.try_get(2).map_err(error)?);
     let mut lines = if plan::metadata_purge::is_purge_chunk(&chunk.items) {
         let batch = plan::metadata_purge::purge_batch(chunk.items)?;
         metadata_purge::commit_items(&tx, fence, &project, batch, now).await?;
@@ -87,8 +88,12 @@ pub async fn commit(
     }
     insert_report_lines(&tx, &fence.action_id, &lines).await?;
     notify_change(&tx, changes_channel, &project, fence.action_id.as_str()).await?;
+    let stmt = tx.prepare_cached(q::SELECT_COUNTERS).await.map_err(error)?;
+    let row = tx.query_one(&stmt, &[&fence.action_id.as_str()]).await.map_err(error)?;
+    let after = (row.try_get(0).map_err(error)?, row.try_get(1).map_err(error)?);
+    let counts = q::chunk_counts(fenced, (done, failed), after);
     match chunk.mode {
-        CommitMode::Commit => tx.commit().await.map_err(error),
+        CommitMode::Commit => tx.commit().await.map_err(error).map(|()| counts),
         CommitMode::RollbackAfterWrites => {
             tx.rollback().await.map_err(error)?;
             Err(StoreError::InjectedFailure)

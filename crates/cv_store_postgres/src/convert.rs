@@ -4,7 +4,7 @@ use std::error::Error as _;
 
 use anyhow::anyhow;
 use cv_domain::{ActionId, Customer, CustomerId, Progress, ProjectId, RequestId, Timestamp};
-use cv_store::{ActionRecord, ItemError, ReportLine, StoreError};
+use cv_store::{ActionCount, ActionRecord, ItemError, ReportLine, StoreError};
 use deadpool_postgres::PoolError;
 use tokio_postgres::{Row, error::SqlState};
 
@@ -89,6 +89,15 @@ pub fn action(row: &Row) -> Result<ActionRecord, StoreError> {
         result: result.map(json).transpose()?,
         created_at: Timestamp::from_millis(get(row, 12)?),
         updated_at: Timestamp::from_millis(get(row, 13)?),
+    })
+}
+
+/// Decodes a row of `cv_store::sql::COUNT_ACTIONS`.
+pub fn action_count(row: &Row) -> Result<ActionCount, StoreError> {
+    Ok(ActionCount {
+        kind: parse(get(row, 0)?)?,
+        status: parse(get(row, 1)?)?,
+        count: get::<i64>(row, 2)? as u64,
     })
 }
 

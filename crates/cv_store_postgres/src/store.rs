@@ -11,8 +11,9 @@ use cv_domain::{
     metadata_schema::{MetadataResource, MetadataSchema},
 };
 use cv_store::{
-    ActionChanges, ActionFilter, ActionRecord, ChunkCommit, ChunkItem, ClaimedAction, CustomerPage,
-    Fence, MetadataSchemaRecord, NewAction, ReportLine, Store, StoreError, Wakeups, sql as q,
+    ActionChanges, ActionCount, ActionFilter, ActionRecord, ChunkCommit, ChunkCounts, ChunkItem,
+    ClaimedAction, CustomerPage, Fence, MetadataSchemaRecord, NewAction, ReportLine, Store,
+    StoreError, Wakeups, sql as q,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio::task::JoinHandle;
@@ -28,11 +29,14 @@ use crate::{
 const POOL_SIZE: usize = 16;
 
 /// Takes the runnable action first in the queue (smallest `queued_at`) (see `cv_store::serial_group_runnable!` for serial
-/// groups), skipping rows other claimers hold. Returns the action and its serial group.
+/// groups), skipping rows other claimers hold. Returns the action, its serial group, and
+/// whether its lease ran out (`cv_store::lease_ran_out!`, read before the update).
 const CLAIM: &str = concat!(
     "UPDATE async_actions t SET status = 'IN_PROGRESS', attempt = t.attempt + 1, \
        lease_owner = $1, lease_expires_at = $3, updated_at = $2 \
-     FROM (SELECT a.id FROM async_actions a \
+     FROM (SELECT a.id, ",
+    cv_store::lease_ran_out!(),
+    " AS lease_expired FROM async_actions a \
          WHERE a.status IN ('ENQUEUED', 'IN_PROGRESS') \
            AND (a.status = 'ENQUEUED' OR a.lease_expires_at < $2) AND ",
     cv_store::serial_group_runnable!(),
@@ -40,7 +44,7 @@ const CLAIM: &str = concat!(
      WHERE t.id = c.id \
      RETURNING t.id, t.project_id, t.kind, t.status, t.progress, t.attempt, t.cursor, \
        t.total_items, t.done_count, t.failed_count, t.request_id, t.result, t.created_at, \
-       t.updated_at, t.serial_group"
+       t.updated_at, t.serial_group, c.lease_expired"
 );
 
 /// Serialises the claims of one serial group of one project (`$1` project, `$2` group) for
@@ -298,6 +302,7 @@ impl Store for PostgresStore {
             };
             let record = convert::action(&row)?;
             let group: Option<String> = row.try_get(14).map_err(error)?;
+            let lease_expired: bool = row.try_get(15).map_err(error)?;
             if let Some(group) = group {
                 // The claim's snapshot may have missed another node's claim of the same
                 // group committed meanwhile; under the group's lock, look again.
@@ -314,9 +319,16 @@ impl Store for PostgresStore {
             return Ok(Some(ClaimedAction {
                 fence: Fence { action_id: record.id.clone(), attempt: record.attempt },
                 record,
+                lease_expired,
             }));
         }
         Ok(None)
+    }
+
+    async fn count_actions(&self) -> Result<Vec<ActionCount>, StoreError> {
+        let client = self.client().await?;
+        let rows = query(&client, q::COUNT_ACTIONS, &[]).await?;
+        convert::all(&rows, convert::action_count)
     }
 
     async fn extend_lease(
@@ -382,7 +394,7 @@ impl Store for PostgresStore {
         fence: &Fence,
         now: Timestamp,
         chunk: ChunkCommit,
-    ) -> Result<(), StoreError> {
+    ) -> Result<ChunkCounts, StoreError> {
         let mut client = self.client().await?;
         chunk::commit(&mut client, self.changes_channel(), fence, now, chunk).await
     }

@@ -186,7 +186,7 @@ async fn concurrent_chunks_on_the_same_customers_serialise() {
                 store
                     .commit_chunk(&fence, Timestamp::from_millis(3), chunk)
                     .await
-                    .map(|()| action.id)
+                    .map(|_| action.id)
             }));
         }
         let mut found = 0;

@@ -3,7 +3,7 @@
 
 use cv_domain::{Customer, CustomerId, CustomerRecord, Timestamp};
 use cv_store::{
-    ChunkCommit, ChunkItem, CommitMode, Fence, ReportLine, ReportMode, StoreError,
+    ChunkCommit, ChunkCounts, ChunkItem, CommitMode, Fence, ReportLine, ReportMode, StoreError,
     plan::{self, CustomerPlan},
     sql as q,
 };
@@ -27,15 +27,15 @@ pub fn lease_lost(fence: &Fence) -> StoreError {
 
 /// Applies one chunk in `tx`: the fence, the customer writes, one report line per item; then
 /// commits, or rolls back for [`CommitMode::RollbackAfterWrites`]. Returns the action's
-/// project.
+/// project and what the chunk added to its counters.
 pub fn commit(
     tx: Transaction<'_>,
     fence: &Fence,
     now: Timestamp,
     chunk: ChunkCommit,
-) -> Result<String, StoreError> {
+) -> Result<(String, ChunkCounts), StoreError> {
     let (done, failed) = chunk.outcome_counts();
-    let project: Option<String> = tx
+    let fenced: Option<(String, i64, i64)> = tx
         .row(
             &sql(q::FENCE_CHUNK),
             params![
@@ -47,11 +47,11 @@ pub fn commit(
                 failed,
                 now.as_millis()
             ],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .optional()
         .map_err(error)?;
-    let project = project.ok_or_else(|| lease_lost(fence))?;
+    let (project, fenced_done, fenced_failed) = fenced.ok_or_else(|| lease_lost(fence))?;
     let mut lines = if plan::metadata_purge::is_purge_chunk(&chunk.items) {
         let batch = plan::metadata_purge::purge_batch(chunk.items)?;
         metadata_purge::commit_items(&tx, fence, &project, batch, now)?;
@@ -84,8 +84,14 @@ pub fn commit(
             .map_err(error)?;
         }
     }
+    let after = tx
+        .row(&sql(q::SELECT_COUNTERS), params![fence.action_id.as_str()], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .map_err(error)?;
+    let counts = q::chunk_counts((fenced_done, fenced_failed), (done, failed), after);
     match chunk.mode {
-        CommitMode::Commit => tx.commit().map_err(error).map(|()| project),
+        CommitMode::Commit => tx.commit().map_err(error).map(|()| (project, counts)),
         CommitMode::RollbackAfterWrites => Err(StoreError::InjectedFailure),
     }
 }

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 
 use anyhow::anyhow;
 use cv_domain::{ActionId, Customer, CustomerId, Progress, ProjectId, RequestId, Timestamp};
-use cv_store::{ActionRecord, ItemError, ReportLine, StoreError};
+use cv_store::{ActionCount, ActionRecord, ItemError, ReportLine, StoreError};
 use rusqlite::{Connection, Params, Row, ffi::ErrorCode};
 
 /// Rewrites the shared SQL's `$N` placeholders to SQLite's positional `?N`.
@@ -63,6 +63,15 @@ pub fn action(row: &Row<'_>) -> rusqlite::Result<ActionRecord> {
         result: result.map(json).transpose()?,
         created_at: Timestamp::from_millis(row.get(12)?),
         updated_at: Timestamp::from_millis(row.get(13)?),
+    })
+}
+
+/// Decodes a row of `cv_store::sql::COUNT_ACTIONS`.
+pub fn action_count(row: &Row<'_>) -> rusqlite::Result<ActionCount> {
+    Ok(ActionCount {
+        kind: parse(row, 0)?,
+        status: parse(row, 1)?,
+        count: row.get::<_, i64>(2)? as u64,
     })
 }
 

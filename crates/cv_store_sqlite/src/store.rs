@@ -7,9 +7,9 @@ use cv_domain::{
     metadata_schema::{MetadataResource, MetadataSchema},
 };
 use cv_store::{
-    ActionChange, ActionChanges, ActionFilter, ActionRecord, ChunkCommit, ChunkItem, ClaimedAction,
-    CustomerPage, Fence, MetadataSchemaRecord, NewAction, ReportLine, Store, StoreError, Wakeups,
-    sql as q,
+    ActionChange, ActionChanges, ActionCount, ActionFilter, ActionRecord, ChunkCommit, ChunkCounts,
+    ChunkItem, ClaimedAction, CustomerPage, Fence, MetadataSchemaRecord, NewAction, ReportLine,
+    Store, StoreError, Wakeups, sql as q,
 };
 use rusqlite::{OptionalExtension, params};
 
@@ -21,19 +21,26 @@ use crate::{
     migrate, webhooks,
 };
 
-/// Takes the runnable action first in the queue (smallest `queued_at`) (see `cv_store::serial_group_runnable!` for serial
-/// groups). The single writer makes the whole statement atomic.
-const CLAIM: &str = concat!(
-    "UPDATE async_actions SET status = 'IN_PROGRESS', attempt = attempt + 1, \
-       lease_owner = ?1, lease_expires_at = ?3, updated_at = ?2 \
-     WHERE id = (SELECT a.id FROM async_actions a \
-         WHERE a.status IN ('ENQUEUED', 'IN_PROGRESS') \
-           AND (a.status = 'ENQUEUED' OR a.lease_expires_at < ?2) AND ",
+/// The runnable action first in the queue (smallest `queued_at`) at `?1` (see
+/// `cv_store::serial_group_runnable!` for serial groups), and whether its lease ran out
+/// (`cv_store::lease_ran_out!`). [`CLAIM`] takes it in the same writer transaction, so the
+/// single writer makes the pair atomic.
+const NEXT_RUNNABLE: &str = concat!(
+    "SELECT a.id, ",
+    cv_store::lease_ran_out!(),
+    " FROM async_actions a \
+     WHERE a.status IN ('ENQUEUED', 'IN_PROGRESS') \
+       AND (a.status = 'ENQUEUED' OR a.lease_expires_at < ?1) AND ",
     cv_store::serial_group_runnable!(),
-    " ORDER BY a.queued_at, a.id LIMIT 1) \
-     RETURNING id, project_id, kind, status, progress, attempt, cursor, total_items, \
-       done_count, failed_count, request_id, result, created_at, updated_at"
+    " ORDER BY a.queued_at, a.id LIMIT 1"
 );
+
+/// Claims action `?4` (found by [`NEXT_RUNNABLE`]) for worker `?1` at `?2`, leased until `?3`.
+const CLAIM: &str = "UPDATE async_actions SET status = 'IN_PROGRESS', attempt = attempt + 1, \
+       lease_owner = ?1, lease_expires_at = ?3, updated_at = ?2 \
+     WHERE id = ?4 \
+     RETURNING id, project_id, kind, status, progress, attempt, cursor, total_items, \
+       done_count, failed_count, request_id, result, created_at, updated_at";
 
 #[async_trait]
 impl Store for SqliteStore {
@@ -214,24 +221,45 @@ impl Store for SqliteStore {
         lease_ms: i64,
     ) -> Result<Option<ClaimedAction>, StoreError> {
         let worker = worker.to_owned();
-        let record = self
+        let claimed = self
             .write(move |tx| {
-                tx.row(
-                    CLAIM,
-                    params![worker, now.as_millis(), now.plus_millis(lease_ms).as_millis()],
-                    convert::action,
-                )
-                .optional()
-                .map_err(error)
+                let next: Option<(String, bool)> = tx
+                    .prepare_cached(NEXT_RUNNABLE)
+                    .and_then(|mut s| {
+                        s.query_row(params![now.as_millis()], |r| Ok((r.get(0)?, r.get(1)?)))
+                            .optional()
+                    })
+                    .map_err(error)?;
+                let Some((id, lease_expired)) = next else {
+                    return Ok(None);
+                };
+                let expires = now.plus_millis(lease_ms).as_millis();
+                let record = tx
+                    .prepare_cached(CLAIM)
+                    .and_then(|mut s| {
+                        s.query_row(params![worker, now.as_millis(), expires, id], convert::action)
+                    })
+                    .map_err(error)?;
+                Ok(Some((record, lease_expired)))
             })
             .await?;
-        Ok(record.map(|record| {
+        Ok(claimed.map(|(record, lease_expired)| {
             self.inner.changes.publish(ActionChange::changed(&record.project_id, &record.id));
             ClaimedAction {
                 fence: Fence { action_id: record.id.clone(), attempt: record.attempt },
                 record,
+                lease_expired,
             }
         }))
+    }
+
+    async fn count_actions(&self) -> Result<Vec<ActionCount>, StoreError> {
+        self.read(|conn| {
+            let mut stmt = conn.prepare_cached(q::COUNT_ACTIONS)?;
+            let rows = stmt.query_map([], convert::action_count)?;
+            rows.collect()
+        })
+        .await
     }
 
     async fn extend_lease(
@@ -280,12 +308,13 @@ impl Store for SqliteStore {
         fence: &Fence,
         now: Timestamp,
         chunk: ChunkCommit,
-    ) -> Result<(), StoreError> {
+    ) -> Result<ChunkCounts, StoreError> {
         let owned = fence.clone();
-        let project = self.write_tx(move |tx| chunk::commit(tx, &owned, now, chunk)).await?;
+        let (project, counts) =
+            self.write_tx(move |tx| chunk::commit(tx, &owned, now, chunk)).await?;
         let project = ProjectId::from_string(project);
         self.inner.changes.publish(ActionChange::changed(&project, &fence.action_id));
-        Ok(())
+        Ok(counts)
     }
 
     async fn set_remaining_items(&self, fence: &Fence, remaining: u64) -> Result<(), StoreError> {

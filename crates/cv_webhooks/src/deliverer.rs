@@ -8,7 +8,7 @@ use cv_store::{
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
-use crate::{WebhookConfig, signature};
+use crate::{DeliveryMetrics, WebhookConfig, signature};
 
 /// What one [`Deliverer::deliver_due`] pass did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +30,13 @@ impl DeliveryReport {
     pub fn claimed(&self) -> usize {
         self.delivered + self.retrying + self.failed + self.lost
     }
+
+    fn add(&mut self, batch: &DeliveryReport) {
+        self.delivered += batch.delivered;
+        self.retrying += batch.retrying;
+        self.failed += batch.failed;
+        self.lost += batch.lost;
+    }
 }
 
 /// The delivery loop of one process. Cheap to clone.
@@ -47,17 +54,20 @@ struct Inner {
     base_url: String,
     /// The lease owner written by this deliverer's claims.
     owner: String,
+    /// What the passes count, for `/metrics`.
+    metrics: DeliveryMetrics,
 }
 
 impl Deliverer {
-    /// A deliverer on the wall clock; report links in events are made absolute under
-    /// `base_url`.
+    /// A deliverer on the wall clock, counting into `metrics`; report links in events are
+    /// made absolute under `base_url`.
     pub fn new(
         store: Arc<dyn Store>,
         config: WebhookConfig,
         base_url: &str,
+        metrics: DeliveryMetrics,
     ) -> anyhow::Result<Self> {
-        Self::with_clock(store, config, base_url, Arc::new(SystemClock))
+        Self::with_clock(store, config, base_url, Arc::new(SystemClock), metrics)
     }
 
     /// A deliverer reading the time from `clock` (tests pass their manual clock).
@@ -66,6 +76,7 @@ impl Deliverer {
         config: WebhookConfig,
         base_url: &str,
         clock: Arc<dyn Clock>,
+        metrics: DeliveryMetrics,
     ) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
             .timeout(config.timeout())
@@ -74,7 +85,8 @@ impl Deliverer {
             .build()?;
         let owner = format!("webhooks-{}-{}", std::process::id(), random_secret(8));
         let base_url = base_url.trim_end_matches('/').to_owned();
-        Ok(Self { inner: Arc::new(Inner { store, config, clock, client, base_url, owner }) })
+        let inner = Inner { store, config, clock, client, base_url, owner, metrics };
+        Ok(Self { inner: Arc::new(inner) })
     }
 
     /// Sends every delivery due now, up to `concurrency` at once, and records each attempt:
@@ -101,14 +113,17 @@ impl Deliverer {
                 .await?;
             let full = claimed.len() as u32 == limit;
             let sent = futures_util::future::join_all(claimed.into_iter().map(|c| self.deliver(c)));
+            let mut batch = DeliveryReport::default();
             for outcome in sent.await {
                 match outcome {
-                    Sent::Recorded(DeliveryOutcome::Delivered) => report.delivered += 1,
-                    Sent::Recorded(DeliveryOutcome::RetryAt(_)) => report.retrying += 1,
-                    Sent::Recorded(DeliveryOutcome::GiveUp) => report.failed += 1,
-                    Sent::Lost => report.lost += 1,
+                    Sent::Recorded(DeliveryOutcome::Delivered) => batch.delivered += 1,
+                    Sent::Recorded(DeliveryOutcome::RetryAt(_)) => batch.retrying += 1,
+                    Sent::Recorded(DeliveryOutcome::GiveUp) => batch.failed += 1,
+                    Sent::Lost => batch.lost += 1,
                 }
             }
+            inner.metrics.record(&batch);
+            report.add(&batch);
             // A full batch may have left more due behind: go on. Otherwise what is due now is
             // the next pass's (a delivery whose retry falls due at once must not be sent twice
             // in one pass).

@@ -12,7 +12,9 @@
 
 mod config;
 mod deliverer;
+mod metrics;
 pub mod signature;
 
 pub use config::WebhookConfig;
 pub use deliverer::{Deliverer, DeliveryReport};
+pub use metrics::DeliveryMetrics;

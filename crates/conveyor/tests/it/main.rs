@@ -24,6 +24,7 @@ mod list_filters;
 mod live_progress;
 mod metadata_purge;
 mod metadata_schemas;
+mod metrics;
 mod oauth;
 mod orders;
 mod products;

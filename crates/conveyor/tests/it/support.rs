@@ -34,6 +34,9 @@ pub struct TestApp {
     pub clock: ManualClock,
     /// The PostgreSQL schema of the store (`None` on SQLite).
     pub schema: Option<String>,
+    /// The server's metrics registry; [`TestApp::engine`] and [`TestApp::deliverer_on`] count
+    /// into it, so `/metrics` shows what they did.
+    pub metrics: conveyor::app::Metrics,
     client: reqwest::Client,
     _dir: Option<tempfile::TempDir>,
 }
@@ -103,7 +106,9 @@ impl TestApp {
         let addr = listener.local_addr().expect("addr");
         // The API and the engine read one manual clock, so a test moves both forward.
         let clock = ManualClock::new();
-        let router = conveyor::app::router_on(store.clone(), &config, Arc::new(clock.clone()));
+        let metrics = conveyor::app::Metrics::new().expect("metrics");
+        let router =
+            conveyor::app::router_on(store.clone(), &config, Arc::new(clock.clone()), &metrics);
         let api = config.api.clone();
         tokio::spawn(async move {
             conveyor::http::serve(listener, router, &api, CancellationToken::new()).await
@@ -116,6 +121,7 @@ impl TestApp {
             project_b,
             clock,
             schema,
+            metrics,
             client: reqwest::Client::new(),
             _dir: dir,
         })
@@ -135,6 +141,7 @@ impl TestApp {
             self.config.engine.clone(),
             clock,
             failpoints,
+            self.metrics.engine.clone(),
         )
     }
 
@@ -156,7 +163,8 @@ impl TestApp {
     pub fn engine_on(&self, store: Arc<dyn Store>, failpoints: FailPoints) -> Engine {
         let handlers = Arc::new(cv_actions::Registry::new(self.config.actions.clone()));
         let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());
-        Engine::with_parts(store, handlers, self.config.engine.clone(), clock, failpoints)
+        let metrics = self.metrics.engine.clone();
+        Engine::with_parts(store, handlers, self.config.engine.clone(), clock, failpoints, metrics)
     }
 
     /// A store on this app's database as a restarted process opens it: on SQLite the same file
@@ -176,8 +184,15 @@ impl TestApp {
     pub fn deliverer_on(&self, store: Arc<dyn Store>) -> cv_webhooks::Deliverer {
         let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());
         let base = self.url("");
-        cv_webhooks::Deliverer::with_clock(store, self.config.webhooks.clone(), &base, clock)
-            .expect("deliverer")
+        let metrics = self.metrics.webhooks.clone();
+        cv_webhooks::Deliverer::with_clock(
+            store,
+            self.config.webhooks.clone(),
+            &base,
+            clock,
+            metrics,
+        )
+        .expect("deliverer")
     }
 
     /// Runs every runnable action to completion.

@@ -11,6 +11,7 @@ pub mod customers_async;
 pub mod dashboard;
 pub mod health;
 pub mod metadata_schemas;
+pub mod metrics;
 pub mod oauth;
 pub mod orders;
 pub mod products;

@@ -83,6 +83,7 @@ macro_rules! conformance_tests {
         $crate::conformance_tests!(@cases $fresh;
             claim_race_has_exactly_one_winner,
             expired_lease_is_reclaimed_with_next_attempt,
+            actions_are_counted_by_type_and_status,
             stale_attempt_commit_changes_nothing,
             chunk_commit_is_atomic,
             list_pages_never_skip_or_repeat,

@@ -5,7 +5,10 @@ use std::sync::Arc;
 use cv_domain::ActionStatus;
 use serde_json::json;
 
-use crate::{ChunkCommit, ChunkItem, CommitMode, Fence, ItemError, ReportMode, Store, StoreError};
+use crate::{
+    ActionCount, ChunkCommit, ChunkCounts, ChunkItem, CommitMode, Fence, ItemError, NewAction,
+    ReportMode, Store, StoreError,
+};
 
 use super::{LEASE, enqueue, patch, project, t};
 
@@ -43,6 +46,7 @@ pub async fn expired_lease_is_reclaimed_with_next_attempt(store: Arc<dyn Store>)
     let id = enqueue(&*store, &p, t(0), 10).await;
     let first = store.claim_next("a", t(1_000), LEASE).await.expect("claim").expect("claimed");
     assert_eq!((first.record.id.clone(), first.fence.attempt), (id.clone(), 1));
+    assert!(!first.lease_expired, "a first claim takes over no lease");
     assert!(store.claim_next("b", t(1_000 + LEASE - 1), LEASE).await.expect("claim").is_none());
     // A heartbeat moves the expiry forward.
     store.extend_lease(&first.fence, t(20_000), LEASE).await.expect("heartbeat");
@@ -55,6 +59,7 @@ pub async fn expired_lease_is_reclaimed_with_next_attempt(store: Arc<dyn Store>)
     assert_eq!(second.record.id, id);
     assert_eq!(second.fence.attempt, 2);
     assert_eq!(second.record.attempt, 2);
+    assert!(second.lease_expired, "the claim took over a lease that ran out");
     // The old owner's heartbeat is refused.
     let err = store.extend_lease(&first.fence, t(20_000 + LEASE + 2), LEASE).await;
     assert!(matches!(err, Err(StoreError::LeaseLost(_))), "{err:?}");
@@ -133,7 +138,8 @@ pub async fn chunk_commit_is_atomic(store: Arc<dyn Store>) {
         report: ReportMode::AllItems,
         mode: CommitMode::Commit,
     };
-    store.commit_chunk(&claim.fence, t(3), chunk).await.expect("commit");
+    let counts = store.commit_chunk(&claim.fence, t(3), chunk).await.expect("commit");
+    assert_eq!(counts, ChunkCounts { done: 1, failed: 1 });
     let rec = store.get_action(&p, &id).await.expect("get").expect("exists");
     assert_eq!((rec.cursor, rec.done_count, rec.failed_count, rec.progress.get()), (2, 1, 1, 50));
     assert_eq!(rec.updated_at, t(3));
@@ -187,6 +193,7 @@ pub async fn released_lease_is_claimable_at_once(store: Arc<dyn Store>) {
     store.commit_chunk(&claim.fence, t(2), chunk).await.expect("commit");
     store.release_lease(&claim.fence, t(3)).await.expect("release");
     let next = store.claim_next("b", t(3), LEASE).await.expect("claim").expect("claimable");
+    assert!(!next.lease_expired, "a lease given back did not run out");
     assert_eq!((next.record.id, next.record.cursor, next.fence.attempt), (id, 1, 2));
     assert_eq!(next.fence, Fence { action_id: next.fence.action_id.clone(), attempt: 2 });
 }
@@ -216,6 +223,7 @@ pub async fn claims_follow_the_queue(store: Arc<dyn Store>) {
     assert_eq!(again.record.id, next, "the action waiting longer goes first");
     let again = store.claim_next("a", t(103), LEASE).await.expect("claim").expect("claimed");
     assert_eq!((again.record.id.clone(), again.fence.attempt), (burst[0].clone(), 2));
+    assert!(!again.lease_expired, "an action given back after a slice did not expire");
     assert!(store.requeue(&order[0].fence, t(104)).await.is_err(), "the old claim is stale");
     assert!(!store.any_runnable(t(104)).await.expect("any"), "every action is held");
     enqueue(&*store, &other, t(105), 0).await;
@@ -238,4 +246,54 @@ async fn burst(
         ids.push(enqueue(store, project, t(10), 0).await);
     }
     ids
+}
+
+/// Actions are counted by type and status across all projects, only the pairs that have
+/// actions, and each count follows the actions through claims and ends.
+pub async fn actions_are_counted_by_type_and_status(store: Arc<dyn Store>) {
+    use cv_domain::{ActionId, ActionKind, RequestId};
+
+    assert!(store.count_actions().await.expect("count").is_empty(), "an empty store counts none");
+    let p = project(&*store, "default").await;
+    let other = project(&*store, "other").await;
+    for n in 0..3 {
+        enqueue(&*store, &p, t(n), 1).await;
+    }
+    enqueue(&*store, &other, t(3), 1).await;
+    store
+        .create_action(NewAction {
+            id: ActionId::generate(),
+            project_id: other.clone(),
+            kind: ActionKind::CustomersImportCsv,
+            request_id: RequestId::generate(),
+            payload: b"{}".to_vec(),
+            total_items: 5,
+            created_at: t(100),
+        })
+        .await
+        .expect("create import");
+    let done = store.claim_next("w", t(200), LEASE).await.expect("claim").expect("claimed");
+    store.finish_action(&done.fence, t(201), ActionStatus::Done, json!({})).await.expect("done");
+    let failed = store.claim_next("w", t(202), LEASE).await.expect("claim").expect("claimed");
+    store
+        .finish_action(&failed.fence, t(203), ActionStatus::Failed, json!({}))
+        .await
+        .expect("failed");
+    store.claim_next("w", t(204), LEASE).await.expect("claim").expect("claimed");
+
+    let bulk = ActionKind::CustomersBulkUpdate;
+    let import = ActionKind::CustomersImportCsv;
+    let count = |kind, status, count| ActionCount { kind, status, count };
+    let mut counts = store.count_actions().await.expect("count");
+    counts.sort_by_key(|c| (c.kind.as_str(), c.status.as_str()));
+    assert_eq!(
+        counts,
+        vec![
+            count(bulk, ActionStatus::Done, 1),
+            count(bulk, ActionStatus::Enqueued, 1),
+            count(bulk, ActionStatus::Failed, 1),
+            count(bulk, ActionStatus::InProgress, 1),
+            count(import, ActionStatus::Enqueued, 1),
+        ]
+    );
 }

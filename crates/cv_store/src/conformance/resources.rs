@@ -220,7 +220,7 @@ pub async fn customers_round_trip(store: Arc<dyn Store>) {
 pub async fn imports_replace_profiles_and_reject_repeated_rows(store: Arc<dyn Store>) {
     use cv_domain::CustomerRecord;
 
-    use crate::{ChunkCommit, ChunkItem, CommitMode, ItemError, ReportMode};
+    use crate::{ChunkCommit, ChunkCounts, ChunkItem, CommitMode, ItemError, ReportMode};
 
     let p = project(&*store, "default").await;
     let meta = |v: serde_json::Value| v.as_object().cloned().unwrap_or_default();
@@ -269,7 +269,9 @@ pub async fn imports_replace_profiles_and_reject_repeated_rows(store: Arc<dyn St
         report: ReportMode::FailuresOnly,
         mode: CommitMode::Commit,
     };
-    store.commit_chunk(&claim.fence, t(4), chunk).await.expect("commit");
+    let counts = store.commit_chunk(&claim.fence, t(4), chunk).await.expect("commit");
+    // The repeated s1 was refused by the store while writing, s9 by the action.
+    assert_eq!(counts, ChunkCounts { done: 2, failed: 2 });
     let s1 = store.get_customer(&p, "s1").await.expect("get").expect("s1");
     assert_eq!((s1.id.clone(), s1.created_at, s1.updated_at), (old.id.clone(), t(1), Some(t(4))));
     assert_eq!(
@@ -287,7 +289,8 @@ pub async fn imports_replace_profiles_and_reject_repeated_rows(store: Arc<dyn St
         report: ReportMode::FailuresOnly,
         mode: CommitMode::Commit,
     };
-    store.commit_chunk(&claim.fence, t(5), chunk).await.expect("commit");
+    let counts = store.commit_chunk(&claim.fence, t(5), chunk).await.expect("commit");
+    assert_eq!(counts, ChunkCounts { done: 1, failed: 1 });
     assert_eq!(
         store.get_customer(&p, "s2").await.expect("get").and_then(|c| c.name),
         Some("Two".into())
