@@ -25,6 +25,7 @@ mod live_progress;
 mod metadata_purge;
 mod metadata_schemas;
 mod oauth;
+mod openapi;
 mod orders;
 mod products;
 mod products_bulk;

@@ -12,6 +12,7 @@ pub mod dashboard;
 pub mod health;
 pub mod metadata_schemas;
 pub mod oauth;
+pub mod openapi;
 pub mod orders;
 pub mod products;
 pub mod products_async;
