@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs Voucherify's official SDKs (PyPI `voucherify`, npm `@voucherify/sdk`) against the real
-# `conveyor` binary on a fresh SQLite file. (The API is the same code on both backends; the
-# integration tests run every API behaviour on both.)
+# `conveyor` binary on a fresh SQLite file, after checking that the served /openapi.json is a
+# valid OpenAPI document (PyPI `openapi-spec-validator`). (The API is the same code on both
+# backends; the integration tests run every API behaviour on both.)
 # Usage: bash scripts/sdk-test.sh PATH_TO_CONVEYOR_BINARY
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,9 +15,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The SDKs, pinned.
+# The SDKs and the OpenAPI validator, pinned.
 python3 -m venv "$work/venv"
-"$work/venv/bin/pip" install --quiet --disable-pip-version-check voucherify==6.0.0
+"$work/venv/bin/pip" install --quiet --disable-pip-version-check voucherify==6.0.0 \
+  openapi-spec-validator==0.9.0
 (cd tests/sdk/js && npm ci --silent --no-audit --no-fund)
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
@@ -32,6 +34,13 @@ run_against() {
     sleep 0.1
   done
   local status=0
+  "$work/venv/bin/python" - "http://127.0.0.1:$port/openapi.json" <<'EOF' || status=1
+import json, sys, urllib.request
+from openapi_spec_validator import validate
+document = json.load(urllib.request.urlopen(sys.argv[1]))
+validate(document)
+print(f"openapi.json: a valid OpenAPI {document['openapi']} document, {len(document['paths'])} paths")
+EOF
   "$work/venv/bin/python" tests/sdk/python_sdk.py "http://127.0.0.1:$port" sdk-app sdk-token || status=1
   node tests/sdk/js/js_sdk.js "http://127.0.0.1:$port" sdk-app sdk-token || status=1
   kill "$server"; wait "$server" 2>/dev/null || true; server=""

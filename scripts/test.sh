@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on SQLite and on PostgreSQL: cargo's tests, Voucherify's SDKs
-# against the binary, the dashboard in headless Chromium, and the failure harness in its
+# against the binary (with /openapi.json checked by an OpenAPI validator), Schemathesis against
+# the binary, the dashboard in headless Chromium, and the failure harness in its
 # reduced form (SIGKILLs and a SIGTERM during an import and a code generation on each
 # backend; three nodes on PostgreSQL with one killed). Any failing step fails the script.
 #
@@ -33,6 +34,14 @@ status=0
   if [ "${CONVEYOR_SKIP_SDK_TESTS:-0}" != 1 ] && [ $# -eq 0 ]; then
     cargo build --locked -q -p conveyor --bin conveyor 2>&1 || failed="$failed build"
     bash scripts/sdk-test.sh "${CARGO_TARGET_DIR:-target}/debug/conveyor" 2>&1 || failed="$failed sdk"
+  fi
+  # Schemathesis (PyPI) against the real binary, from its /openapi.json: no 5xx, and every
+  # answer as the document describes it (skip with CONVEYOR_SKIP_SCHEMATHESIS=1, and when a
+  # test filter is given).
+  if [ "${CONVEYOR_SKIP_SCHEMATHESIS:-0}" != 1 ] && [ $# -eq 0 ]; then
+    cargo build --locked -q -p conveyor --bin conveyor 2>&1 || failed="$failed build"
+    bash scripts/schemathesis.sh "${CARGO_TARGET_DIR:-target}/debug/conveyor" 2>&1 \
+      || failed="$failed schemathesis"
   fi
   # The dashboard in headless Chromium (Debian's `chromium` and npm `playwright-core`, installed
   # when missing) against the real binary; it keeps a screenshot, target/dashboard-e2e.png (skip

@@ -30,7 +30,12 @@ pub async fn layer(request: Request, next: Next) -> Response {
         .scope(id.clone(), async move {
             let response = next.run(request).await;
             if response.status() == StatusCode::METHOD_NOT_ALLOWED {
-                method_not_allowed(&method, &response).into_response()
+                // The body becomes Voucherify's; the `Allow` header (RFC 9110) stays.
+                let mut answer = method_not_allowed(&method, &response).into_response();
+                if let Some(allow) = response.headers().get(header::ALLOW) {
+                    answer.headers_mut().insert(header::ALLOW, allow.clone());
+                }
+                answer
             } else {
                 response
             }

@@ -5,111 +5,183 @@ use axum::{
     extract::DefaultBodyLimit,
     http::Uri,
     middleware,
-    routing::{get, post},
+    routing::{MethodFilter, MethodRouter, on},
 };
 
 use crate::{ApiError, AppState, auth, limits, metrics, rate_limit, request_id, routes};
 
+/// An HTTP method a route answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    /// `GET` (and so `HEAD`).
+    Get,
+    /// `POST`.
+    Post,
+    /// `PUT`.
+    Put,
+    /// `DELETE`.
+    Delete,
+}
+
+impl Verb {
+    /// The method's name in upper case, as HTTP writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verb::Get => "GET",
+            Verb::Post => "POST",
+            Verb::Put => "PUT",
+            Verb::Delete => "DELETE",
+        }
+    }
+
+    fn filter(self) -> MethodFilter {
+        match self {
+            Verb::Get => MethodFilter::GET,
+            Verb::Post => MethodFilter::POST,
+            Verb::Put => MethodFilter::PUT,
+            Verb::Delete => MethodFilter::DELETE,
+        }
+    }
+}
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: health checks, the dashboard's files, the OpenAPI document.
+    Public,
+    /// An app key or an OAuth bearer token, within the project's rate limit.
+    Api,
+    /// An app key only: the OAuth endpoints (a bearer token cannot issue, inspect or revoke).
+    AppKey,
+}
+
+/// One route of the API: the router is built from [`ROUTES`] alone.
+#[derive(Clone, Copy)]
+pub struct Route {
+    /// The method.
+    pub verb: Verb,
+    /// The path template, in axum's (and OpenAPI's) `{param}` syntax.
+    pub path: &'static str,
+    /// Who may call it.
+    pub access: Access,
+    handler: fn(MethodFilter) -> MethodRouter<AppState>,
+}
+
+impl std::fmt::Debug for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} ({:?})", self.verb.as_str(), self.path, self.access)
+    }
+}
+
+macro_rules! route {
+    ($verb:ident $path:literal, $access:ident, $handler:path) => {
+        Route {
+            verb: Verb::$verb,
+            path: $path,
+            access: Access::$access,
+            handler: |filter| on(filter, $handler),
+        }
+    };
+}
+
+/// Every route the server answers. A test checks that each is in the OpenAPI document
+/// (`crate::openapi`), apart from [`UNDOCUMENTED`].
+pub const ROUTES: &[Route] = &[
+    route!(Get "/healthz", Public, routes::health::healthz),
+    route!(Get "/readyz", Public, routes::health::readyz),
+    route!(Get "/openapi.json", Public, routes::openapi::document),
+    // Operators' metrics: no project credentials (an optional token of their own).
+    route!(Get "/metrics", Public, routes::metrics::scrape),
+    // The dashboard's page and files need no credentials: they hold no data.
+    route!(Get "/dashboard", Public, routes::dashboard::index),
+    route!(Get "/dashboard/", Public, routes::dashboard::index),
+    route!(Get "/dashboard/{file}", Public, routes::dashboard::asset),
+    route!(Get "/v1/async-actions", Api, routes::async_actions::list),
+    route!(Get "/v1/async-actions/{id}", Api, routes::async_actions::get),
+    route!(Get "/v1/async-actions/{id}/events", Api, routes::async_action_events::events),
+    route!(Get "/v1/async-actions/{id}/report", Api, routes::async_actions::report),
+    route!(Post "/v1/async-actions/{id}/cancel", Api, routes::async_actions::cancel),
+    route!(Get "/v1/campaigns", Api, routes::campaigns::list),
+    route!(Post "/v1/campaigns", Api, routes::campaigns::create),
+    route!(Get "/v1/campaigns/{id}", Api, routes::campaigns::get),
+    route!(Put "/v1/campaigns/{id}", Api, routes::campaign_changes::update),
+    route!(Delete "/v1/campaigns/{id}", Api, routes::campaign_changes::delete),
+    route!(Post "/v1/campaigns/{id}/vouchers", Api, routes::campaigns::add_vouchers),
+    route!(Post "/v1/campaigns/{id}/import", Api, routes::campaigns_async::import),
+    route!(Post "/v1/campaigns/{id}/importCSV", Api, routes::campaigns_async::import_csv),
+    route!(Get "/v1/customers", Api, routes::customers::list),
+    route!(Post "/v1/customers", Api, routes::customers::create),
+    route!(Get "/v1/customers/{id}", Api, routes::customers::get),
+    route!(Put "/v1/customers/{id}", Api, routes::customers::update),
+    route!(Delete "/v1/customers/{id}", Api, routes::customers::delete),
+    route!(Post "/v1/customers/bulk/async", Api, routes::customers_async::bulk_update),
+    route!(Post "/v1/customers/importCSV", Api, routes::customers_async::import_csv),
+    route!(Post "/v1/customers/metadata/async", Api, routes::customers_async::metadata_update),
+    route!(Get "/v1/products", Api, routes::products::list),
+    route!(Post "/v1/products", Api, routes::products::create),
+    route!(Get "/v1/products/{id}", Api, routes::products::get),
+    route!(Put "/v1/products/{id}", Api, routes::products::update),
+    route!(Delete "/v1/products/{id}", Api, routes::products::delete),
+    route!(Get "/v1/products/{id}/skus", Api, routes::products::list_skus),
+    route!(Post "/v1/products/{id}/skus", Api, routes::products::create_sku),
+    route!(Post "/v1/products/bulk/async", Api, routes::products_async::bulk_update),
+    route!(Post "/v1/products/metadata/async", Api, routes::products_async::metadata_update),
+    route!(Post "/v1/products/importCSV", Api, routes::products_async::import_csv),
+    route!(Post "/v1/skus/importCSV", Api, routes::products_async::import_skus_csv),
+    route!(Get "/v1/skus/{id}", Api, routes::skus::get),
+    route!(Get "/v1/vouchers", Api, routes::vouchers::list),
+    route!(Get "/v1/vouchers/{code}", Api, routes::vouchers::get),
+    route!(Post "/v1/vouchers/import", Api, routes::vouchers_async::import),
+    route!(Post "/v1/vouchers/importCSV", Api, routes::vouchers_async::import_csv),
+    route!(Post "/v1/vouchers/bulk/async", Api, routes::vouchers_async::bulk_update),
+    route!(Post "/v1/vouchers/metadata/async", Api, routes::vouchers_async::metadata_update),
+    route!(Get "/v1/orders", Api, routes::orders::list),
+    route!(Post "/v1/orders/import", Api, routes::orders::import),
+    route!(Get "/v1/orders/{id}", Api, routes::orders::get),
+    route!(Get "/v1/metadata-schemas", Api, routes::metadata_schemas::list),
+    route!(Post "/v1/metadata-schemas", Api, routes::metadata_schemas::create),
+    route!(Get "/v1/metadata-schemas/{resource}", Api, routes::metadata_schemas::get),
+    route!(Put "/v1/metadata-schemas/{resource}", Api, routes::metadata_schemas::put),
+    route!(Delete "/v1/metadata-schemas/{resource}", Api, routes::metadata_schemas::delete),
+    route!(Post "/v1/metadata-schemas/{resource}/purge", Api, routes::metadata_schemas::purge),
+    route!(Get "/v1/webhooks", Api, routes::webhooks::list),
+    route!(Post "/v1/webhooks", Api, routes::webhooks::create),
+    route!(Get "/v1/webhooks/{id}", Api, routes::webhooks::get),
+    route!(Delete "/v1/webhooks/{id}", Api, routes::webhooks::delete),
+    route!(Get "/v1/webhooks/{id}/deliveries", Api, routes::webhooks::deliveries),
+    route!(Post "/v1/oauth/token", AppKey, routes::oauth::token),
+    route!(Post "/v1/oauth/introspect", AppKey, routes::oauth::introspect),
+    route!(Post "/v1/oauth/token/revoke", AppKey, routes::oauth::revoke),
+];
+
+/// The routes of [`ROUTES`] left out of the OpenAPI document, each with the reason.
+pub const UNDOCUMENTED: &[(&str, &str)] = &[
+    ("/dashboard", "the dashboard's HTML page, for browsers, not an API"),
+    ("/dashboard/", "the dashboard's HTML page, for browsers, not an API"),
+    ("/dashboard/{file}", "the dashboard's static CSS and JavaScript files"),
+];
+
+/// The routes of `ROUTES` with access `access`, as one router (CSV uploads without the body
+/// limit: they are streamed and limited by `csv_limit_bytes`).
+fn table(access: Access) -> Router<AppState> {
+    ROUTES.iter().filter(|route| route.access == access).fold(Router::new(), |router, route| {
+        let mut method = (route.handler)(route.verb.filter());
+        if limits::UPLOAD_ROUTES.contains(&route.path) {
+            method = method.layer(DefaultBodyLimit::disable());
+        }
+        router.route(route.path, method)
+    })
+}
+
 /// The whole HTTP API over `state`.
 pub fn router(state: AppState) -> Router {
-    let v1 = Router::new()
-        .route("/v1/async-actions", get(routes::async_actions::list))
-        .route("/v1/async-actions/{id}", get(routes::async_actions::get))
-        .route("/v1/async-actions/{id}/events", get(routes::async_action_events::events))
-        .route("/v1/async-actions/{id}/report", get(routes::async_actions::report))
-        .route("/v1/async-actions/{id}/cancel", post(routes::async_actions::cancel))
-        .route("/v1/campaigns", get(routes::campaigns::list).post(routes::campaigns::create))
-        .route(
-            "/v1/campaigns/{id}",
-            get(routes::campaigns::get)
-                .put(routes::campaign_changes::update)
-                .delete(routes::campaign_changes::delete),
-        )
-        .route("/v1/campaigns/{id}/vouchers", post(routes::campaigns::add_vouchers))
-        .route("/v1/campaigns/{id}/import", post(routes::campaigns_async::import))
-        .route(
-            "/v1/campaigns/{id}/importCSV",
-            post(routes::campaigns_async::import_csv).layer(DefaultBodyLimit::disable()),
-        )
-        .route("/v1/customers", get(routes::customers::list).post(routes::customers::create))
-        .route(
-            "/v1/customers/{id}",
-            get(routes::customers::get)
-                .put(routes::customers::update)
-                .delete(routes::customers::delete),
-        )
-        .route("/v1/customers/bulk/async", post(routes::customers_async::bulk_update))
-        .route(
-            "/v1/customers/importCSV",
-            post(routes::customers_async::import_csv).layer(DefaultBodyLimit::disable()),
-        )
-        .route("/v1/customers/metadata/async", post(routes::customers_async::metadata_update))
-        .route("/v1/products", get(routes::products::list).post(routes::products::create))
-        .route(
-            "/v1/products/{id}",
-            get(routes::products::get)
-                .put(routes::products::update)
-                .delete(routes::products::delete),
-        )
-        .route(
-            "/v1/products/{id}/skus",
-            get(routes::products::list_skus).post(routes::products::create_sku),
-        )
-        .route("/v1/products/bulk/async", post(routes::products_async::bulk_update))
-        .route("/v1/products/metadata/async", post(routes::products_async::metadata_update))
-        .route(
-            "/v1/products/importCSV",
-            post(routes::products_async::import_csv).layer(DefaultBodyLimit::disable()),
-        )
-        .route(
-            "/v1/skus/importCSV",
-            post(routes::products_async::import_skus_csv).layer(DefaultBodyLimit::disable()),
-        )
-        .route("/v1/skus/{id}", get(routes::skus::get))
-        .route("/v1/vouchers", get(routes::vouchers::list))
-        .route("/v1/vouchers/{code}", get(routes::vouchers::get))
-        .route("/v1/vouchers/import", post(routes::vouchers_async::import))
-        .route(
-            "/v1/vouchers/importCSV",
-            post(routes::vouchers_async::import_csv).layer(DefaultBodyLimit::disable()),
-        )
-        .route("/v1/vouchers/bulk/async", post(routes::vouchers_async::bulk_update))
-        .route("/v1/vouchers/metadata/async", post(routes::vouchers_async::metadata_update))
-        .route("/v1/orders", get(routes::orders::list))
-        .route("/v1/orders/import", post(routes::orders::import))
-        .route("/v1/orders/{id}", get(routes::orders::get))
-        .route(
-            "/v1/metadata-schemas",
-            get(routes::metadata_schemas::list).post(routes::metadata_schemas::create),
-        )
-        .route(
-            "/v1/metadata-schemas/{resource}",
-            get(routes::metadata_schemas::get)
-                .put(routes::metadata_schemas::put)
-                .delete(routes::metadata_schemas::delete),
-        )
-        .route("/v1/metadata-schemas/{resource}/purge", post(routes::metadata_schemas::purge))
-        .route("/v1/webhooks", get(routes::webhooks::list).post(routes::webhooks::create))
-        .route("/v1/webhooks/{id}", get(routes::webhooks::get).delete(routes::webhooks::delete))
-        .route("/v1/webhooks/{id}/deliveries", get(routes::webhooks::deliveries))
-        // Layers run outside in: authentication, then the rate limit of the chosen project.
+    // Layers run outside in: authentication, then the rate limit of the chosen project.
+    let v1 = table(Access::Api)
         .route_layer(middleware::from_fn_with_state(state.clone(), rate_limit::enforce))
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::authenticate));
-    // The OAuth endpoints take app keys only: a bearer token cannot issue, inspect or revoke.
-    let oauth = Router::new()
-        .route("/v1/oauth/token", post(routes::oauth::token))
-        .route("/v1/oauth/introspect", post(routes::oauth::introspect))
-        .route("/v1/oauth/token/revoke", post(routes::oauth::revoke))
+    let oauth = table(Access::AppKey)
         .route_layer(middleware::from_fn_with_state(state.clone(), auth::require_app_key));
-    let routes = Router::new()
-        .route("/healthz", get(routes::health::healthz))
-        .route("/readyz", get(routes::health::readyz))
-        // Operators' metrics: no project credentials (an optional token of their own).
-        .route("/metrics", get(routes::metrics::scrape))
-        // The dashboard's page and files need no credentials: they hold no data.
-        .route("/dashboard", get(routes::dashboard::index))
-        .route("/dashboard/", get(routes::dashboard::index))
-        .route("/dashboard/{file}", get(routes::dashboard::asset))
+    let routes = table(Access::Public)
         .merge(v1)
         .merge(oauth)
         .route_layer(middleware::from_fn_with_state(state.clone(), limits::time_limit))

@@ -132,6 +132,9 @@ backend_tests! {
         assert_error(&res, 405, "method_not_allowed", "HTTP Method Not Allowed", Some("PUT is not supported by this endpoint. Did you mean POST?"));
         let res = app.send(reqwest::Method::PATCH, "/v1/customers", Some(A), None).await;
         assert_error(&res, 405, "method_not_allowed", "HTTP Method Not Allowed", Some("PATCH is not supported by this endpoint. Did you mean GET or POST?"));
+        // The Voucherify body keeps HTTP's `Allow` header.
+        let allow = res.headers.get("allow").and_then(|v| v.to_str().ok()).unwrap_or("");
+        assert_eq!(allow.split(',').map(str::trim).collect::<Vec<_>>(), ["GET", "HEAD", "POST"], "{allow:?}");
         assert_eq!(app.snapshot().await, before);
         // Health endpoints need no credentials.
         assert_eq!(app.send(get.clone(), "/healthz", None, None).await.status, 200);

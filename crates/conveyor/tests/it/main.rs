@@ -26,6 +26,7 @@ mod metadata_purge;
 mod metadata_schemas;
 mod metrics;
 mod oauth;
+mod openapi;
 mod orders;
 mod products;
 mod products_bulk;

@@ -18,7 +18,7 @@ async fn request(
     headers: &[(&str, &str)],
     body: Option<(&str, Vec<u8>)>,
 ) -> Resp {
-    let mut req = reqwest::Client::new().request(method, app.url(path));
+    let mut req = reqwest::Client::new().request(method.clone(), app.url(path));
     for (name, value) in headers {
         req = req.header(*name, *value);
     }
@@ -27,7 +27,7 @@ async fn request(
     }
     let res = req.send().await.expect("request");
     let (status, headers) = (res.status().as_u16(), res.headers().clone());
-    Resp { status, headers, text: res.text().await.expect("body") }
+    Resp::checked(&method, path, status, headers, res.text().await.expect("body"))
 }
 
 /// POSTs a form body to an OAuth endpoint with the app key `creds`.

@@ -115,6 +115,9 @@ backend_tests! {
         }
         assert!(app.store.list_actions(&app.project_a, None, 10).await.expect("actions").actions.is_empty());
         assert_eq!(app.get("/v1/products").await.json()["total"], 0);
+        // A whole number written with a fraction is an integer (JSON Schema's reading).
+        let res = app.post("/v1/products", &json!({"source_id": "w", "price": 1999.0})).await;
+        assert_eq!((res.status, res.json()["price"].clone()), (200, json!(1999)), "{}", res.text);
     }
 
     async fn another_projects_products_and_skus_answer_not_found(backend) {

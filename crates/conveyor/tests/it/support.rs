@@ -1,7 +1,11 @@
 //! `TestApp`: a real server on port 0 over a fresh store, with typed request helpers and an
 //! engine the test drives explicitly.
 
-use std::{net::SocketAddr, sync::Arc};
+use std::{
+    collections::HashMap,
+    net::SocketAddr,
+    sync::{Arc, LazyLock, Mutex},
+};
 
 use conveyor::{Config, bootstrap};
 use cv_api::hash_token;
@@ -48,6 +52,20 @@ pub struct Resp {
 }
 
 impl Resp {
+    /// The answer to `method path`, after checking it against the OpenAPI document
+    /// ([`conforms`]).
+    pub fn checked(
+        method: &reqwest::Method,
+        path: &str,
+        status: u16,
+        headers: reqwest::header::HeaderMap,
+        text: String,
+    ) -> Self {
+        let resp = Resp { status, headers, text };
+        conforms(method.as_str(), path, &resp);
+        resp
+    }
+
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
     }
@@ -207,7 +225,7 @@ impl TestApp {
         creds: Option<(&str, &str)>,
         body: Option<Vec<u8>>,
     ) -> Resp {
-        let mut req = self.client.request(method, self.url(path));
+        let mut req = self.client.request(method.clone(), self.url(path));
         if let Some((id, token)) = creds {
             req = req.header("X-App-Id", id).header("X-App-Token", token);
         }
@@ -218,7 +236,7 @@ impl TestApp {
         let status = res.status().as_u16();
         let headers = res.headers().clone();
         let text = res.text().await.expect("body");
-        Resp { status, headers, text }
+        Resp::checked(&method, path, status, headers, text)
     }
 
     pub async fn get(&self, path: &str) -> Resp {
@@ -266,7 +284,7 @@ impl TestApp {
         let status = res.status().as_u16();
         let headers = res.headers().clone();
         let text = res.text().await.expect("body");
-        Resp { status, headers, text }
+        Resp::checked(&reqwest::Method::POST, path, status, headers, text)
     }
 
     /// Uploads a customers CSV and returns the action id.
@@ -313,6 +331,103 @@ impl TestApp {
         }
         out
     }
+}
+
+/// The served OpenAPI document (`cv_api::openapi`), and the validators of its response
+/// schemas, compiled as tests need them.
+struct Document {
+    doc: Value,
+    validators: Mutex<HashMap<String, Arc<jsonschema::Validator>>>,
+}
+
+static DOCUMENT: LazyLock<Document> = LazyLock::new(|| Document {
+    doc: serde_json::from_str(cv_api::openapi::json()).expect("the OpenAPI document is JSON"),
+    validators: Mutex::new(HashMap::new()),
+});
+
+/// The path template of the document that serves `path`, as the router picks it: of the
+/// templates whose segments match, the one with the most literal segments.
+fn template_of<'a>(doc: &'a Value, path: &str) -> Option<&'a str> {
+    let segments: Vec<&str> = path.split('/').collect();
+    let paths = doc["paths"].as_object()?;
+    paths
+        .keys()
+        .filter_map(|template| {
+            let parts: Vec<&str> = template.split('/').collect();
+            if parts.len() != segments.len() {
+                return None;
+            }
+            let mut literal = 0;
+            for (part, segment) in parts.iter().zip(&segments) {
+                if part.starts_with('{') {
+                    if segment.is_empty() {
+                        return None;
+                    }
+                } else if part == segment {
+                    literal += 1;
+                } else {
+                    return None;
+                }
+            }
+            Some((literal, template.as_str()))
+        })
+        .max_by_key(|(literal, _)| *literal)
+        .map(|(_, template)| template)
+}
+
+/// Checks an answer against the OpenAPI document: when the document describes `method` on
+/// `path`, a status below 500 must be one of the operation's, with a documented content type,
+/// and a JSON body must be valid against the response's schema. (A 5xx is a failure the test
+/// itself checks; a path or method the document does not have is a 404 or 405 of the router.)
+pub fn conforms(method: &str, path: &str, resp: &Resp) {
+    let path = path.split('?').next().unwrap_or(path);
+    let document = &*DOCUMENT;
+    let Some(template) = template_of(&document.doc, path) else { return };
+    let operation = &document.doc["paths"][template][method.to_lowercase()];
+    if operation.is_null() || resp.status >= 500 {
+        return;
+    }
+    let status = resp.status.to_string();
+    let what = format!("{method} {path} ({template}) → {}: {}", resp.status, resp.text);
+    let answer = &operation["responses"][&status];
+    assert!(answer.is_object(), "status not in /openapi.json: {what}");
+    let Some(content) = answer["content"].as_object() else {
+        assert!(resp.text.is_empty(), "a body where /openapi.json documents none: {what}");
+        return;
+    };
+    let media = resp.content_type().split(';').next().unwrap_or("").trim().to_owned();
+    assert!(content.contains_key(&media), "content type {media:?} not in /openapi.json: {what}");
+    if media != "application/json" {
+        return;
+    }
+    let pointer = format!(
+        "/paths/{}/{}/responses/{status}/content/application~1json/schema",
+        template.replace('~', "~0").replace('/', "~1"),
+        method.to_lowercase()
+    );
+    let validator = {
+        let mut validators = document.validators.lock().expect("validators");
+        validators
+            .entry(pointer.clone())
+            .or_insert_with(|| {
+                let mut schema = document.doc.pointer(&pointer).cloned().expect("schema");
+                // The response schema with the components its references point into.
+                if let Value::Object(root) = &mut schema {
+                    root.insert("components".to_owned(), document.doc["components"].clone());
+                }
+                let validator = jsonschema::options()
+                    .with_draft(jsonschema::Draft::Draft202012)
+                    .build(&schema)
+                    .unwrap_or_else(|e| panic!("schema at {pointer}: {e}"));
+                Arc::new(validator)
+            })
+            .clone()
+    };
+    let body: Value =
+        serde_json::from_str(&resp.text).unwrap_or_else(|e| panic!("not JSON ({e}): {what}"));
+    let errors: Vec<String> =
+        validator.iter_errors(&body).map(|e| format!("{e} at {}", e.instance_path())).collect();
+    assert!(errors.is_empty(), "answer does not match /openapi.json: {errors:?}\n{what}");
 }
 
 /// `n` bulk-update items `c0…c{n-1}`.

@@ -32,7 +32,7 @@ use crate::{
     ApiError, AppState,
     auth::Project,
     live::{Follower, Seen, Waited},
-    wire::action::LiveAsyncAction,
+    wire::{action::LiveAsyncAction, schema},
 };
 
 /// Where a stream stands between two events.
@@ -45,6 +45,17 @@ enum Next {
     End,
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/async-actions/{id}/events",
+    tag = "async-actions",
+    operation_id = "async_action_events",
+    params(("id" = String, Path, description = "The action's id (`aa_…`).")),
+    responses(
+        (status = 200, description = "Server-Sent Events: the action as it is, then `event: progress` per change and a last `event: finished` (with `result`), each `data:` a `LiveAsyncAction`; `: keep-alive` comments in between. The schema is that of one event.", content_type = "text/event-stream", body = schema::ActionEvent),
+        (status = 404, description = "No such action in the project.", body = schema::ErrorBody),
+    )
+)]
 /// Opens the event stream of one action; 404 (as JSON, before any event) when the project
 /// has no such action.
 pub async fn events(

@@ -20,7 +20,10 @@ use crate::{
     auth::Project,
     extract::QueryMap,
     live::{Follower, LongPoll, STATUS_NAMES, Waited},
-    wire::action::{AsyncAction, AsyncActionList, LiveAsyncAction},
+    wire::{
+        action::{AsyncAction, AsyncActionList, LiveAsyncAction},
+        schema,
+    },
 };
 
 const REPORT_PAGE: u32 = 1000;
@@ -42,6 +45,22 @@ async fn find(state: &AppState, project: &Project, id: &str) -> Result<ActionRec
     state.store.get_action(&project.0, &parse_id(id)?).await?.ok_or_else(|| not_found(id))
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/async-actions",
+    tag = "async-actions",
+    operation_id = "list_async_actions",
+    params(
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 10)."),
+        ("end_date" = Option<String>, Query, format = DateTime, description = "Only actions created before this time (any ISO 8601 form, or a date): the cursor of the next page."),
+        ("status" = Option<schema::ActionStatusName>, Query, description = "Only actions with this status."),
+        ("type" = Option<schema::ActionType>, Query, description = "Only actions of this type."),
+    ),
+    responses(
+        (status = 200, description = "The project's actions, newest first.", body = AsyncActionList),
+        (status = 400, description = "A malformed parameter (`invalid_query_params`).", body = schema::ErrorBody),
+    )
+)]
 /// List, newest first; `limit` 1..100 (default 10), `end_date` strictly before; Conveyor's
 /// filters `status` (one of the four statuses) and `type` (an action type), exactly as the
 /// API writes them.
@@ -85,6 +104,24 @@ fn json_body(body: Bytes) -> Response {
     ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/async-actions/{id}",
+    tag = "async-actions",
+    operation_id = "get_async_action",
+    params(
+        ("id" = String, Path, description = "The action's id (`aa_…`)."),
+        ("wait" = Option<u32>, Query, minimum = 0, maximum = 30, description = "Long-poll: answer as soon as the action differs from the `since_*` values (or, without them, changes at all), finishes, or after this many seconds."),
+        ("since_status" = Option<schema::ActionStatusName>, Query, description = "With `wait`: the status last seen."),
+        ("since_progress" = Option<u32>, Query, minimum = 0, maximum = 100, description = "With `wait`: the progress last seen."),
+        ("since_updated_at" = Option<String>, Query, format = DateTime, description = "With `wait`: the `updated_at` last seen."),
+    ),
+    responses(
+        (status = 200, description = "The action, with `result` once it is DONE or FAILED; with `wait`, its live form.", body = schema::AsyncActionAnswer),
+        (status = 400, description = "A malformed long-poll parameter (`invalid_query_params`).", body = schema::ErrorBody),
+        (status = 404, description = "No such action in the project.", body = schema::ErrorBody),
+    )
+)]
 /// One action, with `result` once finished. With `wait=<seconds>` (Conveyor's long-poll) it
 /// answers when the action differs from what the `since_*` parameters describe (or, without
 /// them, from how it was when the request arrived), when it finishes, or after `wait`
@@ -124,6 +161,19 @@ async fn long_poll(
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/v1/async-actions/{id}/cancel",
+    tag = "async-actions",
+    operation_id = "cancel_async_action",
+    params(("id" = String, Path, description = "The action's id (`aa_…`).")),
+    responses(
+        (status = 200, description = "The action was not running: it ended FAILED, `Cancelled.`.", body = AsyncAction),
+        (status = 202, description = "The action is running: it ends at its next chunk boundary.", body = AsyncAction),
+        (status = 400, description = "The action has finished already (`async_action_finished`).", body = schema::ErrorBody),
+        (status = 404, description = "No such action in the project.", body = schema::ErrorBody),
+    )
+)]
 /// Cancels an action (`POST /v1/async-actions/{id}/cancel`). One nobody is running ends at
 /// once, FAILED with `result.message` "Cancelled.": 200 with the action. A running one ends at
 /// its next chunk boundary, its committed chunks kept and counted: 202 with the action as it
@@ -154,6 +204,17 @@ pub async fn cancel(
     Ok((status, Json(AsyncAction::new(&action, &base))).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/v1/async-actions/{id}/report",
+    tag = "async-actions",
+    operation_id = "get_async_action_report",
+    params(("id" = String, Path, description = "The action's id (`aa_…`).")),
+    responses(
+        (status = 200, description = "The report: `id,found,updated,error`, one line per item.", content_type = "text/csv", body = String),
+        (status = 404, description = "No such action, no report, or the report has expired.", body = schema::ErrorBody),
+    )
+)]
 /// The bulk report as CSV (`id,found,updated,error`, one line per item), streamed page by
 /// page, while `reports_available_till` has not passed.
 pub async fn report(

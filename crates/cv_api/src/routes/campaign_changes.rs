@@ -22,7 +22,9 @@ use crate::{
     auth::Project,
     extract::{JsonBody, QueryMap},
     wire::{
+        action::AsyncActionCreated,
         campaign::CampaignResponse,
+        schema,
         validate::{self, JsonPath},
         voucher_import,
     },
@@ -103,6 +105,19 @@ fn apply_update(body: &Value, campaign: &mut Campaign) -> Result<UpdateCampaignV
 
 /// `PUT /v1/campaigns/{id}`: updates the campaign at once and answers 200 with it; its
 /// vouchers not yet redeemed follow through CAMPAIGN.VOUCHERS_UPDATE.
+#[utoipa::path(
+    put,
+    path = "/v1/campaigns/{id}",
+    tag = "campaigns",
+    operation_id = "update_campaign",
+    params(("id" = String, Path, description = "The campaign's id or name.")),
+    request_body = schema::CampaignUpdateBody,
+    responses(
+        (status = 200, description = "The updated campaign; CAMPAIGN.VOUCHERS_UPDATE passes the changes on to its vouchers.", body = CampaignResponse),
+        (status = 400, description = "A malformed body (`invalid_payload`).", body = schema::ErrorBody),
+        (status = 404, description = "No such campaign.", body = schema::ErrorBody),
+    )
+)]
 pub async fn update(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -122,6 +137,21 @@ pub async fn update(
 }
 
 /// `DELETE /v1/campaigns/{id}`: `force` is `true` or `false` (default).
+#[utoipa::path(
+    delete,
+    path = "/v1/campaigns/{id}",
+    tag = "campaigns",
+    operation_id = "delete_campaign",
+    params(
+        ("id" = String, Path, description = "The campaign's id or name."),
+        ("force" = Option<bool>, Query, description = "`true` deletes for good and frees the name; `false` (default) moves the campaign and its vouchers to the bin."),
+    ),
+    responses(
+        (status = 202, description = "CAMPAIGN.VOUCHERS_DELETE was enqueued; the campaign is hidden at once.", body = AsyncActionCreated),
+        (status = 400, description = "`force` is neither `true` nor `false` (`invalid_query_params`).", body = schema::ErrorBody),
+        (status = 404, description = "No such campaign.", body = schema::ErrorBody),
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,

@@ -23,8 +23,9 @@ use crate::{
     auth::Project,
     extract::{JsonBody, QueryMap},
     wire::{
+        action::AsyncActionCreated,
         campaign::{self, CampaignList, CampaignResponse},
-        campaign_vouchers,
+        campaign_vouchers, schema,
         validate::JsonPath,
         voucher::VoucherResponse,
     },
@@ -82,6 +83,18 @@ async fn one_voucher(
 }
 
 /// `POST /v1/campaigns`.
+#[utoipa::path(
+    post,
+    path = "/v1/campaigns",
+    tag = "campaigns",
+    operation_id = "create_campaign",
+    request_body = schema::CampaignCreateBody,
+    responses(
+        (status = 200, description = "The campaign; with `vouchers_count` > 1 it is IN_PROGRESS while CAMPAIGN.VOUCHERS_GENERATE makes the vouchers.", body = CampaignResponse),
+        (status = 400, description = "A malformed body (`invalid_payload`, `invalid_campaign`).", body = schema::ErrorBody),
+        (status = 409, description = "A campaign of this name exists (`duplicate_found`).", body = schema::ErrorBody),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -123,6 +136,17 @@ pub async fn create(
 }
 
 /// `GET /v1/campaigns/{id}` (id, or else name).
+#[utoipa::path(
+    get,
+    path = "/v1/campaigns/{id}",
+    tag = "campaigns",
+    operation_id = "get_campaign",
+    params(("id" = String, Path, description = "The campaign's id or name.")),
+    responses(
+        (status = 200, description = "The campaign.", body = CampaignResponse),
+        (status = 404, description = "No such campaign.", body = schema::ErrorBody),
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -132,6 +156,20 @@ pub async fn get(
 }
 
 /// `GET /v1/campaigns`.
+#[utoipa::path(
+    get,
+    path = "/v1/campaigns",
+    tag = "campaigns",
+    operation_id = "list_campaigns",
+    params(
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 10)."),
+        ("page" = Option<u32>, Query, minimum = 1, maximum = 99, description = "Page number (default 1)."),
+    ),
+    responses(
+        (status = 200, description = "The project's campaigns, newest first.", body = CampaignList),
+        (status = 400, description = "A malformed parameter (`invalid_query_params`).", body = schema::ErrorBody),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -143,6 +181,23 @@ pub async fn list(
 }
 
 /// `POST /v1/campaigns/{id}/vouchers?vouchers_count=N`.
+#[utoipa::path(
+    post,
+    path = "/v1/campaigns/{id}/vouchers",
+    tag = "campaigns",
+    operation_id = "add_campaign_vouchers",
+    params(
+        ("id" = String, Path, description = "The campaign's id or name."),
+        ("vouchers_count" = Option<u64>, Query, minimum = 0, maximum = 100000, description = "How many vouchers (default 1); more than 1 starts CAMPAIGN.VOUCHERS_GENERATE."),
+    ),
+    request_body = schema::AddVouchersBody,
+    responses(
+        (status = 200, description = "One voucher, made at once.", body = VoucherResponse),
+        (status = 202, description = "CAMPAIGN.VOUCHERS_GENERATE was enqueued.", body = AsyncActionCreated),
+        (status = 400, description = "A malformed body or parameter, or a code that exists (`duplicate_key`).", body = schema::ErrorBody),
+        (status = 404, description = "No such campaign.", body = schema::ErrorBody),
+    )
+)]
 pub async fn add_vouchers(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,

@@ -13,7 +13,11 @@ use cv_domain::{ActionId, ActionKind, payload::CampaignVouchersImportCsv};
 
 use super::{Accepted, campaigns::find, enqueue, enqueue_as};
 use crate::{
-    ApiError, AppState, auth::Project, extract::JsonBody, upload, wire::campaign_voucher_import,
+    ApiError, AppState,
+    auth::Project,
+    extract::JsonBody,
+    upload,
+    wire::{action::AsyncActionCreated, campaign_voucher_import, schema},
 };
 
 /// How many vouchers one campaign may hold.
@@ -22,6 +26,19 @@ const MAX_CAMPAIGN_VOUCHERS: u64 = 100_000;
 /// CAMPAIGN.VOUCHERS_IMPORT. Codes repeated in the body, or that exist already, refuse the
 /// request (400 `duplicate_key`), as does a campaign that would exceed 100,000 codes (400
 /// `invalid_payload`).
+#[utoipa::path(
+    post,
+    path = "/v1/campaigns/{id}/import",
+    tag = "campaigns",
+    operation_id = "import_campaign_vouchers",
+    params(("id" = String, Path, description = "The campaign's id or name.")),
+    request_body = Vec<schema::CampaignVoucherImportItem>,
+    responses(
+        (status = 202, description = "CAMPAIGN.VOUCHERS_IMPORT was enqueued.", body = AsyncActionCreated),
+        (status = 400, description = "A malformed body (`invalid_payload`), a voucher without code (`invalid_voucher`), or codes repeated or taken (`duplicate_key`).", body = schema::ErrorBody),
+        (status = 404, description = "No such campaign.", body = schema::ErrorBody),
+    )
+)]
 pub async fn import(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -48,6 +65,20 @@ pub async fn import(
 }
 
 /// CAMPAIGN.VOUCHERS_IMPORT_CSV: multipart field `file`; answers 200.
+#[utoipa::path(
+    post,
+    path = "/v1/campaigns/{id}/importCSV",
+    tag = "campaigns",
+    operation_id = "import_campaign_vouchers_csv",
+    params(("id" = String, Path, description = "The campaign's id or name.")),
+    request_body(content = schema::CsvUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "CAMPAIGN.VOUCHERS_IMPORT_CSV was enqueued.", body = AsyncActionCreated),
+        (status = 400, description = "No `file` field, or a file that is empty, not text, or over the row limit (`invalid_payload`).", body = schema::ErrorBody),
+        (status = 404, description = "No such campaign.", body = schema::ErrorBody),
+        (status = 429, description = "Too many uploads at once (`too_many_uploads`), or over the rate limit.", body = schema::ErrorBody),
+    )
+)]
 pub async fn import_csv(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,

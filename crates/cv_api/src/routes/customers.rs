@@ -13,6 +13,7 @@ use crate::{
     extract::{JsonBody, QueryMap},
     wire::{
         customer::{self, CustomerList, CustomerResponse},
+        schema,
         validate::JsonPath,
     },
 };
@@ -26,6 +27,17 @@ async fn find(state: &AppState, project: &Project, id: &str) -> Result<Customer,
 }
 
 /// `POST /v1/customers`: creates a customer, or updates the one with the same `source_id`.
+#[utoipa::path(
+    post,
+    path = "/v1/customers",
+    tag = "customers",
+    operation_id = "create_customer",
+    request_body = schema::CustomerBody,
+    responses(
+        (status = 200, description = "The customer, created or (same `source_id`) updated.", body = CustomerResponse),
+        (status = 400, description = "A malformed body (`invalid_payload`).", body = schema::ErrorBody),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -38,6 +50,17 @@ pub async fn create(
 }
 
 /// `GET /v1/customers/{id or source_id}`.
+#[utoipa::path(
+    get,
+    path = "/v1/customers/{id}",
+    tag = "customers",
+    operation_id = "get_customer",
+    params(("id" = String, Path, description = "The customer's id or source_id.")),
+    responses(
+        (status = 200, description = "The customer.", body = CustomerResponse),
+        (status = 404, description = "No such customer in the project.", body = schema::ErrorBody),
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -47,6 +70,19 @@ pub async fn get(
 }
 
 /// `PUT /v1/customers/{id or source_id}`: applies the given fields; metadata merges.
+#[utoipa::path(
+    put,
+    path = "/v1/customers/{id}",
+    tag = "customers",
+    operation_id = "update_customer",
+    params(("id" = String, Path, description = "The customer's id or source_id.")),
+    request_body = schema::CustomerBody,
+    responses(
+        (status = 200, description = "The updated customer.", body = CustomerResponse),
+        (status = 400, description = "A malformed body (`invalid_payload`).", body = schema::ErrorBody),
+        (status = 404, description = "No such customer in the project.", body = schema::ErrorBody),
+    )
+)]
 pub async fn update(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -66,6 +102,17 @@ pub async fn update(
 }
 
 /// `DELETE /v1/customers/{id or source_id}`: 204.
+#[utoipa::path(
+    delete,
+    path = "/v1/customers/{id}",
+    tag = "customers",
+    operation_id = "delete_customer",
+    params(("id" = String, Path, description = "The customer's id or source_id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 404, description = "No such customer in the project.", body = schema::ErrorBody),
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -77,6 +124,20 @@ pub async fn delete(
 }
 
 /// `GET /v1/customers`: `limit` 1..100 (default 10), `page` 1..99, newest first.
+#[utoipa::path(
+    get,
+    path = "/v1/customers",
+    tag = "customers",
+    operation_id = "list_customers",
+    params(
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 10)."),
+        ("page" = Option<u32>, Query, minimum = 1, maximum = 99, description = "Page number (default 1)."),
+    ),
+    responses(
+        (status = 200, description = "The project's customers, newest first.", body = CustomerList),
+        (status = 400, description = "A malformed parameter (`invalid_query_params`).", body = schema::ErrorBody),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,

@@ -10,9 +10,26 @@ use axum::{
 use cv_domain::{ActionId, ActionKind, payload::CustomersImportCsv};
 
 use super::{Accepted, enqueue, enqueue_as};
-use crate::{ApiError, AppState, auth::Project, extract::JsonBody, upload, wire::customer};
+use crate::{
+    ApiError, AppState,
+    auth::Project,
+    extract::JsonBody,
+    upload,
+    wire::{action::AsyncActionCreated, customer, schema},
+};
 
 /// CUSTOMERS.BULK_UPDATE.
+#[utoipa::path(
+    post,
+    path = "/v1/customers/bulk/async",
+    tag = "customers",
+    operation_id = "bulk_update_customers",
+    request_body = Vec<schema::CustomerBulkItem>,
+    responses(
+        (status = 202, description = "CUSTOMERS.BULK_UPDATE was enqueued.", body = AsyncActionCreated),
+        (status = 400, description = "A malformed body (`invalid_payload`).", body = schema::ErrorBody),
+    )
+)]
 pub async fn bulk_update(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -24,6 +41,17 @@ pub async fn bulk_update(
 }
 
 /// CUSTOMERS.METADATA_UPDATE.
+#[utoipa::path(
+    post,
+    path = "/v1/customers/metadata/async",
+    tag = "customers",
+    operation_id = "update_customers_metadata",
+    request_body = schema::SourceIdsMetadataUpdate,
+    responses(
+        (status = 202, description = "CUSTOMERS.METADATA_UPDATE was enqueued.", body = AsyncActionCreated),
+        (status = 400, description = "A malformed body (`invalid_payload`).", body = schema::ErrorBody),
+    )
+)]
 pub async fn metadata_update(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -35,6 +63,18 @@ pub async fn metadata_update(
 }
 
 /// CUSTOMERS.IMPORT_CSV: multipart field `file`.
+#[utoipa::path(
+    post,
+    path = "/v1/customers/importCSV",
+    tag = "customers",
+    operation_id = "import_customers_csv",
+    request_body(content = schema::CsvUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 202, description = "CUSTOMERS.IMPORT_CSV was enqueued.", body = AsyncActionCreated),
+        (status = 400, description = "No `file` field, or a file that is empty, not text, or over the row limit (`invalid_payload`).", body = schema::ErrorBody),
+        (status = 429, description = "Too many uploads at once (`too_many_uploads`), or over the rate limit.", body = schema::ErrorBody),
+    )
+)]
 pub async fn import_csv(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,

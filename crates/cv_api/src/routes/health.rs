@@ -4,14 +4,33 @@
 use axum::{Json, extract::State, http::StatusCode};
 use serde_json::{Value, json};
 
-use crate::AppState;
+use crate::{AppState, wire::schema};
 
 /// Liveness.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "health",
+    operation_id = "healthz",
+    responses(
+        (status = 200, description = "The process is alive.", body = schema::Health),
+    )
+)]
 pub async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
 /// Readiness.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "health",
+    operation_id = "readyz",
+    responses(
+        (status = 200, description = "The database answers with the current schema.", body = schema::Readiness),
+        (status = 503, description = "The database does not answer.", body = schema::Readiness),
+    )
+)]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     match state.store.check_ready().await {
         Ok(()) => {

@@ -16,8 +16,10 @@ use crate::{
     auth::Project,
     extract::JsonBody,
     wire::{
+        action::AsyncActionCreated,
         metadata_purge,
         metadata_schema::{self, MetadataSchemaList, MetadataSchemaResponse},
+        schema,
     },
 };
 
@@ -30,6 +32,15 @@ fn not_found(name: &str) -> ApiError {
 }
 
 /// `GET /v1/metadata-schemas`.
+#[utoipa::path(
+    get,
+    path = "/v1/metadata-schemas",
+    tag = "metadata-schemas",
+    operation_id = "list_metadata_schemas",
+    responses(
+        (status = 200, description = "The project's metadata schemas.", body = MetadataSchemaList),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -39,6 +50,17 @@ pub async fn list(
 }
 
 /// `GET /v1/metadata-schemas/{resource}`.
+#[utoipa::path(
+    get,
+    path = "/v1/metadata-schemas/{resource}",
+    tag = "metadata-schemas",
+    operation_id = "get_metadata_schema",
+    params(("resource" = schema::MetadataResourcePath, Path, description = "The resource, singular or plural.")),
+    responses(
+        (status = 200, description = "The resource's schema.", body = MetadataSchemaResponse),
+        (status = 404, description = "The resource has no schema, or is no resource.", body = schema::ErrorBody),
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -49,6 +71,18 @@ pub async fn get(
 }
 
 /// `POST /v1/metadata-schemas`: creates the schema of `related_object`; 409 if it exists.
+#[utoipa::path(
+    post,
+    path = "/v1/metadata-schemas",
+    tag = "metadata-schemas",
+    operation_id = "create_metadata_schema",
+    request_body = schema::MetadataSchemaCreateBody,
+    responses(
+        (status = 201, description = "The new schema.", body = MetadataSchemaResponse),
+        (status = 400, description = "A malformed body (`invalid_payload`).", body = schema::ErrorBody),
+        (status = 409, description = "The resource has a schema already (`duplicate_found`).", body = schema::ErrorBody),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -68,6 +102,19 @@ pub async fn create(
 }
 
 /// `PUT /v1/metadata-schemas/{resource}`: creates or replaces the schema.
+#[utoipa::path(
+    put,
+    path = "/v1/metadata-schemas/{resource}",
+    tag = "metadata-schemas",
+    operation_id = "put_metadata_schema",
+    params(("resource" = schema::MetadataResourcePath, Path, description = "The resource, singular or plural.")),
+    request_body = schema::MetadataSchemaBody,
+    responses(
+        (status = 200, description = "The schema, created or replaced.", body = MetadataSchemaResponse),
+        (status = 400, description = "A malformed body (`invalid_payload`).", body = schema::ErrorBody),
+        (status = 404, description = "No such resource.", body = schema::ErrorBody),
+    )
+)]
 pub async fn put(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -80,6 +127,17 @@ pub async fn put(
 }
 
 /// `DELETE /v1/metadata-schemas/{resource}`: 204.
+#[utoipa::path(
+    delete,
+    path = "/v1/metadata-schemas/{resource}",
+    tag = "metadata-schemas",
+    operation_id = "delete_metadata_schema",
+    params(("resource" = schema::MetadataResourcePath, Path, description = "The resource, singular or plural.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 404, description = "The resource has no schema, or is no resource.", body = schema::ErrorBody),
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -95,6 +153,19 @@ pub async fn delete(
 /// `POST /v1/metadata-schemas/{resource}/purge` with `{"key": "…"}`: enqueues the resource's
 /// `*.METADATA_KEY_PURGE`, which removes the key from every object of it; 202. The total is
 /// counted when the action runs, not here.
+#[utoipa::path(
+    post,
+    path = "/v1/metadata-schemas/{resource}/purge",
+    tag = "metadata-schemas",
+    operation_id = "purge_metadata_key",
+    params(("resource" = schema::MetadataResourcePath, Path, description = "The resource, singular or plural.")),
+    request_body = schema::PurgeBody,
+    responses(
+        (status = 202, description = "The resource's *.METADATA_KEY_PURGE was enqueued.", body = AsyncActionCreated),
+        (status = 400, description = "A malformed body (`invalid_payload`).", body = schema::ErrorBody),
+        (status = 404, description = "No such resource.", body = schema::ErrorBody),
+    )
+)]
 pub async fn purge(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,

@@ -9,12 +9,24 @@ use axum::{
 };
 use subtle::ConstantTimeEq;
 
-use crate::{ApiError, AppState, auth};
+use crate::{ApiError, AppState, auth, wire::schema};
 
 /// The exposition's content type (text format 0.0.4).
 const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// The exposition: the registry's series and the store's gauges, read now.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "health",
+    operation_id = "metrics",
+    description = "Prometheus series of this process (text exposition format 0.0.4). With \
+        `metrics_token` configured it takes `Authorization: Bearer <metrics_token>`.",
+    responses(
+        (status = 200, description = "The series.", content_type = "text/plain", body = String),
+        (status = 401, description = "`metrics_token` is configured and was not presented.", body = schema::ErrorBody),
+    )
+)]
 pub async fn scrape(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -13,6 +13,7 @@ pub mod health;
 pub mod metadata_schemas;
 pub mod metrics;
 pub mod oauth;
+pub mod openapi;
 pub mod orders;
 pub mod products;
 pub mod products_async;

@@ -11,11 +11,26 @@ use crate::{
     ApiError, AppState,
     auth::{AppId, Project, hash_token},
     extract::FormBody,
-    wire::oauth::{Introspection, TokenResponse, token_request},
+    wire::{
+        oauth::{Introspection, TokenResponse, token_request},
+        schema,
+    },
 };
 
 /// `POST /v1/oauth/token`: a new access token for the calling app key, unless the project
 /// already holds its limit of live tokens (429 with `Retry-After`).
+#[utoipa::path(
+    post,
+    path = "/v1/oauth/token",
+    tag = "oauth",
+    operation_id = "create_oauth_token",
+    request_body(content = schema::TokenForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "A new access token.", body = TokenResponse),
+        (status = 400, description = "A missing parameter (`missing_parameters`), a grant type other than `client_credentials` (`invalid_grant_type`), or unknown scopes (`invalid_scope`).", body = schema::ErrorBody),
+        (status = 429, description = "The project holds its limit of live tokens (`limit_exceeded`; `Retry-After`).", body = schema::ErrorBody),
+    )
+)]
 pub async fn token(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -47,6 +62,17 @@ pub async fn token(
 
 /// `POST /v1/oauth/introspect`: the token's fields and `"active": true` while it is live and
 /// the caller's project's; `{"active": false}` otherwise.
+#[utoipa::path(
+    post,
+    path = "/v1/oauth/introspect",
+    tag = "oauth",
+    operation_id = "introspect_oauth_token",
+    request_body(content = schema::AccessTokenForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "The token's fields and `active`.", body = schema::IntrospectionBody),
+        (status = 400, description = "A required parameter is missing, or the body is not a form (`missing_parameters`).", body = schema::ErrorBody),
+    )
+)]
 pub async fn introspect(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -67,6 +93,18 @@ pub async fn introspect(
 
 /// `POST /v1/oauth/token/revoke`: 204, or 404 with an empty body (as Voucherify) when the
 /// token is unknown, inactive or another project's.
+#[utoipa::path(
+    post,
+    path = "/v1/oauth/token/revoke",
+    tag = "oauth",
+    operation_id = "revoke_oauth_token",
+    request_body(content = schema::AccessTokenForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 204, description = "Revoked."),
+        (status = 400, description = "A required parameter is missing, or the body is not a form (`missing_parameters`).", body = schema::ErrorBody),
+        (status = 404, description = "The token is unknown, inactive or another project's (an empty body)."),
+    )
+)]
 pub async fn revoke(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,

@@ -15,11 +15,26 @@ use crate::{
     ApiError, AppState,
     auth::Project,
     extract::{JsonBody, QueryMap},
-    wire::order::{self, OrderList, OrderResponse},
+    wire::{
+        action::AsyncActionCreated,
+        order::{self, OrderList, OrderResponse},
+        schema,
+    },
 };
 
 /// ORDERS.IMPORT: a JSON array of 1 to `orders_import_limit` orders; answers 200
 /// (Voucherify's code for it).
+#[utoipa::path(
+    post,
+    path = "/v1/orders/import",
+    tag = "orders",
+    operation_id = "import_orders",
+    request_body = Vec<schema::OrderImportItem>,
+    responses(
+        (status = 200, description = "ORDERS.IMPORT was enqueued.", body = AsyncActionCreated),
+        (status = 400, description = "A malformed body, or not 1 to `orders_import_limit` orders (`invalid_payload`).", body = schema::ErrorBody),
+    )
+)]
 pub async fn import(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -33,6 +48,17 @@ pub async fn import(
 }
 
 /// `GET /v1/orders/{id or source_id}`.
+#[utoipa::path(
+    get,
+    path = "/v1/orders/{id}",
+    tag = "orders",
+    operation_id = "get_order",
+    params(("id" = String, Path, description = "The order's id or source_id.")),
+    responses(
+        (status = 200, description = "The order.", body = OrderResponse),
+        (status = 404, description = "No such order in the project.", body = schema::ErrorBody),
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -47,6 +73,20 @@ pub async fn get(
 }
 
 /// `GET /v1/orders`: `limit` 1..100 (default 10), `page` 1..100, newest first.
+#[utoipa::path(
+    get,
+    path = "/v1/orders",
+    tag = "orders",
+    operation_id = "list_orders",
+    params(
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 10)."),
+        ("page" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page number (default 1)."),
+    ),
+    responses(
+        (status = 200, description = "The project's orders, newest first by `created_at`.", body = OrderList),
+        (status = 400, description = "A malformed parameter (`invalid_query_params`).", body = schema::ErrorBody),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,

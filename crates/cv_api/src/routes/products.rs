@@ -15,6 +15,7 @@ use crate::{
     extract::{JsonBody, QueryMap},
     wire::{
         product::{self, ProductList, ProductResponse, SkuList, SkuResponse},
+        schema,
         validate::JsonPath,
     },
 };
@@ -46,6 +47,18 @@ async fn respond(
 
 /// `POST /v1/products`: creates a product, or updates the one with the given `id` or
 /// `source_id`.
+#[utoipa::path(
+    post,
+    path = "/v1/products",
+    tag = "products",
+    operation_id = "create_product",
+    request_body = schema::ProductBody,
+    responses(
+        (status = 200, description = "The product, created or (same `id` or `source_id`) updated, with its SKUs.", body = ProductResponse),
+        (status = 400, description = "A malformed body (`invalid_payload`).", body = schema::ErrorBody),
+        (status = 409, description = "Another product has this `source_id` (`duplicate_found`).", body = schema::ErrorBody),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -77,6 +90,17 @@ pub async fn create(
 }
 
 /// `GET /v1/products/{id or source_id}`, with its SKUs.
+#[utoipa::path(
+    get,
+    path = "/v1/products/{id}",
+    tag = "products",
+    operation_id = "get_product",
+    params(("id" = String, Path, description = "The product's id or source_id.")),
+    responses(
+        (status = 200, description = "The product, with its SKUs.", body = ProductResponse),
+        (status = 404, description = "No such product in the project.", body = schema::ErrorBody),
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -87,6 +111,19 @@ pub async fn get(
 }
 
 /// `PUT /v1/products/{id or source_id}`: applies the given fields; metadata merges.
+#[utoipa::path(
+    put,
+    path = "/v1/products/{id}",
+    tag = "products",
+    operation_id = "update_product",
+    params(("id" = String, Path, description = "The product's id or source_id.")),
+    request_body = schema::ProductBody,
+    responses(
+        (status = 200, description = "The updated product.", body = ProductResponse),
+        (status = 400, description = "A malformed body (`invalid_payload`).", body = schema::ErrorBody),
+        (status = 404, description = "No such product in the project.", body = schema::ErrorBody),
+    )
+)]
 pub async fn update(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -108,6 +145,20 @@ pub async fn update(
 
 /// `DELETE /v1/products/{id or source_id}`: the product and its SKUs; 204. (`force` is
 /// accepted and ignored: there is no bin, deletion is always permanent.)
+#[utoipa::path(
+    delete,
+    path = "/v1/products/{id}",
+    tag = "products",
+    operation_id = "delete_product",
+    params(
+        ("id" = String, Path, description = "The product's id or source_id."),
+        ("force" = Option<bool>, Query, description = "Accepted and ignored: deletion is always permanent."),
+    ),
+    responses(
+        (status = 204, description = "Deleted, with its SKUs."),
+        (status = 404, description = "No such product in the project.", body = schema::ErrorBody),
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -119,6 +170,20 @@ pub async fn delete(
 }
 
 /// `GET /v1/products`: `limit` 1..100 (default 10), `page` 1..99, newest first.
+#[utoipa::path(
+    get,
+    path = "/v1/products",
+    tag = "products",
+    operation_id = "list_products",
+    params(
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 10)."),
+        ("page" = Option<u32>, Query, minimum = 1, maximum = 99, description = "Page number (default 1)."),
+    ),
+    responses(
+        (status = 200, description = "The project's products, newest first.", body = ProductList),
+        (status = 400, description = "A malformed parameter (`invalid_query_params`).", body = schema::ErrorBody),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -132,6 +197,22 @@ pub async fn list(
 
 /// `GET /v1/products/{id or source_id}/skus`: `limit` 1..100 (default 10), `page`, oldest
 /// first.
+#[utoipa::path(
+    get,
+    path = "/v1/products/{id}/skus",
+    tag = "products",
+    operation_id = "list_product_skus",
+    params(
+        ("id" = String, Path, description = "The product's id or source_id."),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 10)."),
+        ("page" = Option<u32>, Query, minimum = 1, maximum = 99, description = "Page number (default 1)."),
+    ),
+    responses(
+        (status = 200, description = "The product's SKUs, oldest first.", body = SkuList),
+        (status = 400, description = "A malformed parameter (`invalid_query_params`).", body = schema::ErrorBody),
+        (status = 404, description = "No such product in the project.", body = schema::ErrorBody),
+    )
+)]
 pub async fn list_skus(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -147,6 +228,20 @@ pub async fn list_skus(
 
 /// `POST /v1/products/{id or source_id}/skus`: adds a SKU, or updates the product's SKU with
 /// the same `source_id`. Attribute keys must be attributes of the product.
+#[utoipa::path(
+    post,
+    path = "/v1/products/{id}/skus",
+    tag = "products",
+    operation_id = "create_product_sku",
+    params(("id" = String, Path, description = "The product's id or source_id.")),
+    request_body = schema::SkuBody,
+    responses(
+        (status = 200, description = "The SKU, created or (same `source_id`) updated.", body = SkuResponse),
+        (status = 400, description = "A malformed body, or an attribute the product does not have (`invalid_payload`).", body = schema::ErrorBody),
+        (status = 404, description = "No such product in the project.", body = schema::ErrorBody),
+        (status = 409, description = "The `source_id` belongs to another product's SKU (`duplicate_found`).", body = schema::ErrorBody),
+    )
+)]
 pub async fn create_sku(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,

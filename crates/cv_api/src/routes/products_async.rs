@@ -15,9 +15,26 @@ use cv_domain::{
 };
 
 use super::{Accepted, enqueue, enqueue_as};
-use crate::{ApiError, AppState, auth::Project, extract::JsonBody, upload, wire::product};
+use crate::{
+    ApiError, AppState,
+    auth::Project,
+    extract::JsonBody,
+    upload,
+    wire::{action::AsyncActionCreated, product, schema},
+};
 
 /// PRODUCTS.BULK_UPDATE. An empty body is an empty array.
+#[utoipa::path(
+    post,
+    path = "/v1/products/bulk/async",
+    tag = "products",
+    operation_id = "bulk_update_products",
+    request_body = Vec<schema::ProductBulkItem>,
+    responses(
+        (status = 202, description = "PRODUCTS.BULK_UPDATE was enqueued.", body = AsyncActionCreated),
+        (status = 400, description = "A malformed body (`invalid_payload`).", body = schema::ErrorBody),
+    )
+)]
 pub async fn bulk_update(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -29,6 +46,17 @@ pub async fn bulk_update(
 }
 
 /// PRODUCTS.METADATA_UPDATE.
+#[utoipa::path(
+    post,
+    path = "/v1/products/metadata/async",
+    tag = "products",
+    operation_id = "update_products_metadata",
+    request_body = schema::SourceIdsMetadataUpdate,
+    responses(
+        (status = 202, description = "PRODUCTS.METADATA_UPDATE was enqueued.", body = AsyncActionCreated),
+        (status = 400, description = "A malformed body (`invalid_payload`).", body = schema::ErrorBody),
+    )
+)]
 pub async fn metadata_update(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -53,6 +81,18 @@ async fn receive(
 }
 
 /// PRODUCTS.IMPORT_CSV: multipart field `file`; answers 200 (Voucherify's code for it).
+#[utoipa::path(
+    post,
+    path = "/v1/products/importCSV",
+    tag = "products",
+    operation_id = "import_products_csv",
+    request_body(content = schema::CsvUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "PRODUCTS.IMPORT_CSV was enqueued.", body = AsyncActionCreated),
+        (status = 400, description = "No `file` field, or a file that is empty, not text, or over the row limit (`invalid_payload`).", body = schema::ErrorBody),
+        (status = 429, description = "Too many uploads at once (`too_many_uploads`), or over the rate limit.", body = schema::ErrorBody),
+    )
+)]
 pub async fn import_csv(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -66,6 +106,18 @@ pub async fn import_csv(
 }
 
 /// SKUS.IMPORT_CSV: multipart field `file`; answers 200 (Voucherify's code for it).
+#[utoipa::path(
+    post,
+    path = "/v1/skus/importCSV",
+    tag = "skus",
+    operation_id = "import_skus_csv",
+    request_body(content = schema::CsvUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 200, description = "SKUS.IMPORT_CSV was enqueued.", body = AsyncActionCreated),
+        (status = 400, description = "No `file` field, or a file that is empty, not text, or over the row limit (`invalid_payload`).", body = schema::ErrorBody),
+        (status = 429, description = "Too many uploads at once (`too_many_uploads`), or over the rate limit.", body = schema::ErrorBody),
+    )
+)]
 pub async fn import_skus_csv(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,

@@ -6,9 +6,24 @@ use axum::{
     extract::{Path, State},
 };
 
-use crate::{ApiError, AppState, auth::Project, wire::product::SkuResponse};
+use crate::{
+    ApiError, AppState,
+    auth::Project,
+    wire::{product::SkuResponse, schema},
+};
 
 /// `GET /v1/skus/{id or source_id}`.
+#[utoipa::path(
+    get,
+    path = "/v1/skus/{id}",
+    tag = "skus",
+    operation_id = "get_sku",
+    params(("id" = String, Path, description = "The SKU's id or source_id.")),
+    responses(
+        (status = 200, description = "The SKU.", body = SkuResponse),
+        (status = 404, description = "No such SKU in the project.", body = schema::ErrorBody),
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,

@@ -10,10 +10,24 @@ use crate::{
     ApiError, AppState,
     auth::Project,
     extract::QueryMap,
-    wire::voucher::{VoucherList, VoucherResponse},
+    wire::{
+        schema,
+        voucher::{VoucherList, VoucherResponse},
+    },
 };
 
 /// `GET /v1/vouchers/{code}`.
+#[utoipa::path(
+    get,
+    path = "/v1/vouchers/{code}",
+    tag = "vouchers",
+    operation_id = "get_voucher",
+    params(("code" = String, Path, description = "The voucher's code, or else its id.")),
+    responses(
+        (status = 200, description = "The voucher.", body = VoucherResponse),
+        (status = 404, description = "No such voucher in the project.", body = schema::ErrorBody),
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -28,6 +42,21 @@ pub async fn get(
 }
 
 /// `GET /v1/vouchers`.
+#[utoipa::path(
+    get,
+    path = "/v1/vouchers",
+    tag = "vouchers",
+    operation_id = "list_vouchers",
+    params(
+        ("campaign_id" = Option<String>, Query, description = "Only the vouchers of this campaign."),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 10)."),
+        ("page" = Option<u32>, Query, minimum = 1, maximum = 99, description = "Page number (default 1)."),
+    ),
+    responses(
+        (status = 200, description = "The project's vouchers, newest first.", body = VoucherList),
+        (status = 400, description = "A malformed parameter (`invalid_query_params`).", body = schema::ErrorBody),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,

@@ -17,10 +17,21 @@ use crate::{
     auth::Project,
     extract::JsonBody,
     upload,
-    wire::{voucher, voucher_import},
+    wire::{action::AsyncActionCreated, schema, voucher, voucher_import},
 };
 
 /// VOUCHERS.BULK_UPDATE. An empty body is an empty array.
+#[utoipa::path(
+    post,
+    path = "/v1/vouchers/bulk/async",
+    tag = "vouchers",
+    operation_id = "bulk_update_vouchers",
+    request_body = Vec<schema::VoucherBulkItem>,
+    responses(
+        (status = 202, description = "VOUCHERS.BULK_UPDATE was enqueued.", body = AsyncActionCreated),
+        (status = 400, description = "A malformed body (`invalid_payload`).", body = schema::ErrorBody),
+    )
+)]
 pub async fn bulk_update(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -32,6 +43,17 @@ pub async fn bulk_update(
 }
 
 /// VOUCHERS.METADATA_UPDATE.
+#[utoipa::path(
+    post,
+    path = "/v1/vouchers/metadata/async",
+    tag = "vouchers",
+    operation_id = "update_vouchers_metadata",
+    request_body = schema::CodesMetadataUpdate,
+    responses(
+        (status = 202, description = "VOUCHERS.METADATA_UPDATE was enqueued.", body = AsyncActionCreated),
+        (status = 400, description = "A malformed body (`invalid_payload`).", body = schema::ErrorBody),
+    )
+)]
 pub async fn metadata_update(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -44,6 +66,17 @@ pub async fn metadata_update(
 
 /// VOUCHERS.IMPORT. Codes repeated in the body, or that exist already, refuse the request
 /// (400 `duplicate_key`).
+#[utoipa::path(
+    post,
+    path = "/v1/vouchers/import",
+    tag = "vouchers",
+    operation_id = "import_vouchers",
+    request_body = Vec<schema::VoucherImportItem>,
+    responses(
+        (status = 202, description = "VOUCHERS.IMPORT was enqueued.", body = AsyncActionCreated),
+        (status = 400, description = "A malformed body (`invalid_payload`), a voucher without code (`invalid_voucher`), or codes repeated or taken (`duplicate_key`).", body = schema::ErrorBody),
+    )
+)]
 pub async fn import(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -63,6 +96,18 @@ pub async fn import(
 
 /// VOUCHERS.IMPORT_CSV: multipart field `file`; the optional form field `webhooks_enable` is
 /// accepted and ignored (this server sends no voucher webhooks).
+#[utoipa::path(
+    post,
+    path = "/v1/vouchers/importCSV",
+    tag = "vouchers",
+    operation_id = "import_vouchers_csv",
+    request_body(content = schema::VoucherCsvUpload, content_type = "multipart/form-data"),
+    responses(
+        (status = 202, description = "VOUCHERS.IMPORT_CSV was enqueued.", body = AsyncActionCreated),
+        (status = 400, description = "No `file` field, or a file that is empty, not text, or over the row limit (`invalid_payload`).", body = schema::ErrorBody),
+        (status = 429, description = "Too many uploads at once (`too_many_uploads`), or over the rate limit.", body = schema::ErrorBody),
+    )
+)]
 pub async fn import_csv(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,

@@ -14,7 +14,10 @@ use crate::{
     ApiError, AppState,
     auth::Project,
     extract::{JsonBody, QueryMap},
-    wire::webhook::{self, DeliveryList, WebhookList, WebhookResponse},
+    wire::{
+        schema,
+        webhook::{self, DeliveryList, WebhookList, WebhookResponse},
+    },
 };
 
 /// Length of a generated signing secret (alphanumerics: about 357 bits).
@@ -35,6 +38,17 @@ async fn find(state: &AppState, project: &Project, id: &str) -> Result<WebhookEn
 
 /// `POST /v1/webhooks` with `{"target_url", "events"?}`: 201 with the endpoint and, this once,
 /// its signing `secret`.
+#[utoipa::path(
+    post,
+    path = "/v1/webhooks",
+    tag = "webhooks",
+    operation_id = "create_webhook",
+    request_body = schema::WebhookBody,
+    responses(
+        (status = 201, description = "The endpoint, with its signing `secret` (shown this once).", body = WebhookResponse),
+        (status = 400, description = "A malformed body (`invalid_payload`).", body = schema::ErrorBody),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -54,6 +68,15 @@ pub async fn create(
 }
 
 /// `GET /v1/webhooks`: the project's endpoints, oldest first, without secrets.
+#[utoipa::path(
+    get,
+    path = "/v1/webhooks",
+    tag = "webhooks",
+    operation_id = "list_webhooks",
+    responses(
+        (status = 200, description = "The project's endpoints, oldest first, without secrets.", body = WebhookList),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -62,6 +85,17 @@ pub async fn list(
 }
 
 /// `GET /v1/webhooks/{id}`.
+#[utoipa::path(
+    get,
+    path = "/v1/webhooks/{id}",
+    tag = "webhooks",
+    operation_id = "get_webhook",
+    params(("id" = String, Path, description = "The webhook's id (`wh_…`).")),
+    responses(
+        (status = 200, description = "The endpoint, without its secret.", body = WebhookResponse),
+        (status = 404, description = "No such webhook in the project.", body = schema::ErrorBody),
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -71,6 +105,17 @@ pub async fn get(
 }
 
 /// `DELETE /v1/webhooks/{id}`: 204. Its pending deliveries are dropped with it.
+#[utoipa::path(
+    delete,
+    path = "/v1/webhooks/{id}",
+    tag = "webhooks",
+    operation_id = "delete_webhook",
+    params(("id" = String, Path, description = "The webhook's id (`wh_…`).")),
+    responses(
+        (status = 204, description = "Deleted, with its pending deliveries."),
+        (status = 404, description = "No such webhook in the project.", body = schema::ErrorBody),
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,
@@ -85,6 +130,22 @@ pub async fn delete(
 
 /// `GET /v1/webhooks/{id}/deliveries`: the endpoint's deliveries, newest first, each with its
 /// attempts (time, duration, status code, error); `limit` 1..100 (default 10), `page` 1..100.
+#[utoipa::path(
+    get,
+    path = "/v1/webhooks/{id}/deliveries",
+    tag = "webhooks",
+    operation_id = "list_webhook_deliveries",
+    params(
+        ("id" = String, Path, description = "The webhook's id (`wh_…`)."),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page size (default 10)."),
+        ("page" = Option<u32>, Query, minimum = 1, maximum = 100, description = "Page number (default 1)."),
+    ),
+    responses(
+        (status = 200, description = "The endpoint's deliveries, newest first, with their attempts.", body = DeliveryList),
+        (status = 400, description = "A malformed parameter (`invalid_query_params`).", body = schema::ErrorBody),
+        (status = 404, description = "No such webhook in the project.", body = schema::ErrorBody),
+    )
+)]
 pub async fn deliveries(
     State(state): State<AppState>,
     Extension(project): Extension<Project>,

@@ -4,21 +4,37 @@ use cv_domain::{ActionStatus, OperationStatus, Timestamp};
 use cv_store::{ActionPage, ActionRecord};
 use serde::Serialize;
 use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::schema;
 
 /// An action in a list: `AsyncActionBase`, never with `result`. It borrows the record's
 /// strings and prints timestamps straight into the response: a list page serializes a hundred.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AsyncActionItem<'a> {
+    #[schema(example = "aa_0c5543f00797b6113f")]
     id: &'a str,
     #[serde(rename = "type")]
+    #[schema(value_type = schema::ActionType)]
     kind: &'static str,
+    #[schema(value_type = schema::ActionStatusName)]
     status: ActionStatus,
+    #[schema(value_type = schema::OperationStatusName)]
     operation_status: OperationStatus,
+    #[schema(value_type = String, format = DateTime)]
     created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
     updated_at: Timestamp,
+    /// The id of the request that created the action (`v-…`).
+    #[schema(example = "v-0c553fdb325688d510")]
     request_id: &'a str,
+    /// Milliseconds from `created_at` to `updated_at`.
+    #[schema(minimum = 0)]
     processing_time: i64,
+    /// 0 to 100; 100 when DONE.
+    #[schema(maximum = 100)]
     progress: u8,
+    #[schema(schema_with = schema::async_action)]
     object: &'static str,
 }
 
@@ -40,11 +56,12 @@ impl<'a> From<&'a ActionRecord> for AsyncActionItem<'a> {
 }
 
 /// `GET /v1/async-actions/{id}`: the item plus `result` once finished.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AsyncAction<'a> {
     #[serde(flatten)]
     item: AsyncActionItem<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<schema::ActionResult>)]
     result: Option<Value>,
 }
 
@@ -63,11 +80,13 @@ impl<'a> AsyncAction<'a> {
 /// The action as the live forms send it (a long-poll's answer, an event's data):
 /// [`AsyncAction`] plus two fields of Conveyor's own, the items the action has in all and the
 /// items processed so far, for rates and ETAs.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct LiveAsyncAction<'a> {
     #[serde(flatten)]
     action: AsyncAction<'a>,
+    /// The items the action has in all (0 while a purge has not counted them).
     total_items: u64,
+    /// The items processed so far.
     processed_items: u64,
 }
 
@@ -96,11 +115,15 @@ fn absolute_reports(mut result: Value, base_url: &str) -> Value {
 }
 
 /// `GET /v1/async-actions`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AsyncActionList<'a> {
+    #[schema(schema_with = schema::list)]
     object: &'static str,
+    #[schema(schema_with = schema::async_actions)]
     data_ref: &'static str,
+    /// Newest first, without `result`.
     async_actions: Vec<AsyncActionItem<'a>>,
+    /// Whether older actions match too (page with `end_date`).
     has_more: bool,
 }
 
@@ -116,8 +139,9 @@ impl<'a> From<&'a ActionPage> for AsyncActionList<'a> {
 }
 
 /// `{"async_action_id": "aa_…"}`, the reply of every producer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AsyncActionCreated {
     /// The new action's id.
+    #[schema(example = "aa_0c5543f00797b6113f")]
     pub async_action_id: String,
 }

@@ -16,8 +16,10 @@ use cv_domain::{
 use cv_store::CampaignPage;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
 
 use super::{
+    schema,
     validate::{self, JsonPath},
     voucher::DiscountResponse,
     voucher_import,
@@ -54,7 +56,7 @@ pub fn code_config(
 pub fn vouchers_count(value: Option<&Value>, at: &JsonPath) -> Result<u64, ApiError> {
     let count = match value {
         None | Some(Value::Null) => 0,
-        Some(Value::Number(n)) => n.as_u64().ok_or_else(|| at.should_be("integer"))?,
+        Some(Value::Number(n)) => validate::unsigned(n).ok_or_else(|| at.should_be("integer"))?,
         Some(_) => return Err(at.should_be("integer")),
     };
     if count > MAX_VOUCHERS_COUNT {
@@ -136,47 +138,63 @@ pub fn create(body: &Value, now: Timestamp) -> Result<CampaignCreate, ApiError> 
 }
 
 /// `voucher` inside a campaign.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct TemplateResponse {
     #[serde(rename = "type")]
+    #[schema(value_type = schema::VoucherTypeName)]
     kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     discount: Option<DiscountResponse>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<schema::GiftTemplate>)]
     gift: Option<Gift>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<schema::LoyaltyCardTemplate>)]
     loyalty_card: Option<LoyaltyCard>,
+    #[schema(value_type = schema::RedemptionLimit)]
     redemption: Value,
+    #[schema(value_type = schema::CodeConfig)]
     code_config: CodeConfig,
     is_referral_code: bool,
 }
 
 /// Voucherify's campaign object.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CampaignResponse {
     id: String,
     name: String,
     description: Option<String>,
+    #[schema(value_type = schema::CampaignTypeName)]
     campaign_type: &'static str,
     #[serde(rename = "type")]
+    #[schema(value_type = schema::CampaignModeName)]
     mode: &'static str,
     voucher: TemplateResponse,
     auto_join: bool,
     join_once: bool,
     use_voucher_metadata_schema: bool,
     vouchers_count: u64,
+    #[schema(value_type = schema::GenerationStatusName)]
     creation_status: &'static str,
+    #[schema(value_type = schema::GenerationStatusName)]
     vouchers_generation_status: &'static str,
+    #[schema(format = DateTime)]
     start_date: Option<String>,
+    #[schema(format = DateTime)]
     expiration_date: Option<String>,
     active: bool,
+    #[schema(value_type = Object)]
     metadata: Metadata,
     category: Option<String>,
     category_id: Option<String>,
+    #[schema(value_type = Vec<Object>)]
     categories: Vec<Value>,
     protected: bool,
+    #[schema(format = DateTime)]
     created_at: String,
+    #[schema(format = DateTime)]
     updated_at: Option<String>,
+    #[schema(schema_with = schema::campaign)]
     object: &'static str,
 }
 
@@ -221,9 +239,11 @@ impl From<Campaign> for CampaignResponse {
 }
 
 /// `GET /v1/campaigns`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CampaignList {
+    #[schema(schema_with = schema::list)]
     object: &'static str,
+    #[schema(schema_with = schema::campaigns)]
     data_ref: &'static str,
     campaigns: Vec<CampaignResponse>,
     total: u64,

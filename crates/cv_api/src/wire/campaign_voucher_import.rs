@@ -30,7 +30,7 @@ fn integer(obj: &Map<String, Value>, name: &str, at: &JsonPath) -> Result<Option
     match obj.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => {
-            n.as_i64().map(Some).ok_or_else(|| at.key(name).should_be("integer"))
+            validate::integer(n).map(Some).ok_or_else(|| at.key(name).should_be("integer"))
         }
         Some(_) => Err(at.key(name).should_be("integer")),
     }

@@ -36,7 +36,9 @@ pub fn add(body: &Value, campaign: &Campaign, count: u64) -> Result<AddVouchers,
         let at = root.key("redemption").key("quantity");
         template.redemption_quantity = match r.get("quantity") {
             None | Some(Value::Null) => None,
-            Some(Value::Number(n)) => Some(n.as_i64().ok_or_else(|| at.should_be("number,null"))?),
+            Some(Value::Number(n)) => {
+                Some(validate::integer(n).ok_or_else(|| at.should_be("number,null"))?)
+            }
             Some(_) => return Err(at.should_be("number,null")),
         };
     }

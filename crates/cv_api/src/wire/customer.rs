@@ -8,14 +8,18 @@ use cv_domain::{
 use cv_store::CustomerPage;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
-use super::validate::{self, JsonPath};
+use super::{
+    schema,
+    validate::{self, JsonPath},
+};
 use crate::ApiError;
 
 /// Voucherify's customer object. `summary`, `loyalty` and `referrals` are required by the
 /// schema but nullable; Conveyor keeps none of them, so they are `null` (a partial object
 /// would fail the Python SDK's strict models).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CustomerResponse {
     id: String,
     source_id: Option<String>,
@@ -27,17 +31,25 @@ pub struct CustomerResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     birthday: Option<String>,
     address: Option<AddressResponse>,
+    #[schema(value_type = Option<Object>)]
     summary: Option<()>,
+    #[schema(value_type = Option<Object>)]
     loyalty: Option<()>,
+    #[schema(value_type = Option<Object>)]
     referrals: Option<()>,
+    #[schema(value_type = Object)]
     metadata: Metadata,
+    #[schema(value_type = Object)]
     system_metadata: Map<String, Value>,
+    #[schema(format = DateTime)]
     created_at: String,
+    #[schema(format = DateTime)]
     updated_at: Option<String>,
+    #[schema(schema_with = schema::customer)]
     object: &'static str,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct AddressResponse {
     city: Option<String>,
     state: Option<String>,
@@ -79,9 +91,11 @@ impl From<Customer> for CustomerResponse {
 }
 
 /// `GET /v1/customers`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct CustomerList {
+    #[schema(schema_with = schema::list)]
     object: &'static str,
+    #[schema(schema_with = schema::customers)]
     data_ref: &'static str,
     customers: Vec<CustomerResponse>,
     total: u64,

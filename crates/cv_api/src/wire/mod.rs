@@ -11,6 +11,7 @@ pub mod metadata_schema;
 pub mod oauth;
 pub mod order;
 pub mod product;
+pub mod schema;
 pub mod validate;
 pub mod voucher;
 pub mod voucher_import;

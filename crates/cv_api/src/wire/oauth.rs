@@ -3,14 +3,16 @@
 
 use cv_domain::{OAuthToken, Scopes, Timestamp};
 use serde::Serialize;
+use utoipa::ToSchema;
 
+use super::schema;
 use crate::ApiError;
 
 /// The only grant type Voucherify's v1 token endpoint knows.
 pub const CLIENT_CREDENTIALS: &str = "client_credentials";
 
 /// The token fields, as `POST /v1/oauth/token` returns them.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct TokenResponse {
     /// The access token itself (never stored; echoed from the request by introspection).
     pub access_token: String,
@@ -23,6 +25,7 @@ pub struct TokenResponse {
     /// Its scopes, space-separated.
     pub scope: String,
     /// Always `Bearer`.
+    #[schema(schema_with = schema::bearer)]
     pub token_type: &'static str,
 }
 

@@ -20,9 +20,10 @@ use cv_domain::{
 use cv_store::OrderPage;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use super::{
-    customer,
+    customer, schema,
     validate::{self, JsonPath},
 };
 use crate::ApiError;
@@ -31,14 +32,15 @@ use crate::ApiError;
 pub const MAX_ITEMS: usize = 500;
 
 /// `{id, object: "customer"}`, the customer and referrer inside an order.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct IdObject {
     id: String,
+    #[schema(schema_with = schema::customer)]
     object: &'static str,
 }
 
 /// The product snapshot of an order item; absent fields are left out, as Voucherify does.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct ItemProductResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<String>,
@@ -49,11 +51,12 @@ struct ItemProductResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     price: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     metadata: Option<Metadata>,
 }
 
 /// The SKU snapshot of an order item; absent fields are left out.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct ItemSkuResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     id: Option<String>,
@@ -64,15 +67,18 @@ struct ItemSkuResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     price: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     metadata: Option<Metadata>,
 }
 
 /// Voucherify's order item object.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct OrderItemResponse {
+    #[schema(schema_with = schema::order_item)]
     object: &'static str,
     sku_id: Option<String>,
     product_id: Option<String>,
+    #[schema(value_type = Option<schema::ItemRelatedObjectName>)]
     related_object: Option<&'static str>,
     source_id: Option<String>,
     quantity: Option<i64>,
@@ -85,6 +91,7 @@ struct OrderItemResponse {
     subtotal_amount: Option<i64>,
     product: Option<ItemProductResponse>,
     sku: Option<ItemSkuResponse>,
+    #[schema(value_type = Object)]
     metadata: Metadata,
 }
 
@@ -136,12 +143,15 @@ impl From<OrderItem> for OrderItemResponse {
 }
 
 /// Voucherify's order object. This server has no redemptions, so `redemptions` is empty.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct OrderResponse {
     id: String,
     source_id: Option<String>,
+    #[schema(format = DateTime)]
     created_at: String,
+    #[schema(format = DateTime)]
     updated_at: Option<String>,
+    #[schema(value_type = schema::OrderStatusName)]
     status: &'static str,
     amount: Option<i64>,
     initial_amount: Option<i64>,
@@ -150,12 +160,15 @@ pub struct OrderResponse {
     total_discount_amount: i64,
     total_amount: Option<i64>,
     items: Vec<OrderItemResponse>,
+    #[schema(value_type = Object)]
     metadata: Metadata,
     customer: Option<IdObject>,
     customer_id: Option<String>,
     referrer: Option<IdObject>,
     referrer_id: Option<String>,
+    #[schema(schema_with = schema::order)]
     object: &'static str,
+    #[schema(value_type = Object)]
     redemptions: Map<String, Value>,
 }
 
@@ -190,9 +203,11 @@ impl From<Order> for OrderResponse {
 }
 
 /// `GET /v1/orders`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct OrderList {
+    #[schema(schema_with = schema::list)]
     object: &'static str,
+    #[schema(schema_with = schema::orders)]
     data_ref: &'static str,
     orders: Vec<OrderResponse>,
     total: u64,
@@ -226,7 +241,7 @@ fn integer(
 ) -> Result<Option<i64>, ApiError> {
     match obj.get(name) {
         None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => match n.as_i64() {
+        Some(Value::Number(n)) => match validate::integer(n) {
             Some(v) if v < min => Err(at.key(name).invalid(&format!("cannot be lower than {min}"))),
             Some(v) => Ok(Some(v)),
             None => Err(at.key(name).should_be("integer")),

@@ -10,12 +10,16 @@ use cv_domain::{
 use cv_store::{ProductPage, SkuPage};
 use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
-use super::validate::{self, JsonPath};
+use super::{
+    schema,
+    validate::{self, JsonPath},
+};
 use crate::ApiError;
 
 /// Voucherify's SKU object.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SkuResponse {
     id: String,
     source_id: Option<String>,
@@ -23,11 +27,16 @@ pub struct SkuResponse {
     sku: Option<String>,
     price: Option<i64>,
     currency: Option<String>,
+    #[schema(value_type = Object)]
     attributes: Metadata,
     image_url: Option<String>,
+    #[schema(value_type = Object)]
     metadata: Metadata,
+    #[schema(format = DateTime)]
     created_at: String,
+    #[schema(format = DateTime)]
     updated_at: Option<String>,
+    #[schema(schema_with = schema::sku)]
     object: &'static str,
 }
 
@@ -51,26 +60,32 @@ impl From<Sku> for SkuResponse {
 }
 
 /// The `skus` list inside a product object.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct ProductSkus {
+    #[schema(schema_with = schema::list)]
     object: &'static str,
+    #[schema(schema_with = schema::data)]
     data_ref: &'static str,
     data: Vec<SkuResponse>,
     total: u64,
 }
 
 /// Voucherify's product object, with its SKUs.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ProductResponse {
     id: String,
     source_id: Option<String>,
     name: Option<String>,
     price: Option<i64>,
     attributes: Vec<String>,
+    #[schema(value_type = Object)]
     metadata: Metadata,
     image_url: Option<String>,
+    #[schema(format = DateTime)]
     created_at: String,
+    #[schema(format = DateTime)]
     updated_at: Option<String>,
+    #[schema(schema_with = schema::product)]
     object: &'static str,
     skus: ProductSkus,
 }
@@ -105,9 +120,11 @@ impl ProductResponse {
 }
 
 /// `GET /v1/products`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ProductList {
+    #[schema(schema_with = schema::list)]
     object: &'static str,
+    #[schema(schema_with = schema::products)]
     data_ref: &'static str,
     products: Vec<ProductResponse>,
     total: u64,
@@ -143,9 +160,11 @@ impl ProductList {
 }
 
 /// `GET /v1/products/{id}/skus`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SkuList {
+    #[schema(schema_with = schema::list)]
     object: &'static str,
+    #[schema(schema_with = schema::skus)]
     data_ref: &'static str,
     skus: Vec<SkuResponse>,
     total: u64,
@@ -176,7 +195,7 @@ fn integer_field(
         None => Ok(Field::Keep),
         Some(Value::Null) => Ok(Field::Clear),
         Some(Value::Number(n)) => {
-            n.as_i64().map(Field::Set).ok_or_else(|| at.key(name).should_be("integer"))
+            validate::integer(n).map(Field::Set).ok_or_else(|| at.key(name).should_be("integer"))
         }
         Some(_) => Err(at.key(name).should_be("integer")),
     }

@@ -2,7 +2,7 @@
 //! Voucherify does: `Property .[2].source_id is required`, `Property .email should be string`.
 
 use cv_domain::customer::Field;
-use serde_json::{Map, Value};
+use serde_json::{Map, Number, Value};
 
 use crate::ApiError;
 
@@ -44,6 +44,21 @@ impl JsonPath {
     pub fn invalid(&self, problem: &str) -> ApiError {
         ApiError::InvalidPayload(format!("{} {problem}", self.subject()))
     }
+}
+
+/// A JSON number as an integer: an integer, or a number with no fractional part (`1.0`,
+/// which JSON Schema counts as an integer too) within `i64`.
+pub fn integer(n: &Number) -> Option<i64> {
+    n.as_i64().or_else(|| {
+        let f = n.as_f64()?;
+        // `i64::MAX as f64` is 2^63, one past the largest i64.
+        (f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64).then_some(f as i64)
+    })
+}
+
+/// A JSON number as a non-negative integer, as [`integer`] reads it.
+pub fn unsigned(n: &Number) -> Option<u64> {
+    n.as_u64().or_else(|| integer(n).and_then(|i| u64::try_from(i).ok()))
 }
 
 /// The value as an object.
@@ -135,4 +150,38 @@ pub fn items<T>(
     }
     let root = JsonPath::root();
     array(body, &root)?.iter().enumerate().map(|(i, v)| item(v, &root.index(i))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn number(value: Value) -> Number {
+        match value {
+            Value::Number(n) => n,
+            other => panic!("not a number: {other}"),
+        }
+    }
+
+    #[test]
+    fn whole_numbers_are_integers_however_written() {
+        for (value, expected) in [
+            (json!(7), Some(7)),
+            (json!(-7), Some(-7)),
+            (json!(7.0), Some(7)),
+            (json!(-0.0), Some(0)),
+            (json!(1e3), Some(1000)),
+            (json!(7.5), None),
+            (json!(1e300), None),
+            (json!(u64::MAX), None),
+        ] {
+            assert_eq!(integer(&number(value.clone())), expected, "{value}");
+        }
+        assert_eq!(unsigned(&number(json!(3.0))), Some(3));
+        assert_eq!(unsigned(&number(json!(u64::MAX))), Some(u64::MAX));
+        assert_eq!(unsigned(&number(json!(-1.0))), None);
+        assert_eq!(unsigned(&number(json!(0.5))), None);
+    }
 }

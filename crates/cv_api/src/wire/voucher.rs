@@ -9,22 +9,29 @@ use cv_domain::{
 use cv_store::VoucherPage;
 use serde::Serialize;
 use serde_json::{Number, Value};
+use utoipa::ToSchema;
 
-use super::validate::{self, JsonPath};
+use super::{
+    schema,
+    validate::{self, JsonPath},
+};
 use crate::ApiError;
 
 /// A discount as Voucherify shows it: only the properties its type uses.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub(crate) struct DiscountResponse {
     #[serde(rename = "type")]
+    #[schema(value_type = schema::DiscountTypeName)]
     kind: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     amount_off: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>)]
     percent_off: Option<Number>,
     #[serde(skip_serializing_if = "Option::is_none")]
     fixed_amount: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<f64>)]
     unit_off: Option<Number>,
     #[serde(skip_serializing_if = "Option::is_none")]
     unit_type: Option<String>,
@@ -47,7 +54,7 @@ impl From<Discount> for DiscountResponse {
 }
 
 /// A gift card's value.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct GiftResponse {
     amount: i64,
     subtracted_amount: i64,
@@ -55,32 +62,34 @@ struct GiftResponse {
 }
 
 /// A loyalty card's points.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct LoyaltyCardResponse {
     points: i64,
     balance: i64,
 }
 
 /// `redemption` inside a voucher.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct Redemption {
     quantity: Option<i64>,
     redeemed_quantity: i64,
     redeemed_points: i64,
+    #[schema(schema_with = schema::list)]
     object: &'static str,
     url: String,
 }
 
 /// `publish` inside a voucher.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct Publish {
+    #[schema(schema_with = schema::list)]
     object: &'static str,
     count: i64,
     url: String,
 }
 
 /// Voucherify's voucher object.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct VoucherResponse {
     id: String,
     code: String,
@@ -88,25 +97,35 @@ pub struct VoucherResponse {
     campaign_id: Option<String>,
     category: Option<String>,
     category_id: Option<String>,
+    #[schema(value_type = Vec<Object>)]
     categories: Vec<Value>,
     #[serde(rename = "type")]
+    #[schema(value_type = schema::VoucherTypeName)]
     kind: &'static str,
     discount: Option<DiscountResponse>,
     gift: Option<GiftResponse>,
     loyalty_card: Option<LoyaltyCardResponse>,
+    #[schema(format = DateTime)]
     start_date: Option<String>,
+    #[schema(format = DateTime)]
     expiration_date: Option<String>,
+    #[schema(value_type = Option<Object>)]
     validity_timeframe: Option<Value>,
+    #[schema(value_type = Option<Vec<i32>>)]
     validity_day_of_week: Option<Value>,
     active: bool,
     additional_info: Option<String>,
+    #[schema(value_type = Object)]
     metadata: Metadata,
     is_referral_code: bool,
     holder_id: Option<String>,
     redemption: Redemption,
     publish: Publish,
+    #[schema(format = DateTime)]
     created_at: String,
+    #[schema(format = DateTime)]
     updated_at: Option<String>,
+    #[schema(schema_with = schema::voucher)]
     object: &'static str,
 }
 
@@ -157,9 +176,11 @@ impl From<Voucher> for VoucherResponse {
 }
 
 /// `GET /v1/vouchers`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct VoucherList {
+    #[schema(schema_with = schema::list)]
     object: &'static str,
+    #[schema(schema_with = schema::vouchers)]
     data_ref: &'static str,
     vouchers: Vec<VoucherResponse>,
     total: u64,

@@ -25,7 +25,7 @@ fn integer(obj: &Map<String, Value>, name: &str, at: &JsonPath) -> Result<Option
     match obj.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => {
-            n.as_i64().map(Some).ok_or_else(|| at.key(name).should_be("integer"))
+            validate::integer(n).map(Some).ok_or_else(|| at.key(name).should_be("integer"))
         }
         Some(_) => Err(at.key(name).should_be("integer")),
     }
@@ -199,9 +199,10 @@ pub(crate) fn common_fields(
         let r_at = at.key("redemption");
         record.redemption_quantity = match r.get("quantity") {
             None | Some(Value::Null) => None,
-            Some(Value::Number(n)) => {
-                Some(n.as_i64().ok_or_else(|| r_at.key("quantity").should_be("number,null"))?)
-            }
+            Some(Value::Number(n)) => Some(
+                validate::integer(n)
+                    .ok_or_else(|| r_at.key("quantity").should_be("number,null"))?,
+            ),
             Some(_) => return Err(r_at.key("quantity").should_be("number,null")),
         };
     }

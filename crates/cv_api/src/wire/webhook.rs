@@ -7,9 +7,11 @@ use cv_domain::{WebhookEndpoint, WebhookEvent, WebhookEvents};
 use cv_store::{ActionRecord, DeliveryAttempt, DeliveryPage, DeliveryRecord};
 use serde::Serialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::{
     action::AsyncAction,
+    schema,
     validate::{self, JsonPath},
 };
 use crate::ApiError;
@@ -74,13 +76,17 @@ fn events(value: &Value, at: &JsonPath) -> Result<WebhookEvents, ApiError> {
 }
 
 /// A webhook endpoint. `secret` appears only in the answer to its creation.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct WebhookResponse {
     id: String,
+    #[schema(schema_with = schema::webhook)]
     object: &'static str,
     target_url: String,
+    #[schema(value_type = Vec<schema::WebhookEventName>)]
     events: Vec<&'static str>,
+    #[schema(format = DateTime)]
     created_at: String,
+    /// The signing secret: only in the answer to the creation.
     #[serde(skip_serializing_if = "Option::is_none")]
     secret: Option<String>,
 }
@@ -105,9 +111,11 @@ impl WebhookResponse {
 }
 
 /// `GET /v1/webhooks`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct WebhookList {
+    #[schema(schema_with = schema::list)]
     object: &'static str,
+    #[schema(schema_with = schema::webhooks)]
     data_ref: &'static str,
     webhooks: Vec<WebhookResponse>,
     total: usize,
@@ -126,9 +134,10 @@ impl WebhookList {
 }
 
 /// One attempt of a delivery.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct AttemptResponse {
     attempt: u32,
+    #[schema(format = DateTime)]
     attempted_at: String,
     duration_ms: u64,
     status_code: Option<u16>,
@@ -148,16 +157,21 @@ impl From<&DeliveryAttempt> for AttemptResponse {
 }
 
 /// One event's delivery to an endpoint, with its attempts in order.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct DeliveryResponse {
     id: String,
+    #[schema(schema_with = schema::webhook_delivery)]
     object: &'static str,
     webhook_id: String,
+    #[schema(value_type = schema::WebhookEventName)]
     #[serde(rename = "type")]
     event: &'static str,
     async_action_id: String,
+    #[schema(value_type = schema::DeliveryStatusName)]
     status: &'static str,
+    #[schema(format = DateTime)]
     created_at: String,
+    #[schema(format = DateTime)]
     next_attempt_at: Option<String>,
     attempts: Vec<AttemptResponse>,
 }
@@ -179,9 +193,11 @@ impl DeliveryResponse {
 }
 
 /// `GET /v1/webhooks/{id}/deliveries`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct DeliveryList {
+    #[schema(schema_with = schema::list)]
     object: &'static str,
+    #[schema(schema_with = schema::deliveries)]
     data_ref: &'static str,
     deliveries: Vec<DeliveryResponse>,
     total: u64,

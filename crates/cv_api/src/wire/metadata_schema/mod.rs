@@ -10,8 +10,12 @@ use cv_domain::{
 use cv_store::MetadataSchemaRecord;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
-use super::validate::{self, JsonPath};
+use super::{
+    schema,
+    validate::{self, JsonPath},
+};
 use crate::ApiError;
 
 /// A create or update body shaped like Voucherify's:
@@ -128,7 +132,10 @@ fn length(
     match obj.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(v) => {
-            let n = v.as_u64().ok_or_else(|| at.should_be("non-negative integer"))?;
+            let n = v
+                .as_number()
+                .and_then(validate::unsigned)
+                .ok_or_else(|| at.should_be("non-negative integer"))?;
             if kind != PropertyType::String {
                 return Err(at.invalid("is only supported for type string"));
             }
@@ -138,21 +145,26 @@ fn length(
 }
 
 /// Voucherify's `metadata_schema` object.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct MetadataSchemaResponse {
     id: String,
+    #[schema(value_type = schema::MetadataResourceName)]
     related_object: &'static str,
     properties: BTreeMap<String, PropertyResponse>,
     allow_defined_only: bool,
+    #[schema(format = DateTime)]
     created_at: String,
+    #[schema(format = DateTime)]
     updated_at: Option<String>,
+    #[schema(schema_with = schema::metadata_schema)]
     object: &'static str,
 }
 
 /// One definition as Voucherify shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 struct PropertyResponse {
     #[serde(rename = "type")]
+    #[schema(value_type = schema::PropertyTypeName)]
     kind: &'static str,
     array: bool,
     optional: bool,
@@ -210,9 +222,11 @@ impl MetadataSchemaResponse {
 }
 
 /// `GET /v1/metadata-schemas`: `{object: "list", data_ref: "schemas", schemas, total}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct MetadataSchemaList {
+    #[schema(schema_with = schema::list)]
     object: &'static str,
+    #[schema(schema_with = schema::schemas)]
     data_ref: &'static str,
     schemas: Vec<MetadataSchemaResponse>,
     total: u64,
