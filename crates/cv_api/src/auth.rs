@@ -40,6 +40,21 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
+/// The stored project and token hash of `app_id`, from [`AppState::credentials`] while the
+/// store has not been written since it was read.
+async fn credential(
+    state: &AppState,
+    app_id: &str,
+) -> Result<Option<(ProjectId, String)>, ApiError> {
+    let generation = state.store.write_generation();
+    if let Some(found) = state.credentials.get(app_id, generation) {
+        return Ok(found);
+    }
+    let found = state.store.find_credential(app_id).await?;
+    state.credentials.put(app_id.to_owned(), generation, found.clone());
+    Ok(found)
+}
+
 /// The project and app id of the request's app key; 401 unless both headers are there and
 /// the token matches.
 async fn app_key(state: &AppState, headers: &HeaderMap) -> Result<(ProjectId, String), ApiError> {
@@ -47,7 +62,7 @@ async fn app_key(state: &AppState, headers: &HeaderMap) -> Result<(ProjectId, St
     else {
         return Err(ApiError::Unauthorized);
     };
-    let Some((project, stored_hash)) = state.store.find_credential(app_id).await? else {
+    let Some((project, stored_hash)) = credential(state, app_id).await? else {
         return Err(ApiError::Unauthorized);
     };
     let presented = hash_token(token);

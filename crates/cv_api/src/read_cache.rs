@@ -1,7 +1,8 @@
 //! Finished answers of hot reads, kept while the store has not been written since.
 //!
 //! A page of `GET /v1/async-actions` is a hundred rows decoded and 28 kB of JSON encoded, and
-//! dashboards and pollers ask for the same page over and over. Each entry is filed under the
+//! dashboards and pollers ask for the same page over and over; every call looks up its app
+//! key. Each entry is filed under the
 //! store's write generation ([`cv_store::Store::write_generation`]) read *before* the answer
 //! was computed, and served only while the generation is still that value: any write that
 //! committed, or was in flight, since then moves it on, so a served entry is always what a
@@ -23,23 +24,27 @@ use axum::body::Bytes;
 /// dead anyway, and a live one costs one read to make again).
 const CAPACITY: usize = 1024;
 
-/// Answers under keys `K`, valid for one write generation each.
+/// Answers `V` under keys `K`, valid for one write generation each.
 #[derive(Debug)]
-pub struct ReadCache<K> {
-    entries: RwLock<HashMap<K, (u64, Bytes)>>,
+pub struct ReadCache<K, V = Bytes> {
+    entries: RwLock<HashMap<K, (u64, V)>>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
 
-impl<K> Default for ReadCache<K> {
+impl<K, V> Default for ReadCache<K, V> {
     fn default() -> Self {
         Self { entries: RwLock::default(), hits: AtomicU64::new(0), misses: AtomicU64::new(0) }
     }
 }
 
-impl<K: Eq + Hash> ReadCache<K> {
+impl<K: Eq + Hash, V: Clone> ReadCache<K, V> {
     /// The answer kept under `key` for `generation`, if any.
-    pub fn get(&self, key: &K, generation: Option<u64>) -> Option<Bytes> {
+    pub fn get<Q>(&self, key: &Q, generation: Option<u64>) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
         let generation = generation?;
         let entries = self.entries.read().unwrap_or_else(|p| p.into_inner());
         let found = entries.get(key).filter(|(g, _)| *g == generation).map(|(_, b)| b.clone());
@@ -50,7 +55,7 @@ impl<K: Eq + Hash> ReadCache<K> {
 
     /// Keeps `body` as the answer under `key` for `generation` (read before the answer was
     /// computed); nothing when there was none.
-    pub fn put(&self, key: K, generation: Option<u64>, body: Bytes) {
+    pub fn put(&self, key: K, generation: Option<u64>, body: V) {
         let Some(generation) = generation else { return };
         let mut entries = self.entries.write().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= CAPACITY && !entries.contains_key(&key) {
@@ -73,7 +78,7 @@ impl<K: Eq + Hash> ReadCache<K> {
 mod tests {
     use super::*;
 
-    impl<K> ReadCache<K> {
+    impl<K, V> ReadCache<K, V> {
         fn len(&self) -> usize {
             self.entries.read().unwrap_or_else(|p| p.into_inner()).len()
         }

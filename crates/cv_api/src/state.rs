@@ -1,6 +1,6 @@
 use std::sync::Arc;
 
-use cv_domain::{Clock, SystemClock, Timestamp};
+use cv_domain::{Clock, ProjectId, SystemClock, Timestamp};
 use cv_store::Store;
 use tokio_util::sync::CancellationToken;
 
@@ -25,6 +25,8 @@ pub struct AppState {
     /// Pages of the action list, kept while the store is not written (see
     /// [`crate::read_cache`]).
     pub(crate) list_cache: Arc<ReadCache<ListKey>>,
+    /// App keys by app id (absent ones too), kept while the store is not written.
+    pub(crate) credentials: Arc<ReadCache<String, Option<(ProjectId, String)>>>,
     /// The HTTP series and the registry `/metrics` exposes.
     pub metrics: ApiMetrics,
 }
@@ -44,6 +46,7 @@ impl AppState {
             rate_limiter: Arc::default(),
             shutdown: CancellationToken::new(),
             list_cache: Arc::default(),
+            credentials: Arc::default(),
             metrics,
         }
     }
