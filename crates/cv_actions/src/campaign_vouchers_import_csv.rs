@@ -23,10 +23,9 @@ use std::{
 
 use async_trait::async_trait;
 use cv_domain::{
-    Campaign, Timestamp, Voucher, VoucherRecord,
+    Campaign, Voucher, VoucherRecord,
     metadata_schema::{MetadataResource, MetadataSchema},
     payload::CampaignVouchersImportCsv,
-    product::cents_from_major_units,
     voucher::{Gift, LoyaltyCard},
 };
 use cv_engine::{ActionError, ActionRun};
@@ -35,6 +34,7 @@ use serde_json::Value;
 
 use crate::{
     campaign_vouchers_import::recount,
+    csv_cells::{active, cents, date, integer},
     csv_import::{self, RowMapper, failed},
 };
 
@@ -88,22 +88,6 @@ struct Cells {
     additional_info: Option<String>,
 }
 
-fn not_a(name: &str, what: &str, cell: &str) -> String {
-    format!("{name}: must be {what} (actual value is '{cell}')")
-}
-
-fn cents(name: &str, cell: &str) -> Result<i64, String> {
-    cents_from_major_units(cell).ok_or_else(|| not_a(name, "a number", cell))
-}
-
-fn integer(name: &str, cell: &str) -> Result<i64, String> {
-    cell.parse().map_err(|_| not_a(name, "an integer", cell))
-}
-
-fn date(name: &str, cell: Option<String>) -> Result<Option<Timestamp>, String> {
-    cell.map(|c| Timestamp::parse(&c).map_err(|_| not_a(name, "an ISO 8601 date", &c))).transpose()
-}
-
 /// The voucher of `campaign` a row's standard cells describe (metadata aside), or the row's
 /// reason.
 fn record(campaign: &Campaign, cells: Cells) -> Result<VoucherRecord, String> {
@@ -127,16 +111,6 @@ fn record(campaign: &Campaign, cells: Cells) -> Result<VoucherRecord, String> {
     record.additional_info = cells.additional_info;
     record.check()?;
     Ok(record)
-}
-
-/// The Active cell: `TRUE`/`FALSE` in any case, `None` when empty.
-fn active(cell: Option<&str>) -> Result<Option<bool>, String> {
-    match cell.map(str::to_ascii_uppercase).as_deref() {
-        None => Ok(None),
-        Some("TRUE") => Ok(Some(true)),
-        Some("FALSE") => Ok(Some(false)),
-        Some(other) => Err(not_a("Active", "TRUE or FALSE", other)),
-    }
 }
 
 pub(crate) struct Mapper {
@@ -347,7 +321,5 @@ mod tests {
         assert_eq!(column("Voucher Type"), Column::Ignored);
         assert_eq!(column("Redemption Limit"), Column::Ignored);
         assert_eq!(column("Region"), Column::Metadata);
-        assert_eq!(active(Some("false")), Ok(Some(false)));
-        assert!(active(Some("yes")).is_err());
     }
 }

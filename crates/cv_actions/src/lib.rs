@@ -7,7 +7,7 @@ mod campaign_vouchers_generate;
 mod campaign_vouchers_import;
 mod campaign_vouchers_import_csv;
 mod campaign_vouchers_update;
-mod catalog_csv;
+mod csv_cells;
 mod csv_import;
 mod csv_source;
 mod customers_bulk_update;

@@ -17,7 +17,7 @@ use cv_engine::ActionError;
 use cv_store::{ActionRecord, ChunkItem, Store};
 
 use crate::{
-    catalog_csv,
+    csv_cells,
     csv_import::{self, RowMapper},
 };
 
@@ -102,7 +102,7 @@ impl Mapper {
         };
         record.name = name;
         record.price = price
-            .map(|cell| catalog_csv::price(&cell))
+            .map(|cell| csv_cells::cents("price", &cell))
             .transpose()
             .map_err(|r| (key.clone(), r))?;
         record.metadata = self.schema.coerce_csv(&metadata).map_err(|reason| (key, reason))?;

@@ -16,7 +16,7 @@ use cv_store::{ActionRecord, ChunkItem, Store};
 use serde_json::Value;
 
 use crate::{
-    catalog_csv,
+    csv_cells,
     csv_import::{self, RowMapper},
 };
 
@@ -139,7 +139,8 @@ impl Mapper {
         if record.product.is_empty() {
             return Err(fail("product_id: property is required".to_owned()));
         }
-        record.price = price.map(|cell| catalog_csv::price(&cell)).transpose().map_err(fail)?;
+        record.price =
+            price.map(|cell| csv_cells::cents("price", &cell)).transpose().map_err(fail)?;
         if let Some(cell) = attrs {
             record.attributes = attributes(&cell).map_err(fail)?;
         }

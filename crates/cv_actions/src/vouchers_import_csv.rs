@@ -12,18 +12,18 @@
 
 use std::sync::Arc;
 
+use crate::{
+    csv_cells::{active, cents, date, integer, not_a, number},
+    csv_import::{self, RowMapper},
+};
 use cv_domain::{
-    Timestamp, VoucherRecord,
+    VoucherRecord,
     metadata_schema::{MetadataResource, MetadataSchema},
     payload::VouchersImportCsv,
-    product::cents_from_major_units,
     voucher::{Discount, DiscountType, Gift, LoyaltyCard, VoucherType},
 };
 use cv_engine::ActionError;
 use cv_store::{ActionRecord, ChunkItem, Store};
-use serde_json::Number;
-
-use crate::csv_import::{self, RowMapper};
 
 /// Where each column of the file goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,26 +86,6 @@ struct Cells {
     additional_info: Option<String>,
 }
 
-fn not_a(name: &str, what: &str, cell: &str) -> String {
-    format!("{name}: must be {what} (actual value is '{cell}')")
-}
-
-fn cents(name: &str, cell: &str) -> Result<i64, String> {
-    cents_from_major_units(cell).ok_or_else(|| not_a(name, "a number", cell))
-}
-
-fn integer(name: &str, cell: &str) -> Result<i64, String> {
-    cell.parse().map_err(|_| not_a(name, "an integer", cell))
-}
-
-fn number(name: &str, cell: &str) -> Result<Number, String> {
-    cell.parse::<Number>().map_err(|_| not_a(name, "a number", cell))
-}
-
-fn date(name: &str, cell: Option<String>) -> Result<Option<Timestamp>, String> {
-    cell.map(|c| Timestamp::parse(&c).map_err(|_| not_a(name, "an ISO 8601 date", &c))).transpose()
-}
-
 /// The voucher a row's standard cells describe (metadata aside), or the row's reason.
 fn record(cells: Cells) -> Result<VoucherRecord, String> {
     let code = cells.code.ok_or("Code is required")?;
@@ -157,11 +137,7 @@ fn record(cells: Cells) -> Result<VoucherRecord, String> {
         cells.redemption_limit.map(|c| integer("Redemption Limit", &c)).transpose()?;
     record.redeemed_quantity =
         cells.redeemed_quantity.map(|c| integer("Redeemed Quantity", &c)).transpose()?.unwrap_or(0);
-    record.active = match cells.active.map(|c| c.to_ascii_uppercase()).as_deref() {
-        None | Some("TRUE") => true,
-        Some("FALSE") => false,
-        Some(other) => return Err(not_a("Active", "TRUE or FALSE", other)),
-    };
+    record.active = active(cells.active.as_deref())?.unwrap_or(true);
     record.additional_info = cells.additional_info;
     record.check()?;
     Ok(record)

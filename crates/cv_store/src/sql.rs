@@ -148,6 +148,11 @@ pub fn actions_at(filter: &ActionFilter) -> String {
     )
 }
 
+/// The `OFFSET` of page `page` (1-based; 0 counts as 1) of a list of `limit` rows a page.
+pub fn page_offset(limit: u32, page: u32) -> i64 {
+    i64::from(page.saturating_sub(1)) * i64::from(limit)
+}
+
 /// ` AND status = $n AND kind = $n+1`, for the parts of `filter` that are set.
 fn filter_conditions(filter: &ActionFilter, first: usize) -> String {
     let columns = [filter.status.map(|_| "status"), filter.kind.map(|_| "kind")];

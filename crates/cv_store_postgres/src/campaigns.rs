@@ -8,14 +8,12 @@ use tokio_postgres::Row;
 use crate::{
     PostgresStore,
     convert::{self, error},
-    db::{Params, count, execute, query, query_opt},
+    db::{Params, count, execute, query},
 };
 
 /// Decodes a `body` column.
 fn campaign(row: &Row) -> Result<Campaign, StoreError> {
-    let body: serde_json::Value = row.try_get(0).map_err(error)?;
-    serde_json::from_value(body)
-        .map_err(|e| StoreError::Other(anyhow::anyhow!("bad stored campaign: {e}")))
+    convert::body(row, "campaign")
 }
 
 #[async_trait]
@@ -54,9 +52,7 @@ impl CampaignStore for PostgresStore {
         project: &ProjectId,
         id_or_name: &str,
     ) -> Result<Option<Campaign>, StoreError> {
-        let client = self.client().await?;
-        let params: Params<'_> = &[&project.as_str(), &id_or_name];
-        query_opt(&client, qc::SELECT_CAMPAIGN, params).await?.as_ref().map(campaign).transpose()
+        self.find(qc::SELECT_CAMPAIGN, project, id_or_name, campaign).await
     }
 
     async fn list_campaigns(
@@ -66,7 +62,7 @@ impl CampaignStore for PostgresStore {
         page: u32,
     ) -> Result<CampaignPage, StoreError> {
         let client = self.client().await?;
-        let offset = i64::from(page.saturating_sub(1)) * i64::from(limit);
+        let offset = cv_store::sql::page_offset(limit, page);
         let page_params: Params<'_> = &[&project.as_str(), &i64::from(limit), &offset];
         let count_params: Params<'_> = &[&project.as_str()];
         let (campaigns, total) = futures_util::try_join!(
@@ -117,11 +113,7 @@ impl CampaignStore for PostgresStore {
         let offset = i64::try_from(offset).unwrap_or(i64::MAX);
         let params: Params<'_> = &[&project.as_str(), &campaign_id, &i64::from(limit), &offset];
         let rows = query(&client, UNREDEEMED_VOUCHERS, params).await?;
-        convert::all(&rows, |row| {
-            let body: serde_json::Value = row.try_get(0).map_err(error)?;
-            serde_json::from_value(body)
-                .map_err(|e| StoreError::Other(anyhow::anyhow!("bad stored voucher: {e}")))
-        })
+        convert::all(&rows, |row| convert::body(row, "voucher"))
     }
 }
 

@@ -14,21 +14,13 @@ use cv_store::{
     sql as q,
 };
 use deadpool_postgres::GenericClient;
-use futures_util::future::try_join_all;
 use tokio_postgres::types::ToSql;
 
 use crate::{
     convert::{self, error},
-    db::{lease_lost, notify_change},
+    db::{LOCK_KEYS, execute_each, lease_lost, notify_change},
     metadata_purge, orders, products, vouchers,
 };
-
-/// Serialises chunks that touch the same source_ids (`$1` project, `$2` keys), as SQLite's
-/// single writer does: without it, two chunks could both miss a customer and both insert it.
-/// Locks are taken in hash order, so two chunks never wait on each other in a cycle.
-const LOCK_CUSTOMER_KEYS: &str = "SELECT pg_advisory_xact_lock(h) \
-     FROM (SELECT DISTINCT hashtextextended($1::TEXT || '/' || k, 0) AS h \
-           FROM unnest($2::TEXT[]) AS k ORDER BY h) AS keys";
 
 /// `$1` project, `$2` source_ids. Locks the rows until the chunk commits.
 const SELECT_CUSTOMERS_BY_SOURCE: &str = "SELECT id, source_id, name, description, email, phone, \
@@ -226,7 +218,7 @@ pub async fn apply_customer_items(
         Vec::new()
     } else {
         let (lock, select) = futures_util::try_join!(
-            tx.prepare_cached(LOCK_CUSTOMER_KEYS),
+            tx.prepare_cached(LOCK_KEYS),
             tx.prepare_cached(SELECT_CUSTOMERS_BY_SOURCE),
         )
         .map_err(error)?;
@@ -248,39 +240,31 @@ pub async fn write_customers(
     project: &str,
     rows: &[Customer],
 ) -> Result<(), StoreError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let stmt = tx.prepare_cached(q::UPSERT_CUSTOMER).await.map_err(error)?;
-    try_join_all(rows.iter().map(|c| {
-        let stmt = &stmt;
-        async move {
-            let address = c.address.as_ref().map(convert::to_jsonb);
-            let metadata = convert::to_jsonb(&c.metadata);
-            tx.execute(
-                stmt,
-                &[
-                    &c.id.as_str(),
-                    &project,
-                    &c.source_id,
-                    &c.name,
-                    &c.description,
-                    &c.email,
-                    &c.phone,
-                    &c.birthdate,
-                    &c.birthday,
-                    &address,
-                    &metadata,
-                    &c.created_at.as_millis(),
-                    &c.updated_at.map(Timestamp::as_millis),
-                ],
-            )
-            .await
-            .map_err(error)
-        }
-    }))
-    .await?;
-    Ok(())
+    execute_each(tx, q::UPSERT_CUSTOMER, rows, |stmt, c| async move {
+        let address = c.address.as_ref().map(convert::to_jsonb);
+        let metadata = convert::to_jsonb(&c.metadata);
+        tx.execute(
+            &stmt,
+            &[
+                &c.id.as_str(),
+                &project,
+                &c.source_id,
+                &c.name,
+                &c.description,
+                &c.email,
+                &c.phone,
+                &c.birthdate,
+                &c.birthday,
+                &address,
+                &metadata,
+                &c.created_at.as_millis(),
+                &c.updated_at.map(Timestamp::as_millis),
+            ],
+        )
+        .await
+        .map_err(error)
+    })
+    .await
 }
 
 async fn insert_report_lines(

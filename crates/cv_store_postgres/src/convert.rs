@@ -57,18 +57,31 @@ fn json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(bad)
 }
 
-fn parse<T: std::str::FromStr>(text: &str) -> Result<T, StoreError>
+/// Parses a stored text value.
+pub fn parse<T: std::str::FromStr>(text: &str) -> Result<T, StoreError>
 where
     T::Err: std::fmt::Display,
 {
     text.parse::<T>().map_err(bad)
 }
 
-fn get<'a, T: tokio_postgres::types::FromSql<'a>>(
+/// Column `idx` of `row`.
+pub fn get<'a, T: tokio_postgres::types::FromSql<'a>>(
     row: &'a Row,
     idx: usize,
 ) -> Result<T, StoreError> {
     row.try_get(idx).map_err(error)
+}
+
+/// Decodes the JSON column `idx` of `row`.
+pub fn json_column<T: serde::de::DeserializeOwned>(row: &Row, idx: usize) -> Result<T, StoreError> {
+    serde_json::from_value(get::<serde_json::Value>(row, idx)?).map_err(bad)
+}
+
+/// Decodes a `body` column: a record stored whole as JSON; `what` names it in the error.
+pub fn body<T: serde::de::DeserializeOwned>(row: &Row, what: &str) -> Result<T, StoreError> {
+    serde_json::from_value(get::<serde_json::Value>(row, 0)?)
+        .map_err(|e| StoreError::Other(anyhow!("bad stored {what}: {e}")))
 }
 
 /// Decodes a row selected with `cv_store::sql::ACTION_COLUMNS`.

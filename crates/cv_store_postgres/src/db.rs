@@ -5,9 +5,10 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use cv_store::{Fence, StoreError};
 use deadpool_postgres::GenericClient;
-use tokio_postgres::{Row, types::ToSql};
+use futures_util::future::try_join_all;
+use tokio_postgres::{Row, Statement, types::ToSql};
 
-use crate::convert::error;
+use crate::convert::{self, error};
 
 /// Whether `schema` is a plain lowercase identifier, usable unquoted everywhere.
 fn valid_schema(schema: &str) -> bool {
@@ -74,6 +75,68 @@ pub async fn execute(
 ) -> Result<u64, StoreError> {
     let stmt = c.prepare_cached(sql).await.map_err(error)?;
     c.execute(&stmt, params).await.map_err(error)
+}
+
+/// Serialises chunks that touch the same keys (`$1` project, `$2` keys): without it, two
+/// chunks could both miss a row and both insert it. Locks are transaction-scoped and taken in
+/// hash order, so two chunks never wait on each other in a cycle.
+pub const LOCK_KEYS: &str = "SELECT pg_advisory_xact_lock(h) \
+     FROM (SELECT DISTINCT hashtextextended($1::TEXT || '/' || k, 0) AS h \
+           FROM unnest($2::TEXT[]) AS k ORDER BY h) AS keys";
+
+/// `keys` as lock keys of one kind of row (`product/<key>`), for [`lock`].
+pub fn namespaced(namespace: &str, keys: &[String]) -> Vec<String> {
+    keys.iter().map(|k| format!("{namespace}/{k}")).collect()
+}
+
+/// Takes the advisory locks of `keys` (already namespaced). Must run inside a transaction.
+pub async fn lock(
+    tx: &impl GenericClient,
+    project: &str,
+    keys: &[String],
+) -> Result<(), StoreError> {
+    if !keys.is_empty() {
+        execute(tx, LOCK_KEYS, &[&project, &keys]).await?;
+    }
+    Ok(())
+}
+
+/// The rows `sql` selects by `$1` project and, from `$2` on, one array parameter per list of
+/// `keys` (ids, source_ids, codes), decoded with `decode`; none when every list is empty.
+pub async fn select_by_keys<T>(
+    tx: &impl GenericClient,
+    sql: &str,
+    project: &str,
+    keys: &[&[String]],
+    decode: fn(&Row) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    if keys.iter().all(|k| k.is_empty()) {
+        return Ok(Vec::new());
+    }
+    let mut params: Vec<&(dyn ToSql + Sync)> = vec![&project];
+    params.extend(keys.iter().map(|k| k as &(dyn ToSql + Sync)));
+    convert::all(&query(tx, sql, &params).await?, decode)
+}
+
+/// Runs the cached statement of `sql` once per row of `rows`, pipelined: `run` gets the
+/// statement and one row and executes it (with that row's parameters) on the connection it
+/// captured. Nothing runs for no rows.
+pub async fn execute_each<'a, T, F, Fut>(
+    c: &impl GenericClient,
+    sql: &str,
+    rows: &'a [T],
+    run: F,
+) -> Result<(), StoreError>
+where
+    F: Fn(Statement, &'a T) -> Fut,
+    Fut: Future<Output = Result<u64, StoreError>>,
+{
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let stmt = c.prepare_cached(sql).await.map_err(error)?;
+    try_join_all(rows.iter().map(|row| run(stmt.clone(), row))).await?;
+    Ok(())
 }
 
 /// `$1` channel, `$2` payload. Inside a transaction, delivered when it commits (and never if

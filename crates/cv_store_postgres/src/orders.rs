@@ -14,14 +14,13 @@ use cv_store::{
     sql::{self as q, orders as qo},
 };
 use deadpool_postgres::GenericClient;
-use futures_util::future::try_join_all;
 use tokio_postgres::Row;
 
 use crate::{
     PostgresStore, chunk,
     convert::{self, error},
-    db::{Params, count, execute, query, query_opt},
-    products::{self, namespaced},
+    db::{Params, count, execute, execute_each, lock, namespaced, query, select_by_keys},
+    products,
 };
 
 /// `$1` project, `$2` ids, `$3` source_ids.
@@ -45,23 +44,7 @@ const SELECT_ORDERS: &str = "SELECT body FROM orders \
 
 /// Decodes a `body` column.
 fn order(row: &Row) -> Result<Order, StoreError> {
-    let body: serde_json::Value = row.try_get(0).map_err(error)?;
-    serde_json::from_value(body)
-        .map_err(|e| StoreError::Other(anyhow::anyhow!("bad stored order: {e}")))
-}
-
-async fn select<T>(
-    tx: &impl GenericClient,
-    sql: &str,
-    project: &str,
-    ids: &[String],
-    sources: &[String],
-    decode: fn(&Row) -> Result<T, StoreError>,
-) -> Result<Vec<T>, StoreError> {
-    if ids.is_empty() && sources.is_empty() {
-        return Ok(Vec::new());
-    }
-    convert::all(&query(tx, sql, &[&project, &ids, &sources]).await?, decode)
+    convert::body(row, "order")
 }
 
 /// Locks the source_ids a chunk may insert, then reads (and locks) every row it names.
@@ -74,22 +57,30 @@ async fn read(
     keys.extend(namespaced("product", &k.product_sources));
     keys.extend(namespaced("sku", &k.sku_sources));
     keys.extend(namespaced("order", &k.order_sources));
-    products::lock(tx, project, &keys).await?;
-    let customers = select(
+    lock(tx, project, &keys).await?;
+    let customers = select_by_keys(
         tx,
         SELECT_CUSTOMERS,
         project,
-        &k.customer_ids,
-        &k.customer_sources,
+        &[&k.customer_ids, &k.customer_sources],
         convert::customer,
     )
     .await?;
-    let skus = select(tx, SELECT_SKUS, project, &k.sku_ids, &k.sku_sources, products::sku).await?;
-    k.add_sku_products(&skus);
-    let products =
-        select(tx, SELECT_PRODUCTS, project, &k.product_ids, &k.product_sources, products::product)
+    let skus =
+        select_by_keys(tx, SELECT_SKUS, project, &[&k.sku_ids, &k.sku_sources], products::sku)
             .await?;
-    let orders = select(tx, SELECT_ORDERS, project, &k.order_ids, &k.order_sources, order).await?;
+    k.add_sku_products(&skus);
+    let products = select_by_keys(
+        tx,
+        SELECT_PRODUCTS,
+        project,
+        &[&k.product_ids, &k.product_sources],
+        products::product,
+    )
+    .await?;
+    let orders =
+        select_by_keys(tx, SELECT_ORDERS, project, &[&k.order_ids, &k.order_sources], order)
+            .await?;
     Ok(OrderRows { customers, products, skus, orders })
 }
 
@@ -121,27 +112,19 @@ async fn write_orders(
     project: &str,
     rows: &[Order],
 ) -> Result<(), StoreError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let stmt = tx.prepare_cached(qo::UPSERT_ORDER).await.map_err(error)?;
-    try_join_all(rows.iter().map(|o| {
-        let stmt = &stmt;
-        async move {
-            let body = convert::to_jsonb(o);
-            let params: Params<'_> = &[
-                &o.id.as_str(),
-                &project,
-                &o.source_id,
-                &body,
-                &o.created_at.as_millis(),
-                &o.updated_at.map(Timestamp::as_millis),
-            ];
-            tx.execute(stmt, params).await.map_err(error)
-        }
-    }))
-    .await?;
-    Ok(())
+    execute_each(tx, qo::UPSERT_ORDER, rows, |stmt, o| async move {
+        let body = convert::to_jsonb(o);
+        let params: Params<'_> = &[
+            &o.id.as_str(),
+            &project,
+            &o.source_id,
+            &body,
+            &o.created_at.as_millis(),
+            &o.updated_at.map(Timestamp::as_millis),
+        ];
+        tx.execute(&stmt, params).await.map_err(error)
+    })
+    .await
 }
 
 #[async_trait]
@@ -151,9 +134,7 @@ impl OrderStore for PostgresStore {
         project: &ProjectId,
         id_or_source_id: &str,
     ) -> Result<Option<Order>, StoreError> {
-        let client = self.client().await?;
-        let params: Params<'_> = &[&project.as_str(), &id_or_source_id];
-        query_opt(&client, qo::SELECT_ORDER, params).await?.as_ref().map(order).transpose()
+        self.find(qo::SELECT_ORDER, project, id_or_source_id, order).await
     }
 
     async fn list_orders(
@@ -163,7 +144,7 @@ impl OrderStore for PostgresStore {
         page: u32,
     ) -> Result<OrderPage, StoreError> {
         let client = self.client().await?;
-        let offset = i64::from(page.saturating_sub(1)) * i64::from(limit);
+        let offset = q::page_offset(limit, page);
         let page_params: Params<'_> = &[&project.as_str(), &i64::from(limit), &offset];
         let count_params: Params<'_> = &[&project.as_str()];
         let (rows, total) = futures_util::try_join!(

@@ -15,20 +15,15 @@ use cv_store::{
     sql::{self as q, products as qp},
 };
 use deadpool_postgres::GenericClient;
-use futures_util::future::try_join_all;
 use tokio_postgres::Row;
 
 use crate::{
     PostgresStore,
-    convert::{self, error},
-    db::{Params, count, execute, query, query_opt},
+    convert::{self, error, get, json_column as json},
+    db::{
+        Params, count, execute, execute_each, lock, namespaced, query, query_opt, select_by_keys,
+    },
 };
-
-/// `$1` project, `$2` namespaced keys (`product/…`, `sku/…`). Locks are taken in hash order,
-/// so two chunks never wait on each other in a cycle.
-const LOCK_KEYS: &str = "SELECT pg_advisory_xact_lock(h) \
-     FROM (SELECT DISTINCT hashtextextended($1::TEXT || '/' || k, 0) AS h \
-           FROM unnest($2::TEXT[]) AS k ORDER BY h) AS keys";
 
 /// `$1` project, `$2` source_ids. Locks the rows until the chunk commits.
 static SELECT_PRODUCTS_FOR_UPDATE: LazyLock<String> = LazyLock::new(|| {
@@ -62,18 +57,6 @@ static SELECT_PRODUCT_BY_ID_FOR_UPDATE: LazyLock<String> =
 static SELECT_PRODUCT_BY_ID_FOR_SHARE: LazyLock<String> =
     LazyLock::new(|| format!("{} FOR SHARE", qp::SELECT_PRODUCT_BY_ID));
 
-fn get<'a, T: tokio_postgres::types::FromSql<'a>>(
-    row: &'a Row,
-    idx: usize,
-) -> Result<T, StoreError> {
-    row.try_get(idx).map_err(error)
-}
-
-fn json<T: serde::de::DeserializeOwned>(row: &Row, idx: usize) -> Result<T, StoreError> {
-    serde_json::from_value(get::<serde_json::Value>(row, idx)?)
-        .map_err(|e| StoreError::Other(anyhow::anyhow!("bad stored value: {e}")))
-}
-
 /// Decodes a row selected with `cv_store::sql::products::PRODUCT_COLUMNS`.
 pub(crate) fn product(row: &Row) -> Result<Product, StoreError> {
     Ok(Product {
@@ -104,35 +87,6 @@ pub(crate) fn sku(row: &Row) -> Result<Sku, StoreError> {
         created_at: Timestamp::from_millis(get(row, 9)?),
         updated_at: get::<Option<i64>>(row, 10)?.map(Timestamp::from_millis),
     })
-}
-
-pub(crate) fn namespaced(namespace: &str, keys: &[String]) -> Vec<String> {
-    keys.iter().map(|k| format!("{namespace}/{k}")).collect()
-}
-
-/// Takes the advisory locks of `keys` (already namespaced). Must run inside a transaction.
-pub(crate) async fn lock(
-    tx: &impl GenericClient,
-    project: &str,
-    keys: &[String],
-) -> Result<(), StoreError> {
-    if !keys.is_empty() {
-        execute(tx, LOCK_KEYS, &[&project, &keys]).await?;
-    }
-    Ok(())
-}
-
-async fn select_by_keys<T>(
-    tx: &impl GenericClient,
-    sql: &str,
-    project: &str,
-    keys: &[String],
-    decode: fn(&Row) -> Result<T, StoreError>,
-) -> Result<Vec<T>, StoreError> {
-    if keys.is_empty() {
-        return Ok(Vec::new());
-    }
-    convert::all(&query(tx, sql, &[&project, &keys]).await?, decode)
 }
 
 /// Writes the items of a product or SKU chunk and returns one report line per item. Rows
@@ -168,7 +122,8 @@ async fn apply_product_items(
 ) -> Result<ProductPlan, StoreError> {
     let keys = plan::product_keys(&items);
     lock(tx, project, &namespaced("product", &keys)).await?;
-    let existing = select_by_keys(tx, &SELECT_PRODUCTS_FOR_UPDATE, project, &keys, product).await?;
+    let existing =
+        select_by_keys(tx, &SELECT_PRODUCTS_FOR_UPDATE, project, &[&keys], product).await?;
     let plan = plan::plan_products(existing, items, first_line, now);
     write_products(tx, project, &plan.rows).await?;
     Ok(plan)
@@ -188,8 +143,8 @@ async fn import_skus(
     keys.extend(namespaced("sku", &sku_keys));
     lock(tx, project, &keys).await?;
     let products =
-        select_by_keys(tx, &SELECT_PRODUCTS_FOR_SHARE, project, &product_keys, product).await?;
-    let existing = select_by_keys(tx, &SELECT_SKUS_FOR_UPDATE, project, &sku_keys, sku).await?;
+        select_by_keys(tx, &SELECT_PRODUCTS_FOR_SHARE, project, &[&product_keys], product).await?;
+    let existing = select_by_keys(tx, &SELECT_SKUS_FOR_UPDATE, project, &[&sku_keys], sku).await?;
     let plan = plan::plan_skus(products, existing, items, first_line, now);
     write_skus(tx, project, &plan.rows).await?;
     Ok(plan)
@@ -201,32 +156,24 @@ pub(crate) async fn write_products(
     project: &str,
     rows: &[Product],
 ) -> Result<(), StoreError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let stmt = tx.prepare_cached(qp::UPSERT_PRODUCT).await.map_err(error)?;
-    try_join_all(rows.iter().map(|p| {
-        let stmt = &stmt;
-        async move {
-            let attributes = convert::to_jsonb(&p.attributes);
-            let metadata = convert::to_jsonb(&p.metadata);
-            let params: Params<'_> = &[
-                &p.id.as_str(),
-                &project,
-                &p.source_id,
-                &p.name,
-                &p.price,
-                &attributes,
-                &p.image_url,
-                &metadata,
-                &p.created_at.as_millis(),
-                &p.updated_at.map(Timestamp::as_millis),
-            ];
-            tx.execute(stmt, params).await.map_err(error)
-        }
-    }))
-    .await?;
-    Ok(())
+    execute_each(tx, qp::UPSERT_PRODUCT, rows, |stmt, p| async move {
+        let attributes = convert::to_jsonb(&p.attributes);
+        let metadata = convert::to_jsonb(&p.metadata);
+        let params: Params<'_> = &[
+            &p.id.as_str(),
+            &project,
+            &p.source_id,
+            &p.name,
+            &p.price,
+            &attributes,
+            &p.image_url,
+            &metadata,
+            &p.created_at.as_millis(),
+            &p.updated_at.map(Timestamp::as_millis),
+        ];
+        tx.execute(&stmt, params).await.map_err(error)
+    })
+    .await
 }
 
 /// Inserts or overwrites planned SKU rows, pipelined.
@@ -235,38 +182,26 @@ pub(crate) async fn write_skus(
     project: &str,
     rows: &[Sku],
 ) -> Result<(), StoreError> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let stmt = tx.prepare_cached(qp::UPSERT_SKU).await.map_err(error)?;
-    try_join_all(rows.iter().map(|s| {
-        let stmt = &stmt;
-        async move {
-            let attributes = convert::to_jsonb(&s.attributes);
-            let metadata = convert::to_jsonb(&s.metadata);
-            let params: Params<'_> = &[
-                &s.id.as_str(),
-                &project,
-                &s.product_id.as_str(),
-                &s.source_id,
-                &s.sku,
-                &s.price,
-                &s.currency,
-                &attributes,
-                &s.image_url,
-                &metadata,
-                &s.created_at.as_millis(),
-                &s.updated_at.map(Timestamp::as_millis),
-            ];
-            tx.execute(stmt, params).await.map_err(error)
-        }
-    }))
-    .await?;
-    Ok(())
-}
-
-fn offset(limit: u32, page: u32) -> i64 {
-    i64::from(page.saturating_sub(1)) * i64::from(limit)
+    execute_each(tx, qp::UPSERT_SKU, rows, |stmt, s| async move {
+        let attributes = convert::to_jsonb(&s.attributes);
+        let metadata = convert::to_jsonb(&s.metadata);
+        let params: Params<'_> = &[
+            &s.id.as_str(),
+            &project,
+            &s.product_id.as_str(),
+            &s.source_id,
+            &s.sku,
+            &s.price,
+            &s.currency,
+            &attributes,
+            &s.image_url,
+            &metadata,
+            &s.created_at.as_millis(),
+            &s.updated_at.map(Timestamp::as_millis),
+        ];
+        tx.execute(&stmt, params).await.map_err(error)
+    })
+    .await
 }
 
 #[async_trait]
@@ -290,9 +225,7 @@ impl ProductStore for PostgresStore {
         project: &ProjectId,
         id_or_source_id: &str,
     ) -> Result<Option<Product>, StoreError> {
-        let client = self.client().await?;
-        let params: Params<'_> = &[&project.as_str(), &id_or_source_id];
-        query_opt(&client, qp::SELECT_PRODUCT, params).await?.as_ref().map(product).transpose()
+        self.find(qp::SELECT_PRODUCT, project, id_or_source_id, product).await
     }
 
     async fn update_product(
@@ -336,7 +269,7 @@ impl ProductStore for PostgresStore {
         page: u32,
     ) -> Result<ProductPage, StoreError> {
         let client = self.client().await?;
-        let offset = offset(limit, page);
+        let offset = q::page_offset(limit, page);
         let page_params: Params<'_> = &[&project.as_str(), &i64::from(limit), &offset];
         let count_params: Params<'_> = &[&project.as_str()];
         let (products, skus, total) = futures_util::try_join!(
@@ -359,7 +292,7 @@ impl ProductStore for PostgresStore {
         page: u32,
     ) -> Result<SkuPage, StoreError> {
         let client = self.client().await?;
-        let offset = offset(limit, page);
+        let offset = q::page_offset(limit, page);
         let page_params: Params<'_> =
             &[&project.as_str(), &product.as_str(), &i64::from(limit), &offset];
         let count_params: Params<'_> = &[&project.as_str(), &product.as_str()];
@@ -386,7 +319,7 @@ impl ProductStore for PostgresStore {
             return Ok(None);
         }
         let existing =
-            select_by_keys(&tx, &SELECT_SKUS_FOR_UPDATE, project.as_str(), &source_ids, sku)
+            select_by_keys(&tx, &SELECT_SKUS_FOR_UPDATE, project.as_str(), &[&source_ids], sku)
                 .await?
                 .pop();
         let row = plan::plan_sku_upsert(existing, product_id, patch, now)?;
@@ -400,8 +333,6 @@ impl ProductStore for PostgresStore {
         project: &ProjectId,
         id_or_source_id: &str,
     ) -> Result<Option<Sku>, StoreError> {
-        let client = self.client().await?;
-        let params: Params<'_> = &[&project.as_str(), &id_or_source_id];
-        query_opt(&client, qp::SELECT_SKU, params).await?.as_ref().map(sku).transpose()
+        self.find(qp::SELECT_SKU, project, id_or_source_id, sku).await
     }
 }

@@ -149,6 +149,20 @@ impl PostgresStore {
     pub(crate) async fn client(&self) -> Result<deadpool_postgres::Client, StoreError> {
         self.inner.pool.get().await.map_err(pool_error)
     }
+
+    /// The row `sql` finds by `$1` project and `$2` key (an id, source_id, code or name),
+    /// decoded with `decode`.
+    pub(crate) async fn find<T>(
+        &self,
+        sql: &str,
+        project: &ProjectId,
+        key: &str,
+        decode: fn(&tokio_postgres::Row) -> Result<T, StoreError>,
+    ) -> Result<Option<T>, StoreError> {
+        let client = self.client().await?;
+        let params: Params<'_> = &[&project.as_str(), &key];
+        query_opt(&client, sql, params).await?.as_ref().map(decode).transpose()
+    }
 }
 
 #[async_trait]
@@ -526,10 +540,7 @@ impl Store for PostgresStore {
         project: &ProjectId,
         id_or_source_id: &str,
     ) -> Result<Option<Customer>, StoreError> {
-        let client = self.client().await?;
-        let params: Params<'_> = &[&project.as_str(), &id_or_source_id];
-        let row = query_opt(&client, q::SELECT_CUSTOMER, params).await?;
-        row.as_ref().map(convert::customer).transpose()
+        self.find(q::SELECT_CUSTOMER, project, id_or_source_id, convert::customer).await
     }
 
     async fn update_customer(
@@ -569,7 +580,7 @@ impl Store for PostgresStore {
         page: u32,
     ) -> Result<CustomerPage, StoreError> {
         let client = self.client().await?;
-        let offset = i64::from(page.saturating_sub(1)) * i64::from(limit);
+        let offset = q::page_offset(limit, page);
         let page_params: Params<'_> = &[&project.as_str(), &i64::from(limit), &offset];
         let count_params: Params<'_> = &[&project.as_str()];
         let (rows, total) = futures_util::try_join!(

@@ -12,20 +12,13 @@ use cv_store::{
     sql::{self as q, vouchers as qv},
 };
 use deadpool_postgres::GenericClient;
-use futures_util::future::try_join_all;
 use tokio_postgres::Row;
 
 use crate::{
     PostgresStore,
     convert::{self, error},
-    db::{Params, count, execute, query, query_opt},
+    db::{Params, count, execute, execute_each, lock, namespaced, query, select_by_keys},
 };
-
-/// `$1` project, `$2` namespaced keys. Locks are taken in hash order, so two chunks never
-/// wait on each other in a cycle.
-const LOCK_KEYS: &str = "SELECT pg_advisory_xact_lock(h) \
-     FROM (SELECT DISTINCT hashtextextended($1::TEXT || '/' || k, 0) AS h \
-           FROM unnest($2::TEXT[]) AS k ORDER BY h) AS keys";
 
 /// `$1` project, `$2` codes. Locks the rows until the chunk commits.
 const SELECT_VOUCHERS_FOR_UPDATE: &str =
@@ -37,9 +30,7 @@ const SELECT_CODES: &str =
 
 /// Decodes a `body` column.
 fn voucher(row: &Row) -> Result<Voucher, StoreError> {
-    let body: serde_json::Value = row.try_get(0).map_err(error)?;
-    serde_json::from_value(body)
-        .map_err(|e| StoreError::Other(anyhow::anyhow!("bad stored voucher: {e}")))
+    convert::body(row, "voucher")
 }
 
 /// Writes the items of a voucher chunk and returns one report line per item. Items that
@@ -68,34 +59,24 @@ async fn apply_voucher_items(
     now: Timestamp,
 ) -> Result<VoucherPlan, StoreError> {
     let codes = plan::voucher_codes(&items);
-    let existing = if codes.is_empty() {
-        Vec::new()
-    } else {
-        let keys: Vec<String> = codes.iter().map(|c| format!("voucher/{c}")).collect();
-        execute(tx, LOCK_KEYS, &[&project, &keys]).await?;
-        convert::all(&query(tx, SELECT_VOUCHERS_FOR_UPDATE, &[&project, &codes]).await?, voucher)?
-    };
+    lock(tx, project, &namespaced("voucher", &codes)).await?;
+    let existing =
+        select_by_keys(tx, SELECT_VOUCHERS_FOR_UPDATE, project, &[&codes], voucher).await?;
     let plan = plan::plan_vouchers(existing, items, first_line, now);
-    if !plan.rows.is_empty() {
-        let stmt = tx.prepare_cached(qv::UPSERT_VOUCHER).await.map_err(error)?;
-        try_join_all(plan.rows.iter().map(|v| {
-            let stmt = &stmt;
-            async move {
-                let body = convert::to_jsonb(v);
-                let params: Params<'_> = &[
-                    &v.id.as_str(),
-                    &project,
-                    &v.code,
-                    &v.campaign_id,
-                    &body,
-                    &v.created_at.as_millis(),
-                    &v.updated_at.map(Timestamp::as_millis),
-                ];
-                tx.execute(stmt, params).await.map_err(error)
-            }
-        }))
-        .await?;
-    }
+    execute_each(tx, qv::UPSERT_VOUCHER, &plan.rows, |stmt, v| async move {
+        let body = convert::to_jsonb(v);
+        let params: Params<'_> = &[
+            &v.id.as_str(),
+            &project,
+            &v.code,
+            &v.campaign_id,
+            &body,
+            &v.created_at.as_millis(),
+            &v.updated_at.map(Timestamp::as_millis),
+        ];
+        tx.execute(&stmt, params).await.map_err(error)
+    })
+    .await?;
     Ok(plan)
 }
 
@@ -122,9 +103,7 @@ impl VoucherStore for PostgresStore {
         project: &ProjectId,
         code_or_id: &str,
     ) -> Result<Option<Voucher>, StoreError> {
-        let client = self.client().await?;
-        let params: Params<'_> = &[&project.as_str(), &code_or_id];
-        query_opt(&client, qv::SELECT_VOUCHER, params).await?.as_ref().map(voucher).transpose()
+        self.find(qv::SELECT_VOUCHER, project, code_or_id, voucher).await
     }
 
     async fn existing_voucher_codes(
@@ -148,7 +127,7 @@ impl VoucherStore for PostgresStore {
         page: u32,
     ) -> Result<VoucherPage, StoreError> {
         let client = self.client().await?;
-        let offset = i64::from(page.saturating_sub(1)) * i64::from(limit);
+        let offset = q::page_offset(limit, page);
         let page_params: Params<'_> =
             &[&project.as_str(), &campaign_id, &i64::from(limit), &offset];
         let count_params: Params<'_> = &[&project.as_str(), &campaign_id];

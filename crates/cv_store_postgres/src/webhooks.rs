@@ -20,7 +20,7 @@ use tokio_postgres::Row;
 
 use crate::{
     PostgresStore,
-    convert::error,
+    convert::{error, get, parse},
     db::{Params, count, execute, query, query_opt},
 };
 
@@ -38,20 +38,6 @@ const CLAIM: &str = concat!(
 /// commits (a delete waits, or went first and its endpoint is not seen).
 static SELECT_PROJECT_ENDPOINTS_LOCKED: LazyLock<String> =
     LazyLock::new(|| format!("{} FOR KEY SHARE", qw::SELECT_PROJECT_ENDPOINTS));
-
-fn get<'a, T: tokio_postgres::types::FromSql<'a>>(
-    row: &'a Row,
-    idx: usize,
-) -> Result<T, StoreError> {
-    row.try_get(idx).map_err(error)
-}
-
-fn parse<T: std::str::FromStr>(text: &str) -> Result<T, StoreError>
-where
-    T::Err: std::fmt::Display,
-{
-    text.parse::<T>().map_err(|e| StoreError::Other(anyhow!("bad stored value: {e}")))
-}
 
 fn events(text: &str) -> Result<WebhookEvents, StoreError> {
     WebhookEvents::parse(text).map_err(|e| StoreError::Other(anyhow!("bad stored events: {e}")))
@@ -250,7 +236,7 @@ impl WebhookStore for PostgresStore {
         page: u32,
     ) -> Result<DeliveryPage, StoreError> {
         let client = self.client().await?;
-        let offset = i64::from(page.saturating_sub(1)) * i64::from(limit);
+        let offset = cv_store::sql::page_offset(limit, page);
         let (endpoint, project) = (endpoint.as_str(), project.as_str());
         let params: Params<'_> = &[&endpoint, &project, &i64::from(limit), &offset];
         let rows = query(&client, qw::SELECT_DELIVERY_PAGE, params).await?;

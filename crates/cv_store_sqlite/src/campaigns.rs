@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use cv_domain::{Campaign, ProjectId};
 use cv_store::{CampaignPage, CampaignStore, StoreError, sql::campaigns as qc};
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{Row, params};
 
 use crate::convert::Cached as _;
 use crate::{
@@ -13,8 +13,7 @@ use crate::{
 
 /// Decodes a `body` column.
 fn campaign(row: &Row<'_>) -> rusqlite::Result<Campaign> {
-    serde_json::from_str(&row.get::<_, String>(0)?)
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+    convert::body(row)
 }
 
 #[async_trait]
@@ -65,11 +64,7 @@ impl CampaignStore for SqliteStore {
         project: &ProjectId,
         id_or_name: &str,
     ) -> Result<Option<Campaign>, StoreError> {
-        let (project, key) = (project.clone(), id_or_name.to_owned());
-        self.read(move |c| {
-            c.row(&sql(qc::SELECT_CAMPAIGN), params![project.as_str(), key], campaign).optional()
-        })
-        .await
+        self.find(qc::SELECT_CAMPAIGN, project, id_or_name, campaign).await
     }
 
     async fn list_campaigns(
@@ -80,7 +75,7 @@ impl CampaignStore for SqliteStore {
     ) -> Result<CampaignPage, StoreError> {
         let project = project.clone();
         self.read(move |c| {
-            let offset = i64::from(page.saturating_sub(1)) * i64::from(limit);
+            let offset = cv_store::sql::page_offset(limit, page);
             let campaigns = c
                 .prepare_cached(&sql(qc::SELECT_CAMPAIGN_PAGE))?
                 .query_map(params![project.as_str(), i64::from(limit), offset], campaign)?
@@ -135,10 +130,7 @@ impl CampaignStore for SqliteStore {
         self.read(move |c| {
             let offset = i64::try_from(offset).unwrap_or(i64::MAX);
             c.prepare_cached(UNREDEEMED_VOUCHERS)?
-                .query_map(params![project.as_str(), id, i64::from(limit), offset], |row| {
-                    serde_json::from_str(&row.get::<_, String>(0)?)
-                        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
-                })?
+                .query_map(params![project.as_str(), id, i64::from(limit), offset], convert::body)?
                 .collect::<rusqlite::Result<Vec<_>>>()
         })
         .await

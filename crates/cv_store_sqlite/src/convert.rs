@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use anyhow::anyhow;
 use cv_domain::{ActionId, Customer, CustomerId, Progress, ProjectId, RequestId, Timestamp};
 use cv_store::{ActionCount, ActionRecord, ItemError, ReportLine, StoreError};
-use rusqlite::{Connection, Params, Row, ffi::ErrorCode};
+use rusqlite::{Connection, Params, Row, Transaction, ffi::ErrorCode};
 
 /// Rewrites the shared SQL's `$N` placeholders to SQLite's positional `?N`.
 pub fn sql(shared: &str) -> Cow<'_, str> {
@@ -31,8 +31,37 @@ pub fn error(err: rusqlite::Error) -> StoreError {
     }
 }
 
-fn json<T: serde::de::DeserializeOwned>(text: &str) -> rusqlite::Result<T> {
+/// Decodes stored JSON text.
+pub fn json<T: serde::de::DeserializeOwned>(text: &str) -> rusqlite::Result<T> {
     serde_json::from_str(text).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+/// Decodes a `body` column: a record stored whole as JSON.
+pub fn body<T: serde::de::DeserializeOwned>(row: &Row<'_>) -> rusqlite::Result<T> {
+    json(&row.get::<_, String>(0)?)
+}
+
+/// The rows `query` selects by `?1` project and, from `?2` on, one JSON array parameter per
+/// list of `keys` (ids, source_ids, codes), decoded with `decode`; none when every list is
+/// empty.
+pub fn select_by_keys<T>(
+    tx: &Transaction<'_>,
+    query: &str,
+    project: &str,
+    keys: &[&[String]],
+    decode: fn(&Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>, StoreError> {
+    if keys.iter().all(|k| k.is_empty()) {
+        return Ok(Vec::new());
+    }
+    let mut params = vec![project.to_owned()];
+    for k in keys {
+        params.push(serde_json::to_string(k).map_err(anyhow::Error::from)?);
+    }
+    let mut stmt = tx.prepare_cached(query).map_err(error)?;
+    stmt.query_map(rusqlite::params_from_iter(params), decode)
+        .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+        .map_err(error)
 }
 
 /// Parses the text of column `index` where it lies, without copying it into a `String`.

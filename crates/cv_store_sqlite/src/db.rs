@@ -9,10 +9,16 @@ use std::{
 };
 
 use anyhow::Context as _;
+use cv_domain::ProjectId;
 use cv_store::{ActionChanges, StoreError, Wakeups};
-use rusqlite::{Connection, Transaction, TransactionBehavior, config::DbConfig};
+use rusqlite::{
+    Connection, OptionalExtension, Row, Transaction, TransactionBehavior, config::DbConfig, params,
+};
 
-use crate::{convert::error, migrate};
+use crate::{
+    convert::{Cached as _, error, sql},
+    migrate,
+};
 
 const READERS: usize = 4;
 
@@ -194,5 +200,19 @@ impl SqliteStore {
             return f(&conn).map_err(error);
         }
         self.read(f).await
+    }
+
+    /// The row `query` finds by `$1` project and `$2` key (an id, source_id, code or name),
+    /// decoded with `decode`.
+    pub(crate) async fn find<T: Send + 'static>(
+        &self,
+        query: &'static str,
+        project: &ProjectId,
+        key: &str,
+        decode: fn(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Option<T>, StoreError> {
+        let (project, key) = (project.clone(), key.to_owned());
+        self.read(move |c| c.row(&sql(query), params![project.as_str(), key], decode).optional())
+            .await
     }
 }

@@ -9,12 +9,12 @@ use cv_store::{
     plan::orders::{self as plan, OrderKeys, OrderRows},
     sql::{self as q, orders as qo},
 };
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{Row, Transaction, params};
 
 use crate::convert::Cached as _;
 use crate::{
     SqliteStore, chunk,
-    convert::{self, error, sql},
+    convert::{self, error, select_by_keys, sql},
     products,
 };
 
@@ -42,52 +42,37 @@ const SELECT_ORDERS: &str = "SELECT body FROM orders WHERE project_id = ?1 \
 
 /// Decodes a `body` column.
 fn order(row: &Row<'_>) -> rusqlite::Result<Order> {
-    serde_json::from_str(&row.get::<_, String>(0)?)
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
-}
-
-fn select<T>(
-    tx: &Transaction<'_>,
-    query: &str,
-    project: &str,
-    ids: &[String],
-    sources: &[String],
-    decode: fn(&Row<'_>) -> rusqlite::Result<T>,
-) -> Result<Vec<T>, StoreError> {
-    if ids.is_empty() && sources.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids = serde_json::to_string(ids).map_err(anyhow::Error::from)?;
-    let sources = serde_json::to_string(sources).map_err(anyhow::Error::from)?;
-    let mut stmt = tx.prepare_cached(query).map_err(error)?;
-    stmt.query_map(params![project, ids, sources], decode)
-        .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-        .map_err(error)
+    convert::body(row)
 }
 
 /// Reads every row an order chunk names.
 fn read(tx: &Transaction<'_>, project: &str, mut k: OrderKeys) -> Result<OrderRows, StoreError> {
-    let skus = select(tx, SELECT_SKUS, project, &k.sku_ids, &k.sku_sources, products::sku)?;
+    let skus =
+        select_by_keys(tx, SELECT_SKUS, project, &[&k.sku_ids, &k.sku_sources], products::sku)?;
     k.add_sku_products(&skus);
     Ok(OrderRows {
-        customers: select(
+        customers: select_by_keys(
             tx,
             SELECT_CUSTOMERS,
             project,
-            &k.customer_ids,
-            &k.customer_sources,
+            &[&k.customer_ids, &k.customer_sources],
             convert::customer,
         )?,
-        products: select(
+        products: select_by_keys(
             tx,
             SELECT_PRODUCTS,
             project,
-            &k.product_ids,
-            &k.product_sources,
+            &[&k.product_ids, &k.product_sources],
             products::product,
         )?,
         skus,
-        orders: select(tx, SELECT_ORDERS, project, &k.order_ids, &k.order_sources, order)?,
+        orders: select_by_keys(
+            tx,
+            SELECT_ORDERS,
+            project,
+            &[&k.order_ids, &k.order_sources],
+            order,
+        )?,
     })
 }
 
@@ -138,11 +123,7 @@ impl OrderStore for SqliteStore {
         project: &ProjectId,
         id_or_source_id: &str,
     ) -> Result<Option<Order>, StoreError> {
-        let (project, key) = (project.clone(), id_or_source_id.to_owned());
-        self.read(move |c| {
-            c.row(&sql(qo::SELECT_ORDER), params![project.as_str(), key], order).optional()
-        })
-        .await
+        self.find(qo::SELECT_ORDER, project, id_or_source_id, order).await
     }
 
     async fn list_orders(
@@ -153,7 +134,7 @@ impl OrderStore for SqliteStore {
     ) -> Result<OrderPage, StoreError> {
         let project = project.clone();
         self.read(move |c| {
-            let offset = i64::from(page.saturating_sub(1)) * i64::from(limit);
+            let offset = q::page_offset(limit, page);
             let orders = c
                 .prepare_cached(&sql(qo::SELECT_ORDER_PAGE))?
                 .query_map(params![project.as_str(), i64::from(limit), offset], order)?

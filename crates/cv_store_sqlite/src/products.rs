@@ -14,7 +14,7 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
 use crate::convert::Cached as _;
 use crate::{
     SqliteStore,
-    convert::{self, error, sql},
+    convert::{self, error, json, select_by_keys, sql},
 };
 
 /// `?1` project, `?2` a JSON array of source_ids.
@@ -26,10 +26,6 @@ const SELECT_PRODUCTS_BY_SOURCE: &str = "SELECT id, source_id, name, price, attr
 const SELECT_SKUS_BY_SOURCE: &str = "SELECT id, source_id, product_id, sku, price, currency, \
        attributes, image_url, metadata, created_at, updated_at \
      FROM skus WHERE project_id = ?1 AND source_id IN (SELECT value FROM json_each(?2))";
-
-fn json<T: serde::de::DeserializeOwned>(text: &str) -> rusqlite::Result<T> {
-    serde_json::from_str(text).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
-}
 
 /// Decodes a row selected with `cv_store::sql::products::PRODUCT_COLUMNS`.
 pub(crate) fn product(row: &Row<'_>) -> rusqlite::Result<Product> {
@@ -61,23 +57,6 @@ pub(crate) fn sku(row: &Row<'_>) -> rusqlite::Result<Sku> {
         created_at: Timestamp::from_millis(row.get(9)?),
         updated_at: row.get::<_, Option<i64>>(10)?.map(Timestamp::from_millis),
     })
-}
-
-pub(crate) fn select_by_keys<T>(
-    tx: &Transaction<'_>,
-    query: &str,
-    project: &str,
-    keys: &[String],
-    decode: fn(&Row<'_>) -> rusqlite::Result<T>,
-) -> Result<Vec<T>, StoreError> {
-    if keys.is_empty() {
-        return Ok(Vec::new());
-    }
-    let keys = serde_json::to_string(keys).map_err(anyhow::Error::from)?;
-    let mut stmt = tx.prepare_cached(query).map_err(error)?;
-    stmt.query_map(params![project, keys], decode)
-        .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-        .map_err(error)
 }
 
 /// Writes the items of a product or SKU chunk and returns one report line per item. Rows
@@ -113,7 +92,7 @@ fn apply_product_items(
     now: Timestamp,
 ) -> Result<ProductPlan, StoreError> {
     let keys = plan::product_keys(&items);
-    let existing = select_by_keys(tx, SELECT_PRODUCTS_BY_SOURCE, project, &keys, product)?;
+    let existing = select_by_keys(tx, SELECT_PRODUCTS_BY_SOURCE, project, &[&keys], product)?;
     let plan = plan::plan_products(existing, items, first_line, now);
     for row in &plan.rows {
         write_product(tx, project, row)?;
@@ -130,8 +109,9 @@ fn import_skus(
     now: Timestamp,
 ) -> Result<SkuPlan, StoreError> {
     let (product_keys, sku_keys) = plan::sku_keys(&items);
-    let products = select_by_keys(tx, SELECT_PRODUCTS_BY_SOURCE, project, &product_keys, product)?;
-    let existing = select_by_keys(tx, SELECT_SKUS_BY_SOURCE, project, &sku_keys, sku)?;
+    let products =
+        select_by_keys(tx, SELECT_PRODUCTS_BY_SOURCE, project, &[&product_keys], product)?;
+    let existing = select_by_keys(tx, SELECT_SKUS_BY_SOURCE, project, &[&sku_keys], sku)?;
     let plan = plan::plan_skus(products, existing, items, first_line, now);
     for row in &plan.rows {
         write_sku(tx, project, row)?;
@@ -212,11 +192,7 @@ impl ProductStore for SqliteStore {
         project: &ProjectId,
         id_or_source_id: &str,
     ) -> Result<Option<Product>, StoreError> {
-        let (project, key) = (project.clone(), id_or_source_id.to_owned());
-        self.read(move |c| {
-            c.row(&sql(qp::SELECT_PRODUCT), params![project.as_str(), key], product).optional()
-        })
-        .await
+        self.find(qp::SELECT_PRODUCT, project, id_or_source_id, product).await
     }
 
     async fn update_product(
@@ -260,7 +236,7 @@ impl ProductStore for SqliteStore {
     ) -> Result<ProductPage, StoreError> {
         let project = project.clone();
         self.read(move |c| {
-            let offset = i64::from(page.saturating_sub(1)) * i64::from(limit);
+            let offset = q::page_offset(limit, page);
             let p = params![project.as_str(), i64::from(limit), offset];
             let products = c
                 .prepare_cached(&sql(qp::SELECT_PRODUCT_PAGE))?
@@ -285,7 +261,7 @@ impl ProductStore for SqliteStore {
     ) -> Result<SkuPage, StoreError> {
         let (project, product) = (project.clone(), product.clone());
         self.read(move |c| {
-            let offset = i64::from(page.saturating_sub(1)) * i64::from(limit);
+            let offset = q::page_offset(limit, page);
             let skus = c
                 .prepare_cached(&sql(qp::SELECT_SKU_PAGE))?
                 .query_map(
@@ -333,10 +309,6 @@ impl ProductStore for SqliteStore {
         project: &ProjectId,
         id_or_source_id: &str,
     ) -> Result<Option<Sku>, StoreError> {
-        let (project, key) = (project.clone(), id_or_source_id.to_owned());
-        self.read(move |c| {
-            c.row(&sql(qp::SELECT_SKU), params![project.as_str(), key], sku).optional()
-        })
-        .await
+        self.find(qp::SELECT_SKU, project, id_or_source_id, sku).await
     }
 }

@@ -521,12 +521,7 @@ impl Store for SqliteStore {
         project: &ProjectId,
         id_or_source_id: &str,
     ) -> Result<Option<Customer>, StoreError> {
-        let (project, key) = (project.clone(), id_or_source_id.to_owned());
-        self.read(move |c| {
-            c.row(&sql(q::SELECT_CUSTOMER), params![project.as_str(), key], convert::customer)
-                .optional()
-        })
-        .await
+        self.find(q::SELECT_CUSTOMER, project, id_or_source_id, convert::customer).await
     }
 
     async fn update_customer(
@@ -579,7 +574,7 @@ impl Store for SqliteStore {
     ) -> Result<CustomerPage, StoreError> {
         let project = project.clone();
         self.read(move |c| {
-            let offset = i64::from(page.saturating_sub(1)) * i64::from(limit);
+            let offset = q::page_offset(limit, page);
             let mut stmt = c.prepare_cached(&sql(q::SELECT_CUSTOMER_PAGE))?;
             let customers = stmt
                 .query_map(params![project.as_str(), i64::from(limit), offset], convert::customer)?

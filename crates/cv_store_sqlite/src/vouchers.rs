@@ -9,12 +9,12 @@ use cv_store::{
     plan::vouchers::{self as plan, VoucherPlan},
     sql::{self as q, vouchers as qv},
 };
-use rusqlite::{OptionalExtension, Row, Transaction, params};
+use rusqlite::{Row, Transaction, params};
 
 use crate::convert::Cached as _;
 use crate::{
     SqliteStore,
-    convert::{self, error, sql},
+    convert::{self, error, select_by_keys, sql},
 };
 
 /// `?1` project, `?2` a JSON array of codes.
@@ -27,8 +27,7 @@ const SELECT_CODES: &str = "SELECT code FROM vouchers \
 
 /// Decodes a `body` column.
 fn voucher(row: &Row<'_>) -> rusqlite::Result<Voucher> {
-    serde_json::from_str(&row.get::<_, String>(0)?)
-        .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+    convert::body(row)
 }
 
 /// Writes the items of a voucher chunk and returns one report line per item. Items that
@@ -58,15 +57,7 @@ fn apply_voucher_items(
     now: Timestamp,
 ) -> Result<VoucherPlan, StoreError> {
     let codes = plan::voucher_codes(&items);
-    let existing = if codes.is_empty() {
-        Vec::new()
-    } else {
-        let codes = serde_json::to_string(&codes).map_err(anyhow::Error::from)?;
-        let mut stmt = tx.prepare_cached(SELECT_VOUCHERS_BY_CODE).map_err(error)?;
-        stmt.query_map(params![project, codes], voucher)
-            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-            .map_err(error)?
-    };
+    let existing = select_by_keys(tx, SELECT_VOUCHERS_BY_CODE, project, &[&codes], voucher)?;
     let plan = plan::plan_vouchers(existing, items, first_line, now);
     let mut stmt = tx.prepare_cached(&sql(qv::UPSERT_VOUCHER)).map_err(error)?;
     for v in &plan.rows {
@@ -109,11 +100,7 @@ impl VoucherStore for SqliteStore {
         project: &ProjectId,
         code_or_id: &str,
     ) -> Result<Option<Voucher>, StoreError> {
-        let (project, key) = (project.clone(), code_or_id.to_owned());
-        self.read(move |c| {
-            c.row(&sql(qv::SELECT_VOUCHER), params![project.as_str(), key], voucher).optional()
-        })
-        .await
+        self.find(qv::SELECT_VOUCHER, project, code_or_id, voucher).await
     }
 
     async fn existing_voucher_codes(
@@ -143,7 +130,7 @@ impl VoucherStore for SqliteStore {
     ) -> Result<VoucherPage, StoreError> {
         let (project, campaign) = (project.clone(), campaign_id.map(str::to_owned));
         self.read(move |c| {
-            let offset = i64::from(page.saturating_sub(1)) * i64::from(limit);
+            let offset = q::page_offset(limit, page);
             let vouchers = c
                 .prepare_cached(&sql(qv::SELECT_VOUCHER_PAGE))?
                 .query_map(params![project.as_str(), campaign, i64::from(limit), offset], voucher)?

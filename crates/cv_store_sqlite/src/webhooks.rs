@@ -283,7 +283,7 @@ impl WebhookStore for SqliteStore {
     ) -> Result<DeliveryPage, StoreError> {
         let (project, endpoint) = (project.clone(), endpoint.clone());
         self.read(move |c| {
-            let offset = i64::from(page.saturating_sub(1)) * i64::from(limit);
+            let offset = cv_store::sql::page_offset(limit, page);
             let mut stmt = c.prepare_cached(&sql(qw::SELECT_DELIVERY_PAGE))?;
             let args = params![endpoint.as_str(), project.as_str(), i64::from(limit), offset];
             let rows = stmt.query_map(args, |r| Ok((delivery(r)?, attempt(r)?)))?;

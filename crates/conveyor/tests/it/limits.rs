@@ -91,9 +91,10 @@ backend_tests! {
     async fn uploads_beyond_the_concurrency_limit_get_429(backend) {
         let app = TestApp::spawn_with(backend, |c| c.api.max_concurrent_uploads = 1).await.expect("app");
         let (tx, first) = stalled_upload(&app, "source_id,name\nc1,One\n");
-        // Wait until the first upload holds the one permit.
+        // Wait until the first upload holds the one permit (polled for up to 30 s: on a
+        // loaded machine the stalled request can take a while to reach the handler).
         let mut busy = None;
-        for _ in 0..200 {
+        for _ in 0..3000 {
             let res = app.upload("/v1/customers/importCSV", Some("file"), b"source_id\nc2\n".to_vec()).await;
             if res.status == 429 {
                 busy = Some(res);

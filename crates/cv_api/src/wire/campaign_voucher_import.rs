@@ -10,31 +10,18 @@
 //! body (`duplicate_key`). A gift or loyalty object without its amount or points fails its
 //! item. Other properties are ignored.
 
-use std::collections::BTreeSet;
-
 use cv_domain::{
     Campaign, VoucherRecord,
-    payload::{CampaignVouchersImport, VoucherImportItem},
+    payload::CampaignVouchersImport,
     voucher::{Gift, LoyaltyCard},
 };
 use serde_json::{Map, Value};
 
 use super::{
     validate::{self, JsonPath},
-    voucher_import::common_fields,
+    voucher_import::{common_fields, integer, items},
 };
 use crate::ApiError;
-
-/// An optional integer property of `obj` (`null` counts as absent).
-fn integer(obj: &Map<String, Value>, name: &str, at: &JsonPath) -> Result<Option<i64>, ApiError> {
-    match obj.get(name) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) => {
-            validate::integer(n).map(Some).ok_or_else(|| at.key(name).should_be("integer"))
-        }
-        Some(_) => Err(at.key(name).should_be("integer")),
-    }
-}
 
 /// One item with a code as a record of `campaign`, or the reason it fails.
 fn record(
@@ -66,43 +53,6 @@ pub fn import(
     body: &Value,
     campaign: &Campaign,
 ) -> Result<(CampaignVouchersImport, Vec<String>), ApiError> {
-    let campaign_id = campaign.id.clone();
-    if body.is_null() {
-        return Ok((CampaignVouchersImport { campaign_id, vouchers: Vec::new() }, Vec::new()));
-    }
-    let root = JsonPath::root();
-    let items = validate::array(body, &root)?;
-    let (mut vouchers, mut codes, mut without_code) = (Vec::new(), Vec::new(), 0usize);
-    for (i, item) in items.iter().enumerate() {
-        let at = root.index(i);
-        let obj = validate::object(item, &at)?;
-        let code = match obj.get("code") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
-            Some(_) => return Err(at.key("code").should_be("string")),
-        };
-        let Some(code) = code else {
-            without_code += 1;
-            continue;
-        };
-        codes.push(code.clone());
-        vouchers.push(match record(obj, code.clone(), campaign, &at)? {
-            Ok(record) => VoucherImportItem::Valid(Box::new(record)),
-            Err(reason) => VoucherImportItem::Invalid { code, reason },
-        });
-    }
-    if without_code > 0 {
-        return Err(ApiError::InvalidVoucher(format!(
-            "Found {without_code} voucher(s) without 'code' value"
-        )));
-    }
-    let mut seen = BTreeSet::new();
-    let repeated: BTreeSet<&String> = codes.iter().filter(|c| !seen.insert(*c)).collect();
-    if !repeated.is_empty() {
-        return Err(ApiError::DuplicateKey(format!(
-            "{} voucher codes(s) repeat in the request.",
-            repeated.len()
-        )));
-    }
-    Ok((CampaignVouchersImport { campaign_id, vouchers }, codes))
+    let (vouchers, codes) = items(body, |obj, code, at| record(obj, code, campaign, at))?;
+    Ok((CampaignVouchersImport { campaign_id: campaign.id.clone(), vouchers }, codes))
 }

@@ -21,7 +21,11 @@ use super::validate::{self, JsonPath};
 use crate::ApiError;
 
 /// An optional integer property (`null` counts as absent).
-fn integer(obj: &Map<String, Value>, name: &str, at: &JsonPath) -> Result<Option<i64>, ApiError> {
+pub(crate) fn integer(
+    obj: &Map<String, Value>,
+    name: &str,
+    at: &JsonPath,
+) -> Result<Option<i64>, ApiError> {
     match obj.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => {
@@ -139,8 +143,23 @@ pub(crate) fn record(
 /// The request as the action's payload, and the codes to check against the store. An empty
 /// body is an empty array.
 pub fn import(body: &Value) -> Result<(VouchersImport, Vec<String>), ApiError> {
+    let (vouchers, codes) = items(body, record)?;
+    Ok((VouchersImport { vouchers }, codes))
+}
+
+/// The items of a voucher import body, each made a record by `record` (given the item, its
+/// code and its path), and their codes. Refuses the body when it is not an array, when
+/// items have no code and when codes repeat; a `null` body has no items.
+pub(crate) fn items(
+    body: &Value,
+    record: impl Fn(
+        &Map<String, Value>,
+        String,
+        &JsonPath,
+    ) -> Result<Result<VoucherRecord, String>, ApiError>,
+) -> Result<(Vec<VoucherImportItem>, Vec<String>), ApiError> {
     if body.is_null() {
-        return Ok((VouchersImport { vouchers: Vec::new() }, Vec::new()));
+        return Ok((Vec::new(), Vec::new()));
     }
     let root = JsonPath::root();
     let items = validate::array(body, &root)?;
@@ -176,7 +195,7 @@ pub fn import(body: &Value) -> Result<(VouchersImport, Vec<String>), ApiError> {
             repeated.len()
         )));
     }
-    Ok((VouchersImport { vouchers }, codes))
+    Ok((vouchers, codes))
 }
 
 /// The item fields every voucher import takes, whatever the voucher type or campaign:
