@@ -26,4 +26,4 @@ pub use config::ApiConfig;
 pub use error::ApiError;
 pub use metrics::ApiMetrics;
 pub use router::{Access, ROUTES, Route, UNDOCUMENTED, Verb, router};
-pub use state::AppState;
+pub use state::{AppState, Shared};

@@ -210,8 +210,8 @@ backend_tests! {
 }
 
 backend_tests! {
-    // Pages of the list may be answered from memory (SQLite), but never one older than the
-    // last write: each step below changes what the same request must answer.
+    // Pages of the list and single actions may be answered from memory (SQLite), but never
+    // older than the last write: each step below changes what the same request must answer.
     async fn a_repeated_list_request_sees_every_write(backend) {
         let app = TestApp::spawn(backend).await.expect("app");
         let page = |res: crate::support::Resp| res.json()["async_actions"].clone();
@@ -225,7 +225,12 @@ backend_tests! {
         let ids: Vec<&str> = listed.as_array().expect("list").iter().map(|a| a["id"].as_str().expect("id")).collect();
         assert_eq!(ids, [second.as_str(), first.as_str()], "the new action is listed at once");
 
+        let path = format!("/v1/async-actions/{second}");
+        assert_eq!(app.get(&path).await.json()["status"], "ENQUEUED");
+        assert_eq!(app.get(&path).await.json()["status"], "ENQUEUED");
         app.run_pending().await;
+        let one = app.get(&path).await.json();
+        assert_eq!((one["status"].clone(), one["result"]["done_count"].clone()), (json!("DONE"), json!(2)), "{one}");
         let done = page(app.get("/v1/async-actions?limit=5").await);
         assert!(done.as_array().expect("list").iter().all(|a| a["status"] == "DONE"), "{done}");
         // Another query of the same project is a page of its own.

@@ -100,6 +100,15 @@ pub struct ListKey {
     filter: ActionFilter,
 }
 
+/// What one answer of `GET /v1/async-actions/{id}` depends on (the key of
+/// [`AppState::get_cache`]); the base URL is in the result's report links.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct GetKey {
+    project: ProjectId,
+    id: String,
+    base: String,
+}
+
 fn json_body(body: Bytes) -> Response {
     ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], body).into_response()
 }
@@ -136,8 +145,23 @@ pub async fn get(
 ) -> Result<Response, ApiError> {
     let base = base_url(&state, &headers);
     let Some(poll) = LongPoll::from_query(&QueryMap::lenient(query.as_deref()))? else {
-        let action = find(&state, &project, &id).await?;
-        return Ok(Json(AsyncAction::new(&action, &base)).into_response());
+        // Pollers ask again and again; while nothing is written the answer stays the same.
+        let key = GetKey { project: project.0, id, base };
+        let generation = state.store.write_generation();
+        if let Some(body) = state.get_cache.get(&key, generation) {
+            return Ok(json_body(body));
+        }
+        let action = state
+            .store
+            .get_action(&key.project, &parse_id(&key.id)?)
+            .await?
+            .ok_or_else(|| not_found(&key.id))?;
+        let body = Bytes::from(
+            serde_json::to_vec(&AsyncAction::new(&action, &key.base))
+                .map_err(anyhow::Error::from)?,
+        );
+        state.get_cache.put(key, generation, body.clone());
+        return Ok(json_body(body));
     };
     let action = long_poll(&state, &project.0, &id, &poll).await?;
     Ok(Json(LiveAsyncAction::new(&action, &base)).into_response())
