@@ -4,26 +4,28 @@
 # bench/peer, PostgreSQL through .ci/pg-test.sh), runs the scenarios, prints their tables and
 # writes their JSON into bench/results/.
 #
-#   bash bench/run.sh [import|latency|tiny-actions|api|fairness|all]     (default: all)
+#   bash bench/run.sh [import|latency|tiny-actions|api|fairness|load|all]     (default: all)
 #
 #   import        P1 import throughput vs the raw insert, and P5 the server's peak RSS
 #   latency       P2 POST → DONE of single-customer bulk updates, one after another
 #   tiny-actions  P3 single-item actions from 16 clients, and graphile-worker's no-op jobs
 #   api           P4 the action list and get under wrk, next to /healthz
 #   fairness      P6 small actions' time to DONE while a 1,000,000-row import runs
+#   load          64 clients for 60 s mixing bulk/metadata updates, CSV uploads, polls and
+#                 lists; fails on any 5xx, transport error or lost action
 #
 # Each scenario runs on SQLite and on PostgreSQL (BENCH_BACKENDS="sqlite postgres"). Without
 # CONVEYOR_BENCH_DATABASE_URL, a throwaway PostgreSQL cluster is started (as root) on port
 # $PGT_PORT (55439) in $PGT_DIR (/tmp/conveyor-pgbench), with fsync off unless PGT_DURABLE=1,
 # and stopped at the end. Smaller runs: BENCH_ROWS, BENCH_LATENCY_COUNT, BENCH_TINY_ACTIONS,
-# BENCH_API_ACTIONS, BENCH_API_SECONDS. BENCH_SKIP_BUILD=1 uses the binaries already built.
+# BENCH_API_ACTIONS, BENCH_API_SECONDS, BENCH_LOAD_CLIENTS, BENCH_LOAD_SECONDS. BENCH_SKIP_BUILD=1 uses the binaries already built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scenario=${1:-all}
 case "$scenario" in
-  import | latency | tiny-actions | api | fairness | all) ;;
-  *) echo "usage: bench/run.sh [import|latency|tiny-actions|api|fairness|all]" >&2; exit 2 ;;
+  import | latency | tiny-actions | api | fairness | load | all) ;;
+  *) echo "usage: bench/run.sh [import|latency|tiny-actions|api|fairness|load|all]" >&2; exit 2 ;;
 esac
 wants() { [ "$scenario" = all ] || [ "$scenario" = "$1" ]; }
 
@@ -32,6 +34,8 @@ LATENCY_COUNT=${BENCH_LATENCY_COUNT:-1000}
 TINY_ACTIONS=${BENCH_TINY_ACTIONS:-20000}
 API_ACTIONS=${BENCH_API_ACTIONS:-100000}
 API_SECONDS=${BENCH_API_SECONDS:-10}
+LOAD_CLIENTS=${BENCH_LOAD_CLIENTS:-64}
+LOAD_SECONDS=${BENCH_LOAD_SECONDS:-60}
 BACKENDS=${BENCH_BACKENDS:-sqlite postgres}
 RESULTS=bench/results
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
@@ -82,6 +86,11 @@ for backend in $BACKENDS; do
   if wants fairness; then
     echo "== P6 fairness on $backend"
     "$bench" fairness --rows "$ROWS" --backend "$backend" --json "$RESULTS/fairness-$backend.json"
+  fi
+  if wants load; then
+    echo "== load on $backend"
+    "$bench" load --clients "$LOAD_CLIENTS" --seconds "$LOAD_SECONDS" --backend "$backend" \
+      --json "$RESULTS/load-$backend.json"
   fi
 done
 if wants tiny-actions; then

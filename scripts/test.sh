@@ -3,7 +3,8 @@
 # against the binary (with /openapi.json checked by an OpenAPI validator), Schemathesis against
 # the binary, the dashboard in headless Chromium, and the failure harness in its
 # reduced form (SIGKILLs and a SIGTERM during an import and a code generation on each
-# backend; three nodes on PostgreSQL with one killed). Any failing step fails the script.
+# backend; three nodes on PostgreSQL with one killed), and the load run (64 clients for 60 s
+# on each backend). Any failing step fails the script.
 #
 # PostgreSQL: uses $CONVEYOR_TEST_DATABASE_URL when it is set (each test creates and uses its
 # own schema there); otherwise, as root, starts a throwaway cluster with .ci/pg-test.sh
@@ -62,6 +63,12 @@ status=0
       --database-url "$CONVEYOR_TEST_DATABASE_URL" 2>&1 || failed="$failed harness-postgres"
     "$harness" nodes --rows 50000 --codes 20000 --database-url "$CONVEYOR_TEST_DATABASE_URL" 2>&1 \
       || failed="$failed harness-nodes"
+    # The load run on the debug build: 64 clients for 60 s of mixed submissions, polls, lists
+    # and CSV uploads per backend; any 5xx, transport error or lost or unfinished action fails.
+    bench="${CARGO_TARGET_DIR:-target}/debug/conveyor-bench"
+    "$bench" load --clients 64 --seconds 60 --backend sqlite 2>&1 || failed="$failed load-sqlite"
+    "$bench" load --clients 64 --seconds 60 --backend postgres \
+      --database-url "$CONVEYOR_TEST_DATABASE_URL" 2>&1 || failed="$failed load-postgres"
   fi
   if [ -n "$failed" ]; then
     echo "failed steps:$failed"

@@ -4,6 +4,7 @@
 use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Parser, Subcommand};
+use tracing_subscriber::{filter::FilterExt as _, layer::Filter};
 
 use crate::{
     Config, app, bootstrap,
@@ -74,7 +75,8 @@ pub struct Cli {
     /// Bearer token that `GET /metrics` requires [default: none, /metrics is open].
     #[arg(long, global = true, env = "CONVEYOR_METRICS_TOKEN", hide_env_values = true, help_heading = SERVER)]
     pub metrics_token: Option<String>,
-    /// Log filter, e.g. `info` or `conveyor=debug` (RUST_LOG wins) [default: info].
+    /// Log filter, e.g. `info` or `conveyor=debug` (RUST_LOG wins; `tokio_postgres`, whose
+    /// debug lines carry statement parameters, stays at info unless named) [default: info].
     #[arg(long, global = true, env = "CONVEYOR_LOG", help_heading = SERVER)]
     pub log: Option<String>,
     /// What to do.
@@ -261,10 +263,33 @@ async fn run_client(cli: Cli) -> ExitCode {
 }
 
 fn init_tracing(filter: &str) {
+    use tracing_subscriber::{Layer as _, layer::SubscriberExt as _, util::SubscriberInitExt as _};
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(filter));
-    let _ =
-        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    let layer = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let _ = tracing_subscriber::registry().with(layer.with_filter(log_filter(filter))).try_init();
+}
+
+/// Targets never logged above `info` unless the filter names them: at `debug`, tokio-postgres
+/// logs every statement with its parameters, which carry webhook signing secrets and imported
+/// data.
+pub const QUIET_TARGETS: &[&str] = &["tokio_postgres"];
+
+/// The server's log filter: `filter` (from `--log` or `RUST_LOG`), except that events of
+/// [`QUIET_TARGETS`] more verbose than `info` are dropped unless `filter` names the target.
+/// It only ever removes events: `--log warn` stays as quiet as it was.
+pub fn log_filter<S>(filter: tracing_subscriber::EnvFilter) -> impl Filter<S> + Send + Sync
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    let spec = filter.to_string();
+    let named: Vec<&'static str> =
+        QUIET_TARGETS.iter().copied().filter(|t| spec.contains(t)).collect();
+    let cap = tracing_subscriber::filter::filter_fn(move |meta| {
+        *meta.level() <= tracing::Level::INFO
+            || !QUIET_TARGETS.iter().any(|t| meta.target().starts_with(t) && !named.contains(t))
+    });
+    filter.and(cap)
 }
 
 #[cfg(test)]
@@ -286,5 +311,44 @@ mod tests {
         };
         assert_eq!(token(&["conveyor", "--metrics-token", "m1", "migrate"]), Some("m1".into()));
         assert_eq!(token(&["conveyor", "--metrics-token", "", "migrate"]), None);
+    }
+
+    #[test]
+    fn statement_logs_stay_quiet_unless_asked_for() {
+        use tracing_subscriber::{Layer as _, layer::SubscriberExt as _};
+        let logged = |spec: &str| {
+            let out = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let sink = out.clone();
+            let writer = move || Sink(sink.clone());
+            let layer = tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(false);
+            let filter = log_filter(tracing_subscriber::EnvFilter::new(spec));
+            let subscriber = tracing_subscriber::registry().with(layer.with_filter(filter));
+            tracing::subscriber::with_default(subscriber, || {
+                tracing::debug!(target: "tokio_postgres::query", "statement with parameters");
+                tracing::info!(target: "tokio_postgres::connection", "a notice");
+                tracing::debug!(target: "conveyor::app", "our own debug line");
+            });
+            let text = String::from_utf8(out.lock().expect("log").clone()).expect("UTF-8");
+            ["statement with parameters", "a notice", "our own debug line"]
+                .map(|line| text.contains(line))
+        };
+        assert_eq!(logged("trace"), [false, true, true]);
+        assert_eq!(logged("debug"), [false, true, true]);
+        assert_eq!(logged("warn"), [false, false, false]);
+        assert_eq!(logged("conveyor=debug"), [false, false, true]);
+        assert_eq!(logged("debug,tokio_postgres=debug"), [true, true, true]);
+    }
+
+    struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("log").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
     }
 }

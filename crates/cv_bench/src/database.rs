@@ -30,6 +30,19 @@ pub async fn fresh_database(
     }
 }
 
+/// Drops a PostgreSQL database [`fresh_database`] made (`database_url` names it) through the
+/// server at `url`; nothing for SQLite, whose file goes with its directory.
+pub async fn drop_database(url: Option<&str>, database_url: &str) -> anyhow::Result<()> {
+    let (Some(url), false) = (url, database_url.starts_with("sqlite://")) else {
+        return Ok(());
+    };
+    let (_, db) = database_url.rsplit_once('/').context("the URL names no database")?;
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    tokio::spawn(connection);
+    client.batch_execute(&format!("DROP DATABASE IF EXISTS {db}")).await?;
+    Ok(())
+}
+
 /// Vouchers of the campaign and their distinct codes, counted in the database.
 pub async fn count_codes(database_url: &str, campaign: &str) -> anyhow::Result<(u64, u64)> {
     const SQL: &str = "SELECT COUNT(*), COUNT(DISTINCT code) FROM vouchers WHERE campaign_id = $1";

@@ -7,6 +7,7 @@ mod fairness;
 mod generate;
 mod import;
 mod latency;
+mod load;
 mod tiny;
 
 use std::path::PathBuf;
@@ -147,6 +148,33 @@ enum Command {
         #[arg(long)]
         json: Option<PathBuf>,
     },
+    /// Concurrent clients mixing bulk and metadata updates, CSV uploads, polls of their
+    /// actions and the action list for a fixed time, rate limits off; then every accepted
+    /// action is checked DONE with the items sent. Prints each call's count and p50/p95/p99;
+    /// fails on any 5xx, transport error, unexpected status, or lost or unfinished action.
+    Load {
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        /// Seconds of load.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// The stores, in order (comma-separated).
+        #[arg(long, value_enum, value_delimiter = ',', default_value = "sqlite")]
+        backend: Vec<Backend>,
+        /// PostgreSQL server URL (fresh databases are created on it).
+        #[arg(long, env = "CONVEYOR_BENCH_DATABASE_URL")]
+        database_url: Option<String>,
+        /// Seconds the queue may take to drain after the load.
+        #[arg(long, default_value_t = 900)]
+        drain_timeout: u64,
+        /// The `conveyor` binary to start [default: next to this one].
+        #[arg(long)]
+        server: Option<PathBuf>,
+        /// Also write the figures as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
     /// Print what this machine is (cores, CPU, memory, kernel, SQLite) and, given a URL, the
     /// PostgreSQL server's version and fsync setting, as JSON.
     Machine {
@@ -247,6 +275,22 @@ async fn main() -> anyhow::Result<()> {
                 fairness::run(rows, probes, backend, database_url.as_deref(), &server).await?;
             println!("{report}");
             write_json(json, &report.to_json())?;
+        }
+        Command::Load { clients, seconds, backend, database_url, drain_timeout, server, json } => {
+            let options = load::Options {
+                clients,
+                seconds,
+                backends: backend,
+                url: database_url,
+                binary: server.map_or_else(server::default_binary, Ok)?,
+                drain_timeout: std::time::Duration::from_secs(drain_timeout),
+            };
+            let report = load::run(&options).await?;
+            println!("{report}");
+            write_json(json, &report.to_json())?;
+            if !report.passed() {
+                anyhow::bail!("the load run failed (see above)");
+            }
         }
         Command::Machine { database_url, json } => {
             let facts = cv_bench::machine::describe(database_url.as_deref()).await?;

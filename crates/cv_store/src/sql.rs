@@ -3,6 +3,8 @@
 //! comparisons agree to the millisecond. Only what the dialects cannot share (DDL, claiming,
 //! array parameters, JSON column types) is written per backend.
 
+#[cfg(test)]
+mod bound_parameters;
 pub mod campaigns;
 pub mod control;
 pub mod metadata_purge;

@@ -3,8 +3,9 @@
 
 use std::{
     collections::HashMap,
+    future::Future,
     net::SocketAddr,
-    sync::{Arc, LazyLock, Mutex},
+    sync::{Arc, LazyLock, Mutex, Once},
 };
 
 use conveyor::{Config, bootstrap};
@@ -16,6 +17,7 @@ use cv_store_postgres::PostgresStore;
 use cv_store_sqlite::SqliteStore;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
+use tracing_subscriber::{Layer as _, layer::SubscriberExt as _};
 
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -428,6 +430,95 @@ pub fn conforms(method: &str, path: &str, resp: &Resp) {
     let errors: Vec<String> =
         validator.iter_errors(&body).map(|e| format!("{e} at {}", e.instance_path())).collect();
     assert!(errors.is_empty(), "answer does not match /openapi.json: {errors:?}\n{what}");
+}
+
+/// What a test's server logged, as text: every thread of the test's runtime logs into it,
+/// through the server's own filter (`conveyor::cli::log_filter`) at its most verbose.
+#[derive(Clone, Default)]
+pub struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Logs {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|p| p.into_inner())).into_owned()
+    }
+}
+
+pub struct LogWriter(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
+    type Writer = LogWriter;
+
+    fn make_writer(&'a self) -> LogWriter {
+        LogWriter(self.0.clone())
+    }
+}
+
+/// Runs `test` on a runtime of its own whose every thread (workers, blocking threads and this
+/// one) logs into the [`Logs`] it is given, as `conveyor serve --log trace` would log; records
+/// of the `log` crate (tokio-postgres, reqwest) included. Other tests' logs do not reach it.
+pub fn with_logs<F, Fut>(test: F)
+where
+    F: FnOnce(Logs) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    static LOG_RECORDS: Once = Once::new();
+    let logs = Logs::default();
+    let layer = tracing_subscriber::fmt::layer().with_writer(logs.clone()).with_ansi(false);
+    let filter = conveyor::cli::log_filter(tracing_subscriber::EnvFilter::new("trace"));
+    let dispatch =
+        tracing::Dispatch::new(tracing_subscriber::registry().with(layer.with_filter(filter)));
+    let _this_thread = tracing::dispatcher::set_default(&dispatch);
+    // `log` records become tracing events, which go to the dispatcher of their thread.
+    LOG_RECORDS.call_once(|| tracing_log::LogTracer::init().expect("the log bridge"));
+    let for_threads = dispatch.clone();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        // The runtime's threads end with it; their default dispatcher goes with them.
+        .on_thread_start(move || std::mem::forget(tracing::dispatcher::set_default(&for_threads)))
+        .build()
+        .expect("runtime");
+    runtime.block_on(test(logs));
+}
+
+/// Asserts that `text` (logs, a response, a metrics page) holds none of `secrets`, whole or in
+/// part: no 16-character run of a secret may appear. The message shows where, not the text.
+pub fn assert_no_secrets(text: &str, secrets: &[impl AsRef<str>]) {
+    const RUN: usize = 16;
+    assert!(!text.is_empty(), "nothing to search");
+    for secret in secrets {
+        let secret = secret.as_ref();
+        assert!(
+            secret.len() >= RUN,
+            "a secret of {} characters is too short to search for",
+            secret.len()
+        );
+        for start in 0..=secret.len() - RUN {
+            let part = &secret[start..start + RUN];
+            if let Some(at) = text.find(part) {
+                let from = text.floor_char_boundary(at.saturating_sub(120));
+                let to = text.ceil_char_boundary((at + RUN + 120).min(text.len()));
+                panic!("a secret ({part}…) appears in the text: …{}…", &text[from..to]);
+            }
+        }
+    }
+}
+
+/// Whether a PostgreSQL variant of a test should run (see [`backend_tests`]).
+pub fn postgres_wanted() -> bool {
+    std::env::var("CONVEYOR_TEST_DATABASE_URL").is_ok()
+        || std::env::var("CONVEYOR_TEST_REQUIRE_POSTGRES").as_deref() == Ok("1")
 }
 
 /// `n` bulk-update items `c0…c{n-1}`.
