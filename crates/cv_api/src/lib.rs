@@ -21,5 +21,8 @@ pub mod wire;
 pub use auth::hash_token;
 pub use config::ApiConfig;
 pub use error::ApiError;
+pub use extract::{ActionListQuery, JsonBody, QueryMap};
+pub use live::{LongPoll, Seen};
 pub use router::router;
 pub use state::AppState;
+pub use upload::CsvScan;

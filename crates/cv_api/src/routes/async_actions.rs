@@ -9,8 +9,8 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use cv_domain::{ActionId, ActionKind, ProjectId, Timestamp};
-use cv_store::{ActionFilter, ActionRecord, CancelOutcome, ReportLine};
+use cv_domain::{ActionId, ProjectId, Timestamp};
+use cv_store::{ActionRecord, CancelOutcome, ReportLine};
 use futures_util::stream;
 use serde::Serialize;
 use tokio::time::Instant;
@@ -19,8 +19,8 @@ use super::base_url;
 use crate::{
     ApiError, AppState,
     auth::Project,
-    extract::QueryMap,
-    live::{Follower, LongPoll, STATUS_NAMES, Waited},
+    extract::{ActionListQuery, QueryMap},
+    live::{Follower, LongPoll, Waited},
     wire::action::{AsyncAction, AsyncActionList, LiveAsyncAction},
 };
 
@@ -60,13 +60,7 @@ pub async fn list(
     Extension(project): Extension<Project>,
     query: QueryMap,
 ) -> Result<Response, ApiError> {
-    let limit = query.int("limit", 1, 100, 10)?;
-    let end_date = query.date("end_date")?;
-    let kinds: Vec<&str> = ActionKind::ALL.iter().map(|k| k.as_str()).collect();
-    let filter = ActionFilter {
-        status: query.one_of("status", &STATUS_NAMES)?,
-        kind: query.one_of("type", &kinds)?,
-    };
+    let ActionListQuery { limit, end_date, filter } = ActionListQuery::parse(&query)?;
     let page = state.store.list_actions_filtered(&project.0, &filter, end_date, limit).await?;
     json_response(&AsyncActionList::from(&page), 128 + LIST_ITEM_BYTES * page.actions.len())
 }
