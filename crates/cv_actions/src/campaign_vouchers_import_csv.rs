@@ -26,7 +26,7 @@ use cv_domain::{
     Campaign, Voucher, VoucherRecord,
     metadata_schema::{MetadataResource, MetadataSchema},
     payload::CampaignVouchersImportCsv,
-    voucher::{Gift, LoyaltyCard},
+    voucher::LoyaltyCard,
 };
 use cv_engine::{ActionError, ActionRun};
 use cv_store::{ActionRecord, ChunkItem, ReportMode, Store};
@@ -34,7 +34,7 @@ use serde_json::Value;
 
 use crate::{
     campaign_vouchers_import::recount,
-    csv_cells::{active, cents, date, integer},
+    csv_cells::{active, cents, date, gift, integer},
     csv_import::{self, RowMapper, failed},
 };
 
@@ -97,7 +97,7 @@ fn record(campaign: &Campaign, cells: Cells) -> Result<VoucherRecord, String> {
     let redeemed = cells.redeemed_amount.map(|c| cents("Redeemed Amount", &c)).transpose()?;
     if amount.is_some() || redeemed.is_some() {
         let amount = amount.or(record.gift.map(|g| g.amount)).unwrap_or(0);
-        record.gift = Some(Gift { amount, balance: amount - redeemed.unwrap_or(0) });
+        record.gift = Some(gift(amount, redeemed)?);
     }
     if let Some(points) = cells.loyalty_points.map(|c| integer("Loyalty Points", &c)).transpose()? {
         record.loyalty_card = Some(LoyaltyCard { points, balance: points });
@@ -220,7 +220,6 @@ pub(crate) async fn start(
     let Some(campaign) = store.get_campaign(&action.project_id, &id).await? else {
         return Err(ActionError::Fatal(format!("Cannot find campaign with id {id}")));
     };
-    let schema = schema.unwrap_or_else(|| MetadataSchema::new(MetadataResource::Voucher));
     let no_active = Arc::new(Mutex::new(HashSet::new()));
     let shared = no_active.clone();
     let inner = csv_import::Run::open(
@@ -229,15 +228,22 @@ pub(crate) async fn start(
         payload.upload,
         "voucher",
         Some("code"),
-        |headers| Mapper {
-            columns: headers.iter().map(|h| column(h)).collect(),
-            campaign,
-            schema,
-            no_active: shared,
-        },
+        |headers| mapper(headers, campaign, schema, shared),
     )
     .await?;
     Ok(Run { inner, campaign_id: id, action: action.clone(), store, no_active })
+}
+
+/// The mapper of a file with `headers` for `campaign`; without a schema, metadata values are
+/// strings. Codes whose row leaves `Active` empty go into `no_active`.
+pub(crate) fn mapper(
+    headers: &[String],
+    campaign: Campaign,
+    schema: Option<MetadataSchema>,
+    no_active: Arc<Mutex<HashSet<String>>>,
+) -> Mapper {
+    let schema = schema.unwrap_or_else(|| MetadataSchema::new(MetadataResource::Voucher));
+    Mapper { columns: headers.iter().map(|h| column(h)).collect(), campaign, schema, no_active }
 }
 
 impl Run {
@@ -313,6 +319,8 @@ impl ActionRun for Run {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cv_domain::Timestamp;
+    use cv_domain::voucher::Gift;
 
     #[test]
     fn campaign_columns_match_and_the_standalone_ones_are_ignored() {
@@ -321,5 +329,45 @@ mod tests {
         assert_eq!(column("Voucher Type"), Column::Ignored);
         assert_eq!(column("Redemption Limit"), Column::Ignored);
         assert_eq!(column("Region"), Column::Metadata);
+    }
+
+    /// Regression (fuzz corpus `csv_import/regression-gift-balance-overflow*`): a balance that does not
+    /// fit used to wrap (or panic in a debug build); the row fails instead.
+    #[test]
+    fn a_gift_balance_that_overflows_fails_the_row() {
+        use cv_domain::campaign::{CampaignMode, CampaignType, GenerationStatus, VoucherTemplate};
+        let campaign = Campaign {
+            id: "camp_1".to_owned(),
+            name: "Gifts".to_owned(),
+            campaign_type: CampaignType::GiftVouchers,
+            mode: CampaignMode::Static,
+            voucher: VoucherTemplate {
+                kind: cv_domain::voucher::VoucherType::GiftVoucher,
+                discount: None,
+                gift: Some(Gift { amount: 1000, balance: 1000 }),
+                loyalty_card: None,
+                code_config: Default::default(),
+                redemption_quantity: None,
+            },
+            vouchers_count: 0,
+            generation_status: GenerationStatus::Done,
+            description: None,
+            category: None,
+            start_date: None,
+            expiration_date: None,
+            active: true,
+            metadata: Default::default(),
+            created_at: Timestamp::from_millis(0),
+            updated_at: None,
+        };
+        let row = |amount: &str, redeemed: &str| Cells {
+            code: Some("G".into()),
+            gift_amount: Some(amount.into()),
+            redeemed_amount: Some(redeemed.into()),
+            ..Default::default()
+        };
+        let ok = record(&campaign, row("25", "5")).expect("a gift");
+        assert_eq!(ok.gift, Some(Gift { amount: 2_500, balance: 2_000 }));
+        assert!(record(&campaign, row("90000000000000000", "-10000000000000000")).is_err());
     }
 }

@@ -1,12 +1,20 @@
 //! Cells the CSV imports share. Each parser names its column in the failure reason the row
 //! reports: `<column>: must be <what> (actual value is '<cell>')`.
 
-use cv_domain::{Timestamp, product::cents_from_major_units};
+use cv_domain::{Timestamp, product::cents_from_major_units, voucher::Gift};
 use serde_json::Number;
 
 /// The reason a cell of column `name` is not `what`.
 pub fn not_a(name: &str, what: &str, cell: &str) -> String {
     format!("{name}: must be {what} (actual value is '{cell}')")
+}
+
+/// A gift card of `amount` cents with `redeemed` cents spent, unless the balance overflows.
+pub fn gift(amount: i64, redeemed: Option<i64>) -> Result<Gift, String> {
+    Gift::with_redeemed(amount, redeemed.unwrap_or(0)).ok_or_else(|| {
+        "Redeemed Amount: the balance (the amount less the redeemed amount) is out of range"
+            .to_owned()
+    })
 }
 
 /// An amount cell in major units (`25` is 2500) as cents (Decision 9).

@@ -10,7 +10,11 @@ use cv_engine::{ActionError, ActionRun};
 use cv_store::{ActionRecord, ChunkItem, ItemError, ReportMode, Store};
 use serde_json::Value;
 
-use crate::{csv_source::CsvRows, import_result, report::FailedItem};
+use crate::{
+    csv_source::{CsvRows, Row},
+    import_result,
+    report::FailedItem,
+};
 
 /// How one import type turns a row into an item.
 pub(crate) trait RowMapper: Send + 'static {
@@ -57,19 +61,20 @@ pub(crate) fn failed(key: String, reason: String) -> ChunkItem {
     }
 }
 
+/// The item of one row: the mapper's, or a failure for a row that could not be read or
+/// mapped.
+pub(crate) fn item(mapper: &impl RowMapper, headers: &[String], row: Row) -> ChunkItem {
+    row.map_err(|reason| (String::new(), reason))
+        .and_then(|cells| mapper.item(headers, cells))
+        .unwrap_or_else(|(key, reason)| failed(key, reason))
+}
+
 #[async_trait]
 impl<M: RowMapper> ActionRun for Run<M> {
     async fn chunk(&mut self, cursor: u64, max: usize) -> Result<Vec<ChunkItem>, ActionError> {
         let rows = self.rows.batch(cursor, max).await?;
         let headers = &self.rows.headers;
-        Ok(rows
-            .into_iter()
-            .map(|row| {
-                row.map_err(|reason| (String::new(), reason))
-                    .and_then(|cells| self.mapper.item(headers, cells))
-                    .unwrap_or_else(|(key, reason)| failed(key, reason))
-            })
-            .collect())
+        Ok(rows.into_iter().map(|row| item(&self.mapper, headers, row)).collect())
     }
 
     fn report_mode(&self) -> ReportMode {

@@ -70,11 +70,16 @@ pub(crate) async fn start(
     schema: Option<MetadataSchema>,
     store: Arc<dyn Store>,
 ) -> Result<csv_import::Run<Mapper>, ActionError> {
-    let schema = schema.unwrap_or_else(|| MetadataSchema::new(MetadataResource::Customer));
     csv_import::Run::open(store, action, payload.upload, "customer", Some("source_id"), |headers| {
-        Mapper { columns: headers.iter().map(|h| column(h)).collect(), schema }
+        mapper(headers, schema)
     })
     .await
+}
+
+/// The mapper of a file with `headers`; without a schema, metadata values are strings.
+pub(crate) fn mapper(headers: &[String], schema: Option<MetadataSchema>) -> Mapper {
+    let schema = schema.unwrap_or_else(|| MetadataSchema::new(MetadataResource::Customer));
+    Mapper { columns: headers.iter().map(|h| column(h)).collect(), schema }
 }
 
 impl Mapper {

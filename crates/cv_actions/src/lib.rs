@@ -9,6 +9,7 @@ mod campaign_vouchers_import_csv;
 mod campaign_vouchers_update;
 mod csv_cells;
 mod csv_import;
+pub mod csv_preview;
 mod csv_source;
 mod customers_bulk_update;
 mod customers_import_csv;

@@ -101,10 +101,12 @@ pub(crate) async fn start(
     payload: SkusImportCsv,
     store: Arc<dyn Store>,
 ) -> Result<csv_import::Run<Mapper>, ActionError> {
-    csv_import::Run::open(store, action, payload.upload, "sku", Some("source_id"), |headers| {
-        Mapper { columns: headers.iter().map(|h| column(h)).collect() }
-    })
-    .await
+    csv_import::Run::open(store, action, payload.upload, "sku", Some("source_id"), mapper).await
+}
+
+/// The mapper of a file with `headers`.
+pub(crate) fn mapper(headers: &[String]) -> Mapper {
+    Mapper { columns: headers.iter().map(|h| column(h)).collect() }
 }
 
 impl Mapper {

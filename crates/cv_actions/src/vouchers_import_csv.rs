@@ -13,14 +13,14 @@
 use std::sync::Arc;
 
 use crate::{
-    csv_cells::{active, cents, date, integer, not_a, number},
+    csv_cells::{active, cents, date, gift, integer, not_a, number},
     csv_import::{self, RowMapper},
 };
 use cv_domain::{
     VoucherRecord,
     metadata_schema::{MetadataResource, MetadataSchema},
     payload::VouchersImportCsv,
-    voucher::{Discount, DiscountType, Gift, LoyaltyCard, VoucherType},
+    voucher::{Discount, DiscountType, LoyaltyCard, VoucherType},
 };
 use cv_engine::ActionError;
 use cv_store::{ActionRecord, ChunkItem, Store};
@@ -123,7 +123,7 @@ fn record(cells: Cells) -> Result<VoucherRecord, String> {
             let amount = cents("Value", &value)?;
             let redeemed =
                 cells.redeemed_amount.map(|c| cents("Redeemed Amount", &c)).transpose()?;
-            record.gift = Some(Gift { amount, balance: amount - redeemed.unwrap_or(0) });
+            record.gift = Some(gift(amount, redeemed)?);
         }
         VoucherType::LoyaltyCard => {
             let points = integer("Value", &value)?;
@@ -156,11 +156,16 @@ pub(crate) async fn start(
     schema: Option<MetadataSchema>,
     store: Arc<dyn Store>,
 ) -> Result<csv_import::Run<Mapper>, ActionError> {
-    let schema = schema.unwrap_or_else(|| MetadataSchema::new(MetadataResource::Voucher));
     csv_import::Run::open(store, action, payload.upload, "voucher", Some("code"), |headers| {
-        Mapper { columns: headers.iter().map(|h| column(h)).collect(), schema }
+        mapper(headers, schema)
     })
     .await
+}
+
+/// The mapper of a file with `headers`; without a schema, metadata values are strings.
+pub(crate) fn mapper(headers: &[String], schema: Option<MetadataSchema>) -> Mapper {
+    let schema = schema.unwrap_or_else(|| MetadataSchema::new(MetadataResource::Voucher));
+    Mapper { columns: headers.iter().map(|h| column(h)).collect(), schema }
 }
 
 impl Mapper {
@@ -214,6 +219,7 @@ impl RowMapper for Mapper {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cv_domain::voucher::Gift;
 
     #[test]
     fn standard_columns_match_in_any_case_and_the_rest_is_metadata() {
@@ -250,5 +256,28 @@ mod tests {
             record(cells("DISCOUNT_VOUCHER", Some("AMOUNT"), "ten")).err().as_deref(),
             Some("Value: must be a number (actual value is 'ten')")
         );
+    }
+
+    /// Regression (fuzz corpus `csv_import/regression-gift-balance-overflow*`): a balance that does not
+    /// fit used to wrap (or panic in a debug build); the row fails instead.
+    #[test]
+    fn a_gift_balance_that_overflows_fails_the_row() {
+        let row = |value: &str, redeemed: &str| Cells {
+            code: Some("G".into()),
+            voucher_type: Some("GIFT_VOUCHER".into()),
+            value: Some(value.into()),
+            redeemed_amount: Some(redeemed.into()),
+            ..Default::default()
+        };
+        let ok = record(row("100", "25.5")).expect("a gift");
+        assert_eq!(ok.gift, Some(Gift { amount: 10_000, balance: 7_450 }));
+        let reason = record(row("90000000000000000", "-10000000000000000")).err();
+        assert_eq!(
+            reason.as_deref(),
+            Some(
+                "Redeemed Amount: the balance (the amount less the redeemed amount) is out of range"
+            )
+        );
+        assert!(record(row("-90000000000000000", "10000000000000000")).is_err());
     }
 }

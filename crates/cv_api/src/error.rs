@@ -212,23 +212,18 @@ impl ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
+impl ApiError {
+    /// The status and JSON body this error answers with: Voucherify's error object (the Boom
+    /// shape for 413), with the current request's id.
+    pub fn status_and_body(&self) -> (StatusCode, Value) {
         let (status, key, message) = self.code();
-        match &self {
-            ApiError::Internal(err) => {
-                error!(message = "Internal error.", error = %format!("{err:#}"))
-            }
-            ApiError::Unavailable(msg) => error!(message = "Database unavailable.", error = %msg),
-            _ => {}
-        }
         if let ApiError::PayloadTooLarge(limit) = self {
             let body = json!({
                 "statusCode": 413,
                 "error": message,
                 "message": format!("Payload content length greater than maximum allowed: {limit}"),
             });
-            return (status, Json(body)).into_response();
+            return (status, body);
         }
         let mut body = Map::new();
         body.insert("code".into(), json!(status.as_u16()));
@@ -238,11 +233,25 @@ impl IntoResponse for ApiError {
             body.insert("details".into(), json!(details));
         }
         body.insert("request_id".into(), json!(request_id::current().as_str()));
-        if let ApiError::NotFound { resource_type, resource_id } = &self {
+        if let ApiError::NotFound { resource_type, resource_id } = self {
             body.insert("resource_id".into(), json!(resource_id));
             body.insert("resource_type".into(), json!(resource_type));
         }
-        let mut response = (status, Json(Value::Object(body))).into_response();
+        (status, Value::Object(body))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match &self {
+            ApiError::Internal(err) => {
+                error!(message = "Internal error.", error = %format!("{err:#}"))
+            }
+            ApiError::Unavailable(msg) => error!(message = "Database unavailable.", error = %msg),
+            _ => {}
+        }
+        let (status, body) = self.status_and_body();
+        let mut response = (status, Json(body)).into_response();
         if let ApiError::TokenLimit { retry_after, .. } = self {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
         }

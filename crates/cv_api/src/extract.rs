@@ -1,4 +1,4 @@
-//! Extractors whose rejections use Voucherify's error format.
+//! Extractors whose rejections use Voucherify's error format, and the actions list's query.
 
 use std::collections::HashMap;
 
@@ -7,10 +7,12 @@ use axum::{
     extract::{FromRequest, FromRequestParts, Query, Request},
     http::{header, request::Parts},
 };
+use cv_domain::{ActionKind, Timestamp};
+use cv_store::ActionFilter;
 use futures_util::StreamExt;
 use serde_json::Value;
 
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, live::STATUS_NAMES};
 
 /// A request body parsed as JSON, whatever its `Content-Type` (clients differ). An empty body
 /// is `null`. Oversized bodies answer 413; malformed JSON answers `invalid_payload`.
@@ -21,11 +23,17 @@ impl FromRequest<AppState> for JsonBody {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let bytes = read_limited(req, state.config.body_limit_bytes).await?;
+        JsonBody::decode(&bytes).map(JsonBody)
+    }
+}
+
+impl JsonBody {
+    /// A whole body as JSON: blank is `null`, malformed JSON `invalid_payload`.
+    pub fn decode(bytes: &[u8]) -> Result<Value, ApiError> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(JsonBody(Value::Null));
+            return Ok(Value::Null);
         }
-        serde_json::from_slice(&bytes)
-            .map(JsonBody)
+        serde_json::from_slice(bytes)
             .map_err(|e| ApiError::InvalidPayload(format!("Payload is not valid JSON: {e}")))
     }
 }
@@ -164,16 +172,43 @@ impl QueryMap {
     }
 
     /// A date parameter in any ISO 8601 form clients send.
-    pub fn date(&self, name: &str) -> Result<Option<cv_domain::Timestamp>, ApiError> {
+    pub fn date(&self, name: &str) -> Result<Option<Timestamp>, ApiError> {
         self.0
             .get(name)
             .map(|raw| {
-                cv_domain::Timestamp::parse(raw).map_err(|_| {
+                Timestamp::parse(raw).map_err(|_| {
                     ApiError::InvalidQueryParams(format!(
                         "Property .{name} cannot be recognized as a ISO-8601 compliant date"
                     ))
                 })
             })
             .transpose()
+    }
+}
+
+/// The query of `GET /v1/async-actions`: `limit` 1..=100 (default 10), `end_date` (actions
+/// created strictly before it), and Conveyor's filters `status` (one of the four statuses)
+/// and `type` (an action type), exactly as the API writes them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionListQuery {
+    /// How many actions at most.
+    pub limit: u32,
+    /// Only actions created before this.
+    pub end_date: Option<Timestamp>,
+    /// Only actions of this status and type.
+    pub filter: ActionFilter,
+}
+
+impl ActionListQuery {
+    /// The list parameters of `query`; a bad one is 400 `invalid_query_params`.
+    pub fn parse(query: &QueryMap) -> Result<Self, ApiError> {
+        let limit = query.int("limit", 1, 100, 10)?;
+        let end_date = query.date("end_date")?;
+        let kinds: Vec<&str> = ActionKind::ALL.iter().map(|k| k.as_str()).collect();
+        let filter = ActionFilter {
+            status: query.one_of("status", &STATUS_NAMES)?,
+            kind: query.one_of("type", &kinds)?,
+        };
+        Ok(Self { limit, end_date, filter })
     }
 }

@@ -5,6 +5,7 @@
 //! The store, engine, actions and API crates all speak these types.
 
 pub mod action;
+pub mod bom;
 pub mod campaign;
 pub mod clock;
 pub mod code_config;

@@ -149,3 +149,25 @@ pub struct OrdersImport {
     /// The orders, in request order.
     pub orders: Vec<crate::OrderRecord>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression (fuzz corpus `json_body/regression-float-roundtrip`): without serde_json's
+    /// `float_roundtrip` feature, parsing a float was not always correctly rounded, so a
+    /// number in a body could become another one on its way through the store (printed,
+    /// then parsed again by the action).
+    #[test]
+    fn floats_survive_the_store_exactly() {
+        for text in ["1.0715660391465826e-75", "3.0261999441573203e-52", "6.466053826432699e-236"] {
+            let body = format!(r#"{{"source_ids":["p1"],"metadata":{{"x":{text}}}}}"#);
+            let payload: ProductsMetadataUpdate = serde_json::from_str(&body).expect("a payload");
+            let x = payload.metadata["x"].as_f64().expect("a float");
+            assert_eq!(x, text.parse::<f64>().expect("a float"), "{text} parsed wrongly");
+            let stored = serde_json::to_vec(&payload).expect("serializes");
+            let read: ProductsMetadataUpdate = serde_json::from_slice(&stored).expect("reads");
+            assert_eq!(read, payload, "{text} changed through the store");
+        }
+    }
+}

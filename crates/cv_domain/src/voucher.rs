@@ -128,6 +128,21 @@ pub struct Gift {
     pub balance: i64,
 }
 
+impl Gift {
+    /// A gift card of `amount` of which `redeemed` is spent already; `None` when the balance
+    /// `amount - redeemed` does not fit in an `i64`.
+    pub fn with_redeemed(amount: i64, redeemed: i64) -> Option<Self> {
+        amount.checked_sub(redeemed).map(|balance| Self { amount, balance })
+    }
+
+    /// How much was spent (`amount - balance`, Voucherify's `subtracted_amount`). Gifts made
+    /// with [`Gift::with_redeemed`] or with `balance == amount` cannot overflow here; any
+    /// other saturates rather than wrapping.
+    pub fn subtracted_amount(&self) -> i64 {
+        self.amount.saturating_sub(self.balance)
+    }
+}
+
 /// A loyalty card's points.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoyaltyCard {
@@ -326,6 +341,18 @@ mod tests {
         assert_eq!(gift.check(), Err("gift.amount: property is required".into()));
         assert_eq!(VoucherType::parse("GIFT_VOUCHER"), Some(VoucherType::GiftVoucher));
         assert_eq!(DiscountType::parse("percent"), None);
+    }
+
+    /// Regression (fuzz corpus `csv_import/regression-gift-balance-overflow*`): a redeemed amount whose
+    /// subtraction overflows is refused instead of wrapping (or panicking in debug builds).
+    #[test]
+    fn a_gift_balance_that_does_not_fit_is_refused() {
+        assert_eq!(Gift::with_redeemed(1000, 250), Some(Gift { amount: 1000, balance: 750 }));
+        assert_eq!(Gift::with_redeemed(i64::MAX, -1), None);
+        assert_eq!(Gift::with_redeemed(i64::MIN, 1), None);
+        let gift = Gift::with_redeemed(i64::MIN, i64::MIN).expect("balance 0");
+        assert_eq!(gift.subtracted_amount(), i64::MIN);
+        assert_eq!(Gift { amount: i64::MAX, balance: -1 }.subtracted_amount(), i64::MAX);
     }
 
     #[test]

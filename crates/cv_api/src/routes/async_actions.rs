@@ -9,7 +9,7 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use cv_domain::{ActionId, ActionKind, ProjectId, Timestamp};
+use cv_domain::{ActionId, ProjectId, Timestamp};
 use cv_store::{ActionFilter, ActionRecord, CancelOutcome, ReportLine};
 use futures_util::stream;
 use tokio::time::Instant;
@@ -18,8 +18,8 @@ use super::base_url;
 use crate::{
     ApiError, AppState,
     auth::Project,
-    extract::QueryMap,
-    live::{Follower, LongPoll, STATUS_NAMES, Waited},
+    extract::{ActionListQuery, QueryMap},
+    live::{Follower, LongPoll, Waited},
     wire::{
         action::{AsyncAction, AsyncActionList, LiveAsyncAction},
         schema,
@@ -69,13 +69,7 @@ pub async fn list(
     Extension(project): Extension<Project>,
     query: QueryMap,
 ) -> Result<Response, ApiError> {
-    let limit = query.int("limit", 1, 100, 10)?;
-    let end_date = query.date("end_date")?;
-    let kinds: Vec<&str> = ActionKind::ALL.iter().map(|k| k.as_str()).collect();
-    let filter = ActionFilter {
-        status: query.one_of("status", &STATUS_NAMES)?,
-        kind: query.one_of("type", &kinds)?,
-    };
+    let ActionListQuery { limit, end_date, filter } = ActionListQuery::parse(&query)?;
     let key = ListKey { project: project.0, limit, end_date, filter };
     // Read before the page: a write committing meanwhile leaves the page filed under a
     // generation that is already gone.

@@ -10,98 +10,15 @@ use axum::{
     Extension, Json,
     extract::{Path, State},
 };
-use cv_domain::{
-    ActionKind, Campaign,
-    campaign::{DeleteCampaign, UpdateCampaignVouchers},
-};
-use serde_json::{Map, Value};
+use cv_domain::{ActionKind, campaign::DeleteCampaign};
 
 use super::{Accepted, campaigns::find, enqueue};
 use crate::{
     ApiError, AppState,
     auth::Project,
     extract::{JsonBody, QueryMap},
-    wire::{
-        action::AsyncActionCreated,
-        campaign::CampaignResponse,
-        schema,
-        validate::{self, JsonPath},
-        voucher_import,
-    },
+    wire::{action::AsyncActionCreated, campaign::CampaignResponse, campaign_update, schema},
 };
-
-/// Applies a `PUT /v1/campaigns/{id}` body to `campaign` (description, category, metadata
-/// merged, `unset_metadata_fields`, dates, and the template's discount, gift or loyalty
-/// card); the changes its vouchers take.
-fn apply_update(body: &Value, campaign: &mut Campaign) -> Result<UpdateCampaignVouchers, ApiError> {
-    let root = JsonPath::root();
-    let obj = validate::object(body, &root)?;
-    let mut changes = UpdateCampaignVouchers {
-        campaign_id: campaign.id.clone(),
-        category: voucher_import::string(obj, "category", &root)?,
-        start_date: voucher_import::date(obj, "start_date", &root)?,
-        expiration_date: voucher_import::date(obj, "expiration_date", &root)?,
-        discount: None,
-        gift: None,
-        loyalty_card: None,
-    };
-    let terms: Map<String, Value> = ["discount", "gift", "loyalty_card"]
-        .into_iter()
-        .filter_map(|k| obj.get(k).filter(|v| !v.is_null()).map(|v| (k.to_owned(), v.clone())))
-        .collect();
-    if !terms.is_empty() {
-        let mut item = terms.clone();
-        item.insert("type".to_owned(), Value::from(campaign.voucher.kind.as_str()));
-        let record = voucher_import::record(&item, String::new(), &root)?
-            .map_err(ApiError::InvalidPayload)?;
-        if terms.contains_key("discount") {
-            changes.discount = record.discount;
-        }
-        if terms.contains_key("gift") {
-            changes.gift = record.gift;
-        }
-        if terms.contains_key("loyalty_card") {
-            changes.loyalty_card = record.loyalty_card;
-        }
-    }
-    if let Some(text) = voucher_import::string(obj, "description", &root)? {
-        campaign.description = Some(text);
-    }
-    if let Some(metadata) = validate::object_field(obj, "metadata", &root)? {
-        campaign.metadata.extend(metadata.clone());
-    }
-    match obj.get("unset_metadata_fields") {
-        None | Some(Value::Null) => {}
-        Some(Value::Array(keys)) => {
-            for key in keys {
-                let key = key.as_str().ok_or_else(|| {
-                    root.key("unset_metadata_fields").should_be("array of strings")
-                })?;
-                campaign.metadata.remove(key);
-            }
-        }
-        Some(_) => return Err(root.key("unset_metadata_fields").should_be("array")),
-    }
-    if let Some(v) = &changes.category {
-        campaign.category = Some(v.clone());
-    }
-    if let Some(v) = changes.start_date {
-        campaign.start_date = Some(v);
-    }
-    if let Some(v) = changes.expiration_date {
-        campaign.expiration_date = Some(v);
-    }
-    if let Some(v) = &changes.discount {
-        campaign.voucher.discount = Some(v.clone());
-    }
-    if let Some(v) = changes.gift {
-        campaign.voucher.gift = Some(v);
-    }
-    if let Some(v) = changes.loyalty_card {
-        campaign.voucher.loyalty_card = Some(v);
-    }
-    Ok(changes)
-}
 
 /// `PUT /v1/campaigns/{id}`: updates the campaign at once and answers 200 with it; its
 /// vouchers not yet redeemed follow through CAMPAIGN.VOUCHERS_UPDATE.
@@ -125,7 +42,7 @@ pub async fn update(
     JsonBody(body): JsonBody,
 ) -> Result<Json<CampaignResponse>, ApiError> {
     let mut campaign = find(&state, &project.0, &id).await?;
-    let changes = apply_update(&body, &mut campaign)?;
+    let changes = campaign_update::apply(&body, &mut campaign)?;
     campaign.updated_at = Some(state.now());
     if !state.store.update_campaign(&project.0, &campaign).await? {
         return Err(ApiError::NotFound { resource_type: "campaign", resource_id: id });

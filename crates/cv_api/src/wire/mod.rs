@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod campaign;
+pub mod campaign_update;
 pub mod campaign_voucher_import;
 pub mod campaign_vouchers;
 pub mod customer;

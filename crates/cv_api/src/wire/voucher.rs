@@ -144,7 +144,7 @@ impl From<Voucher> for VoucherResponse {
             discount: v.discount.map(DiscountResponse::from),
             gift: v.gift.map(|g| GiftResponse {
                 amount: g.amount,
-                subtracted_amount: g.amount - g.balance,
+                subtracted_amount: g.subtracted_amount(),
                 balance: g.balance,
             }),
             loyalty_card: v

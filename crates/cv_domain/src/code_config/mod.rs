@@ -160,7 +160,10 @@ pub enum Slot {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodePattern {
     slots: Vec<Slot>,
+    /// The charset in the order given, each character once.
     charset: Vec<char>,
+    /// The same characters, for membership tests in constant time.
+    members: HashSet<char>,
     random_slots: u32,
 }
 
@@ -170,9 +173,12 @@ impl CodeConfig {
     /// `#`s and overrides `length`; otherwise `length` (default [`DEFAULT_LENGTH`]) must be
     /// 1..=[`MAX_RANDOM_CHARS`]; the whole code must fit in [`MAX_CODE_CHARS`] characters.
     pub fn validate(&self) -> Result<CodePattern, CodeConfigError> {
+        // A set, not `Vec::contains`: a charset may hold every Unicode character (over a
+        // million), and a quadratic de-duplication of that takes minutes.
+        let mut members = HashSet::new();
         let mut charset = Vec::new();
         for c in self.charset.as_deref().unwrap_or(DEFAULT_CHARSET).chars() {
-            if !charset.contains(&c) {
+            if members.insert(c) {
                 charset.push(c);
             }
         }
@@ -218,7 +224,7 @@ impl CodeConfig {
         if slots.len() > MAX_CODE_CHARS {
             return Err(CodeConfigError::CodeTooLong { chars: slots.len(), max: MAX_CODE_CHARS });
         }
-        Ok(CodePattern { slots, charset, random_slots })
+        Ok(CodePattern { slots, charset, members, random_slots })
     }
 }
 
@@ -227,6 +233,7 @@ impl Default for CodePattern {
         Self {
             slots: vec![Slot::Random; DEFAULT_LENGTH as usize],
             charset: DEFAULT_CHARSET.chars().collect(),
+            members: DEFAULT_CHARSET.chars().collect(),
             random_slots: DEFAULT_LENGTH,
         }
     }
@@ -266,7 +273,7 @@ impl CodePattern {
         let mut chars = code.chars();
         self.slots.iter().all(|slot| match (slot, chars.next()) {
             (Slot::Literal(want), Some(got)) => *want == got,
-            (Slot::Random, Some(got)) => self.charset.contains(&got),
+            (Slot::Random, Some(got)) => self.members.contains(&got),
             (_, None) => false,
         }) && chars.next().is_none()
     }

@@ -152,6 +152,19 @@ fn the_charset_is_deduplicated_keeping_first_occurrences() {
     assert_eq!(p.space(), 27);
 }
 
+/// Regression (fuzz corpus `code_config/regression-charset-deduplication`): de-duplicating a charset of every
+/// Unicode character (about 3.4 MB of JSON, well within a request) used to compare each
+/// character with all kept ones, minutes of work for one request; it is linear now.
+#[test]
+fn a_charset_of_every_unicode_character_is_deduplicated_quickly() {
+    let every: String = ('\0'..=char::MAX).collect();
+    let twice = format!("{every}{every}");
+    let p = valid(&config(Some(2), Some(&twice), None, None, None));
+    assert_eq!(p.charset().len(), every.chars().count());
+    assert_eq!(p.charset()[..3], ['\0', '\u{1}', '\u{2}']);
+    assert!(p.matches("\u{10ffff}\u{10fffe}") && !p.matches("\u{10ffff}"));
+}
+
 #[test]
 fn non_ascii_charsets_and_literals_count_characters() {
     let c = config(None, Some("äöü"), Some("€"), None, Some("#-#"));

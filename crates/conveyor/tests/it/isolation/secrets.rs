@@ -284,7 +284,9 @@ async fn run(backend: Backend, logs: Logs) {
     assert!(metrics.text.contains("conveyor_http_requests_total"), "{}", metrics.text);
     assert_no_secrets(&metrics.text, &secrets);
     let logged = logs.text();
-    assert!(logged.contains("Action done."), "the logs were captured:\n{logged}");
+    // That the logs were captured. (Not "Action done.": tracing caches whether a call site is
+    // enabled process-wide, and another test's subscriber starting at that moment can make
+    // one of its INFO lines skip this test's subscriber.)
     assert!(logged.contains("Action failed with an internal error."), "{logged}");
     assert!(logged.contains("Webhook attempt failed."), "{logged}");
     secrets.extend([user_secret, query_secret]);
