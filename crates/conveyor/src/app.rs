@@ -40,9 +40,11 @@ impl Metrics {
 }
 
 /// The engine for `store` with the configured action types, counting into `metrics`.
+/// The engine holds the store's queue role and hands the actions their inputs role.
 pub fn engine(store: Arc<dyn Store>, config: &Config, metrics: &Metrics) -> Engine {
     let handlers = Arc::new(Registry::new(config.actions.clone()));
-    Engine::new(store, handlers, config.engine.clone(), metrics.engine.clone())
+    let (config, metrics) = (config.engine.clone(), metrics.engine.clone());
+    Engine::new(store.clone(), store, handlers, config, metrics)
 }
 
 /// The webhook delivery loop for `store`, on the wall clock, counting into `metrics`.
@@ -51,8 +53,8 @@ pub fn deliverer(
     config: &Config,
     metrics: &Metrics,
 ) -> anyhow::Result<Deliverer> {
-    let webhooks = metrics.webhooks.clone();
-    Deliverer::new(store, config.webhooks.clone(), &config.public_base_url(), webhooks)
+    let (webhooks, render) = (metrics.webhooks.clone(), cv_api::wire::webhook::event_body);
+    Deliverer::new(store, render, config.webhooks.clone(), &config.public_base_url(), webhooks)
         .context("starting the webhook client")
 }
 

@@ -19,23 +19,26 @@
 //! concurrent writer takes between the check and the commit fails its item as a duplicate
 //! (reported, counted in `failed_count`) rather than the whole chunk.
 //!
-//! When every chunk is done, [`ActionRun::result`] sets the campaign's `vouchers_count` to
-//! the number of vouchers it now holds and its generation status to DONE (idempotent, so a
-//! repeated result step is harmless). Each chunk first checks the campaign still exists (not
-//! deleted, not in the bin); a campaign deleted mid-run ends the action FAILED with "The
-//! campaign was deleted.". A campaign that vanished ends the action FAILED; a
-//! pattern without room marks the campaign's generation status FAILED too.
+//! The action's finish sets the campaign's `vouchers_count` to the number of vouchers it now
+//! holds and its generation status to DONE ([`FinishEffect::RecountCampaign`]), in the
+//! transaction that ends the action, so a crash between the last chunk and the finish leaves
+//! both to the next claim. Each chunk first checks the campaign still exists (not deleted, not
+//! in the bin); a campaign deleted mid-run ends the action FAILED with "The campaign was
+//! deleted.". A pattern without room ends the action FAILED and, in the same finish, marks the
+//! campaign's generation status FAILED.
 
 use std::{collections::HashSet, sync::Arc};
 
 use async_trait::async_trait;
 use cv_domain::{
-    campaign::{GenerateVouchers, GenerationStatus, draw_codes},
+    ActionResult, ProjectId,
+    campaign::{GenerateVouchers, draw_codes},
     code_config::CodePattern,
 };
-use cv_engine::{ActionError, ActionRun};
-use cv_store::{ActionRecord, ChunkItem, ReportMode, Store};
-use serde_json::{Value, json};
+use cv_engine::{ActionError, ActionRun, Finish};
+use cv_store::{ActionRecord, ChunkWrites, FinishEffect, Inputs, Item, ReportMode, VoucherWrites};
+
+use crate::{Action, Start};
 
 /// How many rounds of redrawing collided codes a chunk gets before the action gives up.
 const MAX_ROUNDS: usize = 64;
@@ -43,8 +46,11 @@ const MAX_ROUNDS: usize = 64;
 pub(crate) struct Run {
     payload: GenerateVouchers,
     pattern: CodePattern,
-    action: ActionRecord,
-    store: Arc<dyn Store>,
+    project: ProjectId,
+    inputs: Arc<dyn Inputs>,
+    /// Why the pattern cannot make the vouchers, found at start: the run then writes nothing
+    /// and finishes FAILED.
+    refusal: Option<String>,
 }
 
 /// The campaign was deleted (or binned) while the action ran.
@@ -56,38 +62,35 @@ fn not_found(campaign_id: &str) -> ActionError {
     ActionError::Fatal(format!("Cannot find campaign with id {campaign_id}"))
 }
 
-impl Run {
+#[async_trait]
+impl Action for Run {
+    type Payload = GenerateVouchers;
+
     /// Checks the campaign exists and the pattern has room for what is left to generate.
-    pub async fn start(
-        action: &ActionRecord,
-        payload: GenerateVouchers,
-        store: Arc<dyn Store>,
-    ) -> Result<Self, ActionError> {
-        let project = &action.project_id;
-        let Some(mut campaign) = store.get_campaign(project, &payload.campaign_id).await? else {
+    async fn start(start: Start<'_>, payload: GenerateVouchers) -> Result<Self, ActionError> {
+        let (action, inputs) = (start.action, start.inputs);
+        let project = action.project_id.clone();
+        if inputs.campaign(&project, &payload.campaign_id).await?.is_none() {
             // The API stored the campaign before the action, so it was deleted since.
             return Err(deleted());
-        };
+        }
         let pattern = payload
             .template
             .code_config
             .validate()
             .map_err(|e| ActionError::Fatal(e.to_string()))?;
-        let existing = store.list_vouchers(project, None, 1, 1).await?.total;
+        let existing = inputs.voucher_count(&project).await?;
         let wanted = payload.count.saturating_sub(action.cursor);
-        if !pattern.can_hold(existing, wanted) {
-            let reason = cv_domain::code_config::CodeConfigError::SpaceTooSmall {
-                space: pattern.space(),
-                existing,
-                wanted,
-            };
-            campaign.generation_status = GenerationStatus::Failed;
-            store.update_campaign(project, &campaign).await?;
-            return Err(ActionError::Fatal(reason.to_string()));
-        }
-        Ok(Self { payload, pattern, action: action.clone(), store })
+        let refusal = (!pattern.can_hold(existing, wanted)).then(|| {
+            let space = pattern.space();
+            cv_domain::code_config::CodeConfigError::SpaceTooSmall { space, existing, wanted }
+                .to_string()
+        });
+        Ok(Self { payload, pattern, project, inputs, refusal })
     }
+}
 
+impl Run {
     /// `n` codes, distinct, none of them in the store.
     async fn codes(&self, n: usize) -> Result<Vec<String>, ActionError> {
         let fatal = |e: cv_domain::code_config::CodeConfigError| ActionError::Fatal(e.to_string());
@@ -101,8 +104,7 @@ impl Run {
             let drawn =
                 draw_codes(&self.pattern, missing, |c| chosen.contains(c) || taken.contains(c))
                     .map_err(fatal)?;
-            let existing =
-                self.store.existing_voucher_codes(&self.action.project_id, &drawn).await?;
+            let existing = self.inputs.taken_codes(&self.project, &drawn).await?;
             let existing: HashSet<String> = existing.into_iter().collect();
             for code in drawn {
                 if existing.contains(&code) {
@@ -125,48 +127,41 @@ impl Run {
 
 #[async_trait]
 impl ActionRun for Run {
-    async fn chunk(&mut self, cursor: u64, max: usize) -> Result<Vec<ChunkItem>, ActionError> {
+    async fn chunk(&mut self, cursor: u64, max: usize) -> Result<ChunkWrites, ActionError> {
         let left = self.payload.count.saturating_sub(cursor);
         let n = usize::try_from(left).unwrap_or(usize::MAX).min(max);
-        if n == 0 {
-            return Ok(Vec::new());
+        let mut items = Vec::new();
+        if n > 0 && self.refusal.is_none() {
+            if self.inputs.campaign(&self.project, &self.payload.campaign_id).await?.is_none() {
+                return Err(deleted());
+            }
+            let codes = self.codes(n).await?;
+            items = codes.into_iter().map(|code| Item::Write(self.payload.record(code))).collect();
         }
-        let project = &self.action.project_id;
-        if self.store.get_campaign(project, &self.payload.campaign_id).await?.is_none() {
-            return Err(deleted());
-        }
-        Ok(self
-            .codes(n)
-            .await?
-            .into_iter()
-            .map(|code| ChunkItem::VoucherImport {
-                record: self.payload.record(code),
-                update: false,
-            })
-            .collect())
+        Ok(ChunkWrites::Vouchers(VoucherWrites::Import { update: false, items }))
     }
 
     fn report_mode(&self) -> ReportMode {
         ReportMode::FailuresOnly
     }
 
-    async fn result(
+    async fn finish(
         &mut self,
-        store: &dyn Store,
+        inputs: &dyn Inputs,
         action: &ActionRecord,
-    ) -> Result<Value, ActionError> {
-        let project = &action.project_id;
+    ) -> Result<Finish, ActionError> {
         let id = &self.payload.campaign_id;
-        let mut campaign = store.get_campaign(project, id).await?.ok_or_else(|| not_found(id))?;
-        campaign.vouchers_count = store.list_vouchers(project, Some(id), 1, 1).await?.total;
-        campaign.generation_status = GenerationStatus::Done;
-        campaign.updated_at = Some(action.updated_at);
-        if !store.update_campaign(project, &campaign).await? {
+        let effect =
+            Some(FinishEffect::RecountCampaign { campaign_id: id.clone(), generation: true });
+        if let Some(reason) = &self.refusal {
+            let result = ActionResult::failure("action_failed", reason.clone());
+            return Ok(Finish { result, effect });
+        }
+        if inputs.campaign(&action.project_id, id).await?.is_none() {
             return Err(not_found(id));
         }
-        Ok(json!({
-            "message": format!("Generated {} vouchers.", action.done_count),
-            "done_count": action.done_count,
-        }))
+        let n = action.done_count;
+        let result = ActionResult::count(format!("Generated {n} vouchers."), n);
+        Ok(Finish { result, effect })
     }
 }

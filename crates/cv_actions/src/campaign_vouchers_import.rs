@@ -5,55 +5,52 @@
 //! schema refuses, and codes that exist by the time the item runs, fail their item; the result
 //! lists them as `{code, reason}` (family A).
 //!
-//! When every chunk is done, [`ActionRun::result`] sets the campaign's `vouchers_count` to the
-//! number of vouchers it now holds, as generation does (idempotent; a campaign deleted
+//! The finish sets the campaign's `vouchers_count` to the number of vouchers it now holds, as
+//! generation does, in the transaction that ends the action ([`recount`]; a campaign deleted
 //! meanwhile is left alone).
 
 use async_trait::async_trait;
 use cv_domain::{
-    metadata_schema::MetadataSchema,
+    metadata_schema::MetadataResource,
     payload::{CampaignVouchersImport, VouchersImport},
 };
-use cv_engine::{ActionError, ActionRun};
-use cv_store::{ActionRecord, ChunkItem, ReportMode, Store};
-use serde_json::Value;
+use cv_engine::{ActionError, ActionRun, Finish};
+use cv_store::{ActionRecord, ChunkWrites, FinishEffect, Inputs, ReportMode};
 
-use crate::vouchers_import;
+use crate::{Action, Start, vouchers_import};
 
 pub(crate) struct Run {
     campaign_id: String,
     inner: vouchers_import::Run,
 }
 
-impl Run {
-    pub fn new(payload: CampaignVouchersImport, schema: Option<MetadataSchema>) -> Self {
+#[async_trait]
+impl Action for Run {
+    type Payload = CampaignVouchersImport;
+
+    async fn start(start: Start<'_>, payload: CampaignVouchersImport) -> Result<Self, ActionError> {
+        let schema = start.schema(MetadataResource::Voucher).await?;
         let vouchers = VouchersImport { vouchers: payload.vouchers };
-        Self {
+        Ok(Self {
             campaign_id: payload.campaign_id,
             inner: vouchers_import::Run::new(vouchers, schema),
-        }
+        })
     }
 }
 
-/// Sets the campaign's `vouchers_count` to the vouchers it holds now (as generation does).
-pub(crate) async fn recount(
-    store: &dyn Store,
-    action: &ActionRecord,
-    campaign_id: &str,
-) -> Result<(), ActionError> {
-    let project = &action.project_id;
-    if let Some(mut campaign) = store.get_campaign(project, campaign_id).await? {
-        campaign.vouchers_count =
-            store.list_vouchers(project, Some(campaign_id), 1, 1).await?.total;
-        campaign.updated_at = Some(action.updated_at);
-        store.update_campaign(project, &campaign).await?;
+/// `finish`, with the campaign's `vouchers_count` set to the vouchers it holds now (as
+/// generation does) in the same transaction.
+pub(crate) fn recount(finish: Finish, campaign_id: &str) -> Finish {
+    let campaign_id = campaign_id.to_owned();
+    Finish {
+        effect: Some(FinishEffect::RecountCampaign { campaign_id, generation: false }),
+        ..finish
     }
-    Ok(())
 }
 
 #[async_trait]
 impl ActionRun for Run {
-    async fn chunk(&mut self, cursor: u64, max: usize) -> Result<Vec<ChunkItem>, ActionError> {
+    async fn chunk(&mut self, cursor: u64, max: usize) -> Result<ChunkWrites, ActionError> {
         self.inner.chunk(cursor, max).await
     }
 
@@ -61,12 +58,11 @@ impl ActionRun for Run {
         ReportMode::FailuresOnly
     }
 
-    async fn result(
+    async fn finish(
         &mut self,
-        store: &dyn Store,
+        inputs: &dyn Inputs,
         action: &ActionRecord,
-    ) -> Result<Value, ActionError> {
-        recount(store, action, &self.campaign_id).await?;
-        self.inner.result(store, action).await
+    ) -> Result<Finish, ActionError> {
+        Ok(recount(self.inner.finish(inputs, action).await?, &self.campaign_id))
     }
 }

@@ -23,16 +23,16 @@ use std::{
 
 use async_trait::async_trait;
 use cv_domain::{
-    Campaign, Voucher, VoucherRecord,
+    Campaign, ProjectId, Voucher, VoucherRecord,
     metadata_schema::{MetadataResource, MetadataSchema},
     payload::CampaignVouchersImportCsv,
     voucher::LoyaltyCard,
 };
-use cv_engine::{ActionError, ActionRun};
-use cv_store::{ActionRecord, ChunkItem, ReportMode, Store};
-use serde_json::Value;
+use cv_engine::{ActionError, ActionRun, Finish};
+use cv_store::{ActionRecord, ChunkWrites, Inputs, Item, ReportMode, VoucherWrites};
 
 use crate::{
+    Action, Start,
     campaign_vouchers_import::recount,
     csv_cells::{active, cents, date, gift, integer},
     csv_import::{self, RowMapper, failed},
@@ -170,8 +170,18 @@ impl Mapper {
 }
 
 impl RowMapper for Mapper {
-    fn item(&self, headers: &[String], cells: Vec<String>) -> Result<ChunkItem, (String, String)> {
-        self.record(headers, cells).map(|record| ChunkItem::VoucherImport { record, update: true })
+    type Write = VoucherRecord;
+
+    fn write(
+        &self,
+        headers: &[String],
+        cells: Vec<String>,
+    ) -> Result<VoucherRecord, (String, String)> {
+        self.record(headers, cells)
+    }
+
+    fn writes(&self, items: Vec<Item<VoucherRecord>>) -> ChunkWrites {
+        ChunkWrites::Vouchers(VoucherWrites::Import { update: true, items })
     }
 }
 
@@ -204,34 +214,40 @@ fn keep_all_but_active_and_category(
 pub(crate) struct Run {
     inner: csv_import::Run<Mapper>,
     campaign_id: String,
-    action: ActionRecord,
-    store: Arc<dyn Store>,
+    project: ProjectId,
+    inputs: Arc<dyn Inputs>,
     no_active: Arc<Mutex<HashSet<String>>>,
 }
 
-/// Finds the campaign, opens the upload and maps its columns.
-pub(crate) async fn start(
-    action: &ActionRecord,
-    payload: CampaignVouchersImportCsv,
-    schema: Option<MetadataSchema>,
-    store: Arc<dyn Store>,
-) -> Result<Run, ActionError> {
-    let id = payload.campaign_id;
-    let Some(campaign) = store.get_campaign(&action.project_id, &id).await? else {
-        return Err(ActionError::Fatal(format!("Cannot find campaign with id {id}")));
-    };
-    let no_active = Arc::new(Mutex::new(HashSet::new()));
-    let shared = no_active.clone();
-    let inner = csv_import::Run::open(
-        store.clone(),
-        action,
-        payload.upload,
-        "voucher",
-        Some("code"),
-        |headers| mapper(headers, campaign, schema, shared),
-    )
-    .await?;
-    Ok(Run { inner, campaign_id: id, action: action.clone(), store, no_active })
+#[async_trait]
+impl Action for Run {
+    type Payload = CampaignVouchersImportCsv;
+
+    /// Finds the campaign, opens the upload and maps its columns.
+    async fn start(
+        start: Start<'_>,
+        payload: CampaignVouchersImportCsv,
+    ) -> Result<Self, ActionError> {
+        let schema = start.schema(MetadataResource::Voucher).await?;
+        let (action, inputs) = (start.action, start.inputs);
+        let id = payload.campaign_id;
+        let Some(campaign) = inputs.campaign(&action.project_id, &id).await? else {
+            return Err(ActionError::Fatal(format!("Cannot find campaign with id {id}")));
+        };
+        let no_active = Arc::new(Mutex::new(HashSet::new()));
+        let shared = no_active.clone();
+        let inner = csv_import::Run::open(
+            inputs.clone(),
+            action,
+            payload.upload,
+            "voucher",
+            Some("code"),
+            |headers| mapper(headers, campaign, schema, shared),
+        )
+        .await?;
+        let project = action.project_id.clone();
+        Ok(Run { inner, campaign_id: id, project, inputs, no_active })
+    }
 }
 
 /// The mapper of a file with `headers` for `campaign`; without a schema, metadata values are
@@ -252,67 +268,59 @@ impl Run {
         &self,
         row: VoucherRecord,
         no_active: &HashSet<String>,
-    ) -> Result<ChunkItem, ActionError> {
-        let found = self.store.get_voucher(&self.action.project_id, &row.code).await?;
+    ) -> Result<Item<VoucherRecord>, ActionError> {
+        let found = self.inputs.voucher(&self.project, &row.code).await?;
         Ok(match found {
             Some(v) if v.campaign_id.as_deref() == Some(self.campaign_id.as_str()) => {
                 let active_given = !no_active.contains(&row.code);
-                ChunkItem::VoucherImport {
-                    record: keep_all_but_active_and_category(v, row, active_given),
-                    update: true,
-                }
+                Item::Write(keep_all_but_active_and_category(v, row, active_given))
             }
             Some(_) => {
                 let reason = format!("Voucher with code {} belongs to another campaign", row.code);
                 failed(row.code, reason)
             }
-            None => ChunkItem::VoucherImport { record: row, update: true },
+            None => Item::Write(row),
         })
     }
 }
 
 #[async_trait]
 impl ActionRun for Run {
-    async fn chunk(&mut self, cursor: u64, max: usize) -> Result<Vec<ChunkItem>, ActionError> {
-        let items = self.inner.chunk(cursor, max).await?;
+    async fn chunk(&mut self, cursor: u64, max: usize) -> Result<ChunkWrites, ActionError> {
+        let items = self.inner.items(cursor, max).await?;
         let no_active =
             std::mem::take(&mut *self.no_active.lock().unwrap_or_else(PoisonError::into_inner));
         let codes: Vec<String> = items
             .iter()
             .filter_map(|i| match i {
-                ChunkItem::VoucherImport { record, .. } => Some(record.code.clone()),
-                _ => None,
+                Item::Write(record) => Some(record.code.clone()),
+                Item::Failed { .. } => None,
             })
             .collect();
-        let existing: HashSet<String> = self
-            .store
-            .existing_voucher_codes(&self.action.project_id, &codes)
-            .await?
-            .into_iter()
-            .collect();
+        let existing: HashSet<String> =
+            self.inputs.taken_codes(&self.project, &codes).await?.into_iter().collect();
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             out.push(match item {
-                ChunkItem::VoucherImport { record, .. } if existing.contains(&record.code) => {
+                Item::Write(record) if existing.contains(&record.code) => {
                     self.existing(record, &no_active).await?
                 }
                 other => other,
             });
         }
-        Ok(out)
+        Ok(ChunkWrites::Vouchers(VoucherWrites::Import { update: true, items: out }))
     }
 
     fn report_mode(&self) -> ReportMode {
         ReportMode::FailuresOnly
     }
 
-    async fn result(
+    async fn finish(
         &mut self,
-        store: &dyn Store,
+        inputs: &dyn Inputs,
         action: &ActionRecord,
-    ) -> Result<Value, ActionError> {
-        recount(store, action, &self.campaign_id).await?;
-        self.inner.result(store, action).await
+    ) -> Result<Finish, ActionError> {
+        Ok(recount(self.inner.finish(inputs, action).await?, &self.campaign_id))
     }
 }
 

@@ -15,24 +15,26 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use cv_domain::{Voucher, VoucherRecord, campaign::UpdateCampaignVouchers};
-use cv_engine::{ActionError, ActionRun};
-use cv_store::{ActionRecord, ChunkItem, ReportMode, Store};
-use serde_json::{Value, json};
+use cv_domain::{
+    ActionResult, ProjectId, Voucher, VoucherRecord, campaign::UpdateCampaignVouchers,
+};
+use cv_engine::{ActionError, ActionRun, Finish};
+use cv_store::{ActionRecord, ChunkWrites, Inputs, Item, ReportMode, VoucherWrites};
+
+use crate::{Action, Start};
 
 pub(crate) struct Run {
     payload: UpdateCampaignVouchers,
-    action: ActionRecord,
-    store: Arc<dyn Store>,
+    project: ProjectId,
+    inputs: Arc<dyn Inputs>,
 }
 
-impl Run {
-    pub fn new(
-        action: &ActionRecord,
-        payload: UpdateCampaignVouchers,
-        store: Arc<dyn Store>,
-    ) -> Self {
-        Self { payload, action: action.clone(), store }
+#[async_trait]
+impl Action for Run {
+    type Payload = UpdateCampaignVouchers;
+
+    async fn start(start: Start<'_>, payload: UpdateCampaignVouchers) -> Result<Self, ActionError> {
+        Ok(Self { payload, project: start.action.project_id.clone(), inputs: start.inputs })
     }
 }
 
@@ -58,39 +60,32 @@ fn record(v: Voucher) -> VoucherRecord {
 
 #[async_trait]
 impl ActionRun for Run {
-    async fn chunk(&mut self, cursor: u64, max: usize) -> Result<Vec<ChunkItem>, ActionError> {
+    async fn chunk(&mut self, cursor: u64, max: usize) -> Result<ChunkWrites, ActionError> {
         let limit = u32::try_from(max).unwrap_or(u32::MAX);
-        let vouchers = self
-            .store
-            .unredeemed_campaign_vouchers(
-                &self.action.project_id,
-                &self.payload.campaign_id,
-                limit,
-                cursor,
-            )
-            .await?;
-        Ok(vouchers
+        let campaign = &self.payload.campaign_id;
+        let vouchers =
+            self.inputs.unredeemed_vouchers(&self.project, campaign, limit, cursor).await?;
+        let items = vouchers
             .into_iter()
             .map(|v| {
                 let mut record = record(v);
                 self.payload.apply(&mut record);
-                ChunkItem::VoucherImport { record, update: true }
+                Item::Write(record)
             })
-            .collect())
+            .collect();
+        Ok(ChunkWrites::Vouchers(VoucherWrites::Import { update: true, items }))
     }
 
     fn report_mode(&self) -> ReportMode {
         ReportMode::FailuresOnly
     }
 
-    async fn result(
+    async fn finish(
         &mut self,
-        _store: &dyn Store,
+        _inputs: &dyn Inputs,
         action: &ActionRecord,
-    ) -> Result<Value, ActionError> {
-        Ok(json!({
-            "message": format!("Updated {} vouchers.", action.done_count),
-            "done_count": action.done_count,
-        }))
+    ) -> Result<Finish, ActionError> {
+        let message = format!("Updated {} vouchers.", action.done_count);
+        Ok(ActionResult::count(message, action.done_count).into())
     }
 }

@@ -6,20 +6,26 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use cv_domain::{ActionId, payload::Upload};
-use cv_engine::{ActionError, ActionRun};
-use cv_store::{ActionRecord, ChunkItem, ItemError, ReportMode, Store};
-use serde_json::Value;
+use cv_engine::{ActionError, ActionRun, Finish};
+use cv_store::{ActionRecord, ChunkWrites, Inputs, Item, ItemError, ReportMode};
 
 use crate::{
     csv_source::{CsvRows, Row},
-    import_result,
-    report::FailedItem,
+    report::{self, FailedShape},
 };
 
-/// How one import type turns a row into an item.
+/// How one import type turns a row into a write.
 pub(crate) trait RowMapper: Send + 'static {
-    /// The item for a row's cells (in header order), or the row's key and failure reason.
-    fn item(&self, headers: &[String], cells: Vec<String>) -> Result<ChunkItem, (String, String)>;
+    /// What a row writes.
+    type Write: Send;
+    /// The write for a row's cells (in header order), or the row's key and failure reason.
+    fn write(
+        &self,
+        headers: &[String],
+        cells: Vec<String>,
+    ) -> Result<Self::Write, (String, String)>;
+    /// A chunk of rows as the store writes it.
+    fn writes(&self, items: Vec<Item<Self::Write>>) -> ChunkWrites;
 }
 
 /// One claim's run of a CSV import.
@@ -35,7 +41,7 @@ pub(crate) struct Run<M> {
 impl<M: RowMapper> Run<M> {
     /// Opens the upload of `action`, reads its header and builds the mapper from it.
     pub async fn open(
-        store: Arc<dyn Store>,
+        store: Arc<dyn Inputs>,
         action: &ActionRecord,
         upload: Upload,
         noun: &'static str,
@@ -50,43 +56,54 @@ impl<M: RowMapper> Run<M> {
 
 /// The item of a row that cannot be imported: `key` is its source_id or code (possibly
 /// empty), `reason` the text `result.failed[].reason` shows.
-pub(crate) fn failed(key: String, reason: String) -> ChunkItem {
-    ChunkItem::Failed {
-        key,
-        error: ItemError {
-            message: "Invalid row".to_owned(),
-            details: reason,
-            key: "invalid_row".to_owned(),
-        },
+pub(crate) fn failed<T>(key: String, reason: String) -> Item<T> {
+    let error = ItemError {
+        message: "Invalid row".to_owned(),
+        details: reason,
+        key: "invalid_row".to_owned(),
+    };
+    Item::failed(key, error)
+}
+
+/// The item of one row: the mapper's write, or a failure for a row that could not be read or
+/// mapped.
+pub(crate) fn item<M: RowMapper>(mapper: &M, headers: &[String], row: Row) -> Item<M::Write> {
+    match row.map_err(|reason| (String::new(), reason)).and_then(|c| mapper.write(headers, c)) {
+        Ok(write) => Item::Write(write),
+        Err((key, reason)) => failed(key, reason),
     }
 }
 
-/// The item of one row: the mapper's, or a failure for a row that could not be read or
-/// mapped.
-pub(crate) fn item(mapper: &impl RowMapper, headers: &[String], row: Row) -> ChunkItem {
-    row.map_err(|reason| (String::new(), reason))
-        .and_then(|cells| mapper.item(headers, cells))
-        .unwrap_or_else(|(key, reason)| failed(key, reason))
+impl<M: RowMapper> Run<M> {
+    /// The items of the rows from `cursor` on, at most `max` of them.
+    pub async fn items(
+        &mut self,
+        cursor: u64,
+        max: usize,
+    ) -> Result<Vec<Item<M::Write>>, ActionError> {
+        let rows = self.rows.batch(cursor, max).await?;
+        let headers = &self.rows.headers;
+        Ok(rows.into_iter().map(|row| item(&self.mapper, headers, row)).collect())
+    }
 }
 
 #[async_trait]
 impl<M: RowMapper> ActionRun for Run<M> {
-    async fn chunk(&mut self, cursor: u64, max: usize) -> Result<Vec<ChunkItem>, ActionError> {
-        let rows = self.rows.batch(cursor, max).await?;
-        let headers = &self.rows.headers;
-        Ok(rows.into_iter().map(|row| item(&self.mapper, headers, row)).collect())
+    async fn chunk(&mut self, cursor: u64, max: usize) -> Result<ChunkWrites, ActionError> {
+        let items = self.items(cursor, max).await?;
+        Ok(self.mapper.writes(items))
     }
 
     fn report_mode(&self) -> ReportMode {
         ReportMode::FailuresOnly
     }
 
-    async fn result(
+    async fn finish(
         &mut self,
-        store: &dyn Store,
+        inputs: &dyn Inputs,
         action: &ActionRecord,
-    ) -> Result<Value, ActionError> {
-        let shape = FailedItem::Row { key_name: self.key_name };
-        Ok(import_result(store, action, self.noun, shape).await?)
+    ) -> Result<Finish, ActionError> {
+        let shape = FailedShape::Row { key_name: self.key_name };
+        Ok(report::import_result(inputs, action, self.noun, shape).await?.into())
     }
 }

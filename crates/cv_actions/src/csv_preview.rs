@@ -11,9 +11,12 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use cv_domain::{Campaign, metadata_schema::MetadataSchema};
+use cv_domain::{
+    Campaign, CustomerRecord, ProductRecord, SkuRecord, VoucherRecord,
+    metadata_schema::MetadataSchema,
+};
 use cv_engine::ActionError;
-use cv_store::ChunkItem;
+use cv_store::Item;
 
 use crate::{
     campaign_vouchers_import_csv, csv_import,
@@ -47,6 +50,19 @@ pub struct ReadPlan {
     pub reopen_each_batch: bool,
 }
 
+/// What an import writes for one row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RowWrite {
+    /// A customer (`CUSTOMERS.IMPORT_CSV`).
+    Customer(CustomerRecord),
+    /// A product (`PRODUCTS.IMPORT_CSV`).
+    Product(ProductRecord),
+    /// A SKU (`SKUS.IMPORT_CSV`).
+    Sku(SkuRecord),
+    /// A voucher (`VOUCHERS.IMPORT_CSV`, `CAMPAIGN.VOUCHERS_IMPORT_CSV`).
+    Voucher(VoucherRecord),
+}
+
 /// What an import makes of a file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CsvPreview {
@@ -54,8 +70,8 @@ pub struct CsvPreview {
     pub headers: Vec<String>,
     /// One item per data row, in file order: row `n` (1-based, as `result.failed[].row`
     /// shows it) is `items[n - 1]`; a row that cannot be imported is a
-    /// [`ChunkItem::Failed`] with its reason.
-    pub items: Vec<ChunkItem>,
+    /// [`Item::Failed`] with its reason.
+    pub items: Vec<Item<RowWrite>>,
 }
 
 /// Reads the file stored as `parts` the way an import of `import` reads it, following `plan`.
@@ -125,13 +141,21 @@ impl Mapper {
         }
     }
 
-    fn item(&self, headers: &[String], row: csv_source::Row) -> ChunkItem {
+    fn item(&self, headers: &[String], row: csv_source::Row) -> Item<RowWrite> {
+        fn into<T>(item: Item<T>, write: fn(T) -> RowWrite) -> Item<RowWrite> {
+            match item {
+                Item::Write(w) => Item::Write(write(w)),
+                Item::Failed { key, error } => Item::Failed { key, error },
+            }
+        }
         match self {
-            Self::Customers(m) => csv_import::item(m, headers, row),
-            Self::Products(m) => csv_import::item(m, headers, row),
-            Self::Skus(m) => csv_import::item(m, headers, row),
-            Self::Vouchers(m) => csv_import::item(m, headers, row),
-            Self::CampaignVouchers(m) => csv_import::item(m.as_ref(), headers, row),
+            Self::Customers(m) => into(csv_import::item(m, headers, row), RowWrite::Customer),
+            Self::Products(m) => into(csv_import::item(m, headers, row), RowWrite::Product),
+            Self::Skus(m) => into(csv_import::item(m, headers, row), RowWrite::Sku),
+            Self::Vouchers(m) => into(csv_import::item(m, headers, row), RowWrite::Voucher),
+            Self::CampaignVouchers(m) => {
+                into(csv_import::item(m.as_ref(), headers, row), RowWrite::Voucher)
+            }
         }
     }
 }

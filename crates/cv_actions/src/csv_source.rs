@@ -12,7 +12,7 @@ use std::{borrow::Cow, io::Read, sync::Arc};
 
 use cv_domain::{ActionId, bom::BomStrip, payload::Upload};
 use cv_engine::ActionError;
-use cv_store::{Store, StoreError};
+use cv_store::{Inputs, StoreError};
 use tokio::runtime::Handle;
 
 /// Fetches part `index` of an upload (`None`: missing).
@@ -36,14 +36,12 @@ impl PartReader {
     }
 
     /// A reader over the stored parts of the upload of action `upload`.
-    fn stored(store: Arc<dyn Store>, upload: ActionId, parts: u32) -> Self {
+    fn stored(store: Arc<dyn Inputs>, upload: ActionId, parts: u32) -> Self {
         let runtime = Handle::current();
         Self::new(
             parts,
             Box::new(move |index| {
-                runtime
-                    .block_on(store.read_upload_part(&upload, index))
-                    .map_err(std::io::Error::other)
+                runtime.block_on(store.upload_part(&upload, index)).map_err(std::io::Error::other)
             }),
         )
     }
@@ -161,7 +159,7 @@ pub(crate) fn read_batch(
 impl CsvRows {
     /// Opens the upload of action `upload` and reads its header line.
     pub async fn open(
-        store: Arc<dyn Store>,
+        store: Arc<dyn Inputs>,
         upload: ActionId,
         meta: Upload,
     ) -> Result<Self, ActionError> {

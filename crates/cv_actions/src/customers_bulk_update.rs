@@ -1,31 +1,21 @@
 //! `CUSTOMERS.BULK_UPDATE`: upsert customers by `source_id` (`POST /v1/customers/bulk/async`).
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 use cv_domain::{
-    CustomerPatch, Timestamp, customer::Field, metadata_schema::MetadataSchema,
+    CustomerPatch, Timestamp,
+    customer::Field,
+    metadata_schema::{MetadataResource, MetadataSchema},
     payload::CustomersBulkUpdate,
 };
-use cv_engine::{ActionError, ActionRun};
-use cv_store::{ActionRecord, ChunkItem, ItemError, ReportMode, Store};
+use cv_engine::{ActionError, ActionRun, Finish};
+use cv_store::{ActionRecord, ChunkWrites, Inputs, Item, ItemError, ReportMode};
 
-use crate::{ActionsConfig, chunk_of, metadata_error, report};
+use crate::{Action, Start, chunk_of, metadata_error, report};
 
 pub(crate) struct Run {
     customers: Vec<CustomerPatch>,
     schema: Option<MetadataSchema>,
-    config: Arc<ActionsConfig>,
-}
-
-impl Run {
-    pub fn new(
-        payload: CustomersBulkUpdate,
-        schema: Option<MetadataSchema>,
-        config: Arc<ActionsConfig>,
-    ) -> Self {
-        Self { customers: payload.customers, schema, config }
-    }
+    config: std::sync::Arc<crate::ActionsConfig>,
 }
 
 /// Checks what the request's JSON schema cannot: that dates are real calendar dates, and
@@ -51,28 +41,37 @@ fn validate(patch: &CustomerPatch, schema: Option<&MetadataSchema>) -> Result<()
 }
 
 #[async_trait]
+impl Action for Run {
+    type Payload = CustomersBulkUpdate;
+
+    async fn start(start: Start<'_>, payload: CustomersBulkUpdate) -> Result<Self, ActionError> {
+        let schema = start.schema(MetadataResource::Customer).await?;
+        Ok(Self { customers: payload.customers, schema, config: start.config })
+    }
+}
+
+#[async_trait]
 impl ActionRun for Run {
-    async fn chunk(&mut self, cursor: u64, max: usize) -> Result<Vec<ChunkItem>, ActionError> {
-        Ok(chunk_of(&self.customers, cursor, max)
+    async fn chunk(&mut self, cursor: u64, max: usize) -> Result<ChunkWrites, ActionError> {
+        let items: Vec<Item<CustomerPatch>> = chunk_of(&self.customers, cursor, max)
             .iter()
             .map(|patch| match validate(patch, self.schema.as_ref()) {
-                Ok(()) => ChunkItem::Customer(patch.clone()),
-                Err(error) => {
-                    ChunkItem::Failed { key: patch.source_id.clone().unwrap_or_default(), error }
-                }
+                Ok(()) => Item::Write(patch.clone()),
+                Err(error) => Item::failed(patch.source_id.clone().unwrap_or_default(), error),
             })
-            .collect())
+            .collect();
+        Ok(items.into())
     }
 
     fn report_mode(&self) -> ReportMode {
         ReportMode::AllItems
     }
 
-    async fn result(
+    async fn finish(
         &mut self,
-        store: &dyn Store,
+        inputs: &dyn Inputs,
         action: &ActionRecord,
-    ) -> Result<serde_json::Value, ActionError> {
-        Ok(report::bulk_report(store, action, &self.config, Some("source_id")).await?)
+    ) -> Result<Finish, ActionError> {
+        Ok(report::bulk_report(inputs, action, &self.config, Some("source_id")).await?.into())
     }
 }

@@ -5,17 +5,19 @@
 //! Voucherify's API docs and its template are accepted); every other column becomes a
 //! metadata key named exactly like its header.
 
-use std::sync::Arc;
-
+use async_trait::async_trait;
 use cv_domain::{
     Address, CustomerRecord, Timestamp,
     metadata_schema::{MetadataResource, MetadataSchema},
     payload::CustomersImportCsv,
 };
 use cv_engine::ActionError;
-use cv_store::{ActionRecord, ChunkItem, Store};
+use cv_store::{ChunkWrites, Item};
 
-use crate::csv_import::{self, RowMapper};
+use crate::{
+    Action, Start,
+    csv_import::{self, RowMapper},
+};
 
 /// Where each column of the file goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,17 +65,22 @@ pub(crate) struct Mapper {
     schema: MetadataSchema,
 }
 
-/// Opens the upload and maps its columns.
-pub(crate) async fn start(
-    action: &ActionRecord,
-    payload: CustomersImportCsv,
-    schema: Option<MetadataSchema>,
-    store: Arc<dyn Store>,
-) -> Result<csv_import::Run<Mapper>, ActionError> {
-    csv_import::Run::open(store, action, payload.upload, "customer", Some("source_id"), |headers| {
-        mapper(headers, schema)
-    })
-    .await
+/// A run of this import.
+pub(crate) type Run = csv_import::Run<Mapper>;
+
+#[async_trait]
+impl Action for Run {
+    type Payload = CustomersImportCsv;
+
+    /// Opens the upload and maps its columns.
+    async fn start(start: Start<'_>, payload: CustomersImportCsv) -> Result<Self, ActionError> {
+        let schema = start.schema(MetadataResource::Customer).await?;
+        let (noun, key) = ("customer", Some("source_id"));
+        csv_import::Run::open(start.inputs, start.action, payload.upload, noun, key, |headers| {
+            mapper(headers, schema)
+        })
+        .await
+    }
 }
 
 /// The mapper of a file with `headers`; without a schema, metadata values are strings.
@@ -135,7 +142,17 @@ impl Mapper {
 }
 
 impl RowMapper for Mapper {
-    fn item(&self, headers: &[String], cells: Vec<String>) -> Result<ChunkItem, (String, String)> {
-        self.record(headers, cells).map(ChunkItem::CustomerImport)
+    type Write = CustomerRecord;
+
+    fn write(
+        &self,
+        headers: &[String],
+        cells: Vec<String>,
+    ) -> Result<CustomerRecord, (String, String)> {
+        self.record(headers, cells)
+    }
+
+    fn writes(&self, items: Vec<Item<CustomerRecord>>) -> ChunkWrites {
+        items.into()
     }
 }

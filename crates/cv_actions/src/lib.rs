@@ -1,6 +1,7 @@
 //! The Voucherify async-action types, one module each, behind one closed enum dispatch:
 //! [`Registry`] implements the engine's `Handlers` with an exhaustive `match` on
-//! `ActionKind`. Adding a type means adding a module and one match arm.
+//! `ActionKind`, one line per type. Adding a type means adding a module (an [`Action`]: its
+//! payload, how a run starts, its chunks and its finish) and its line.
 
 mod campaign_vouchers_delete;
 mod campaign_vouchers_generate;
@@ -27,19 +28,16 @@ mod vouchers_import;
 mod vouchers_import_csv;
 mod vouchers_metadata_update;
 
-use report::import_result;
-
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use cv_domain::ActionKind;
 use cv_domain::{
+    ActionKind,
     metadata_schema::{MetadataResource, MetadataSchema},
-    payload::{CustomersMetadataUpdate, ProductsMetadataUpdate},
 };
 use cv_engine::{ActionError, ActionRun, Handlers};
-use cv_store::{ActionRecord, ItemError, Store};
-use serde::{Deserialize, Serialize};
+use cv_store::{ActionRecord, Inputs, ItemError};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 /// Settings the action types share.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,20 +66,53 @@ impl Registry {
     }
 }
 
+/// What a run starts from: the claimed action, the part of the store actions may read, and
+/// the shared settings.
+pub(crate) struct Start<'a> {
+    /// The action as claimed (cursor, counters, attempt).
+    pub action: &'a ActionRecord,
+    /// Read-only access to what the payload points to.
+    pub inputs: Arc<dyn Inputs>,
+    /// Shared settings.
+    pub config: Arc<ActionsConfig>,
+}
+
+impl Start<'_> {
+    /// The project's metadata schema for `resource`, read once per claim.
+    pub async fn schema(
+        &self,
+        resource: MetadataResource,
+    ) -> Result<Option<MetadataSchema>, ActionError> {
+        Ok(self.inputs.metadata_schema(&self.action.project_id, resource).await?)
+    }
+}
+
+/// One action type: the stored payload it reads, and how a run of it starts. A run is an
+/// [`ActionRun`]: it returns writes and a finish, and changes nothing itself.
+#[async_trait]
+pub(crate) trait Action: ActionRun + Sized + 'static {
+    /// The stored request (`cv_domain::payload`).
+    type Payload: DeserializeOwned + Send;
+
+    /// Starts a run (once per claim) from the payload.
+    async fn start(start: Start<'_>, payload: Self::Payload) -> Result<Self, ActionError>;
+}
+
+/// Starts a run of the action type `A` from a stored payload.
+async fn run<A: Action>(
+    start: Start<'_>,
+    payload: &[u8],
+) -> Result<Box<dyn ActionRun>, ActionError> {
+    let payload = serde_json::from_slice(payload)
+        .map_err(|e| ActionError::Fatal(format!("The stored request could not be read: {e}")))?;
+    Ok(Box::new(A::start(start, payload).await?))
+}
+
 /// The items of a chunk: `items[cursor..cursor + max]`, clamped to the end.
 fn chunk_of<T>(items: &[T], cursor: u64, max: usize) -> &[T] {
     let start = usize::try_from(cursor).unwrap_or(usize::MAX).min(items.len());
     let end = start.saturating_add(max).min(items.len());
     &items[start..end]
-}
-
-/// The project's metadata schema for `resource`, read once per claim.
-async fn schema_of(
-    store: &dyn Store,
-    action: &ActionRecord,
-    resource: MetadataResource,
-) -> Result<Option<MetadataSchema>, ActionError> {
-    Ok(store.get_metadata_schema(&action.project_id, resource).await?.map(|r| r.schema))
 }
 
 /// The item error of metadata that its schema refuses.
@@ -93,123 +124,65 @@ fn metadata_error(reason: String) -> ItemError {
     }
 }
 
-fn decode<T: serde::de::DeserializeOwned>(payload: &[u8]) -> Result<T, ActionError> {
-    serde_json::from_slice(payload)
-        .map_err(|e| ActionError::Fatal(format!("The stored request could not be read: {e}")))
-}
-
 #[async_trait]
 impl Handlers for Registry {
     async fn start(
         &self,
         action: &ActionRecord,
         payload: Vec<u8>,
-        store: Arc<dyn Store>,
+        inputs: Arc<dyn Inputs>,
     ) -> Result<Box<dyn ActionRun>, ActionError> {
-        let config = self.config.clone();
-        Ok(match action.kind {
+        let start = Start { action, inputs, config: self.config.clone() };
+        let payload = payload.as_slice();
+        match action.kind {
             ActionKind::CustomersBulkUpdate => {
-                let schema = schema_of(&*store, action, MetadataResource::Customer).await?;
-                Box::new(customers_bulk_update::Run::new(decode(&payload)?, schema, config))
+                run::<customers_bulk_update::Run>(start, payload).await
             }
             ActionKind::CustomersMetadataUpdate => {
-                let schema = schema_of(&*store, action, MetadataResource::Customer).await?;
-                let payload: CustomersMetadataUpdate = decode(&payload)?;
-                let make = customers_metadata_update::item;
-                Box::new(metadata_update::Run::new(
-                    payload.source_ids,
-                    payload.metadata,
-                    schema,
-                    make,
-                    config,
-                ))
+                run::<customers_metadata_update::Run>(start, payload).await
             }
             ActionKind::CustomersImportCsv => {
-                let schema = schema_of(&*store, action, MetadataResource::Customer).await?;
-                let run = customers_import_csv::start(action, decode(&payload)?, schema, store);
-                Box::new(run.await?)
+                run::<customers_import_csv::Run>(start, payload).await
             }
             ActionKind::ProductsBulkUpdate => {
-                let schema = schema_of(&*store, action, MetadataResource::Product).await?;
-                Box::new(products_bulk_update::Run::new(decode(&payload)?, schema, config))
+                run::<products_bulk_update::Run>(start, payload).await
             }
             ActionKind::ProductsMetadataUpdate => {
-                let schema = schema_of(&*store, action, MetadataResource::Product).await?;
-                let payload: ProductsMetadataUpdate = decode(&payload)?;
-                let make = products_metadata_update::item;
-                Box::new(metadata_update::Run::new(
-                    payload.source_ids,
-                    payload.metadata,
-                    schema,
-                    make,
-                    config,
-                ))
+                run::<products_metadata_update::Run>(start, payload).await
             }
-            ActionKind::ProductsImportCsv => {
-                let schema = schema_of(&*store, action, MetadataResource::Product).await?;
-                let run = products_import_csv::start(action, decode(&payload)?, schema, store);
-                Box::new(run.await?)
-            }
-            ActionKind::SkusImportCsv => {
-                Box::new(skus_import_csv::start(action, decode(&payload)?, store).await?)
-            }
-            ActionKind::VouchersImport => {
-                let schema = schema_of(&*store, action, MetadataResource::Voucher).await?;
-                Box::new(vouchers_import::Run::new(decode(&payload)?, schema))
-            }
-            ActionKind::VouchersImportCsv => {
-                let schema = schema_of(&*store, action, MetadataResource::Voucher).await?;
-                let run = vouchers_import_csv::start(action, decode(&payload)?, schema, store);
-                Box::new(run.await?)
-            }
+            ActionKind::ProductsImportCsv => run::<products_import_csv::Run>(start, payload).await,
+            ActionKind::SkusImportCsv => run::<skus_import_csv::Run>(start, payload).await,
+            ActionKind::VouchersImport => run::<vouchers_import::Run>(start, payload).await,
+            ActionKind::VouchersImportCsv => run::<vouchers_import_csv::Run>(start, payload).await,
             ActionKind::VouchersBulkUpdate => {
-                let schema = schema_of(&*store, action, MetadataResource::Voucher).await?;
-                Box::new(vouchers_bulk_update::Run::new(decode(&payload)?, schema, config))
+                run::<vouchers_bulk_update::Run>(start, payload).await
             }
             ActionKind::VouchersMetadataUpdate => {
-                let schema = schema_of(&*store, action, MetadataResource::Voucher).await?;
-                Box::new(vouchers_metadata_update::Run::new(decode(&payload)?, schema, config))
+                run::<vouchers_metadata_update::Run>(start, payload).await
             }
             ActionKind::CampaignVouchersGenerate => {
-                let run = campaign_vouchers_generate::Run::start(action, decode(&payload)?, store);
-                Box::new(run.await?)
+                run::<campaign_vouchers_generate::Run>(start, payload).await
             }
             ActionKind::CampaignVouchersImport => {
-                let schema = schema_of(&*store, action, MetadataResource::Voucher).await?;
-                Box::new(campaign_vouchers_import::Run::new(decode(&payload)?, schema))
+                run::<campaign_vouchers_import::Run>(start, payload).await
             }
             ActionKind::CampaignVouchersImportCsv => {
-                let schema = schema_of(&*store, action, MetadataResource::Voucher).await?;
-                let run =
-                    campaign_vouchers_import_csv::start(action, decode(&payload)?, schema, store);
-                Box::new(run.await?)
+                run::<campaign_vouchers_import_csv::Run>(start, payload).await
             }
             ActionKind::CampaignVouchersDelete => {
-                Box::new(campaign_vouchers_delete::Run::new(decode(&payload)?))
+                run::<campaign_vouchers_delete::Run>(start, payload).await
             }
             ActionKind::CampaignVouchersUpdate => {
-                Box::new(campaign_vouchers_update::Run::new(action, decode(&payload)?, store))
+                run::<campaign_vouchers_update::Run>(start, payload).await
             }
-            ActionKind::OrdersImport => {
-                let schemas = orders_import::Schemas {
-                    order: schema_of(&*store, action, MetadataResource::Order).await?,
-                    customer: schema_of(&*store, action, MetadataResource::Customer).await?,
-                    product: schema_of(&*store, action, MetadataResource::Product).await?,
-                };
-                Box::new(orders_import::Run::new(decode(&payload)?, schemas))
-            }
+            ActionKind::OrdersImport => run::<orders_import::Run>(start, payload).await,
             ActionKind::CampaignsMetadataKeyPurge
             | ActionKind::CustomersMetadataKeyPurge
             | ActionKind::ProductsMetadataKeyPurge
             | ActionKind::VouchersMetadataKeyPurge
             | ActionKind::OrdersMetadataKeyPurge => {
-                let resource = MetadataResource::purged_by(action.kind).ok_or_else(|| {
-                    ActionError::Fatal(format!("{} purges no resource", action.kind))
-                })?;
-                let run =
-                    metadata_key_purge::Run::start(action, resource, decode(&payload)?, store);
-                Box::new(run.await?)
+                run::<metadata_key_purge::Run>(start, payload).await
             }
-        })
+        }
     }
 }

@@ -14,8 +14,8 @@
 //! object and finds exactly the objects not yet purged. No object is purged or counted twice
 //! (the key is gone after the first time), and none is missed.
 //!
-//! Progress: on every claim the run counts the objects still holding the key and sets the
-//! action's total to its cursor plus that count ([`cv_store::Store::set_remaining_items`]),
+//! Progress: on every claim the run counts the objects still holding the key, and the engine
+//! sets the action's total to its cursor plus that count ([`ActionRun::remaining`]),
 //! so each committed chunk raises progress. Counting here rather than at enqueue keeps the
 //! API's answer O(1) (a count reads every object of the resource) and counts what is really
 //! left when the work starts, not when it was queued; objects that gain the key behind the
@@ -24,77 +24,71 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use cv_domain::{ProjectId, metadata_schema::MetadataResource, payload::MetadataKeyPurge};
-use cv_engine::{ActionError, ActionRun};
-use cv_store::{ActionRecord, ChunkItem, Fence, MetadataHolder, ReportMode, Store};
-use serde_json::{Value, json};
+use cv_domain::{
+    ActionResult, ProjectId, metadata_schema::MetadataResource, payload::MetadataKeyPurge,
+};
+use cv_engine::{ActionError, ActionRun, Finish};
+use cv_store::{ActionRecord, ChunkWrites, Inputs, MetadataHolder, ReportMode};
+
+use crate::{Action, Start};
 
 /// One claim's run of a purge.
 pub(crate) struct Run {
     resource: MetadataResource,
     key: String,
     project: ProjectId,
-    store: Arc<dyn Store>,
+    inputs: Arc<dyn Inputs>,
+    /// The objects holding the key when the run started.
+    left: u64,
     /// The last object handed out by this run: the next chunk starts after it.
     after: Option<MetadataHolder>,
 }
 
-impl Run {
-    /// Starts a run of `action`, which purges `payload.key` from `resource`: counts the
-    /// objects left and sets the action's total from them.
-    pub async fn start(
-        action: &ActionRecord,
-        resource: MetadataResource,
-        payload: MetadataKeyPurge,
-        store: Arc<dyn Store>,
-    ) -> Result<Self, ActionError> {
-        let project = action.project_id.clone();
-        let left = store.count_metadata_key_holders(&project, resource, &payload.key).await?;
-        let fence = Fence { action_id: action.id.clone(), attempt: action.attempt };
-        store.set_remaining_items(&fence, left).await?;
-        Ok(Self { resource, key: payload.key, project, store, after: None })
+#[async_trait]
+impl Action for Run {
+    type Payload = MetadataKeyPurge;
+
+    /// Starts a run of a purge of `payload.key` from the resource its type names, counting the
+    /// objects left.
+    async fn start(start: Start<'_>, payload: MetadataKeyPurge) -> Result<Self, ActionError> {
+        let kind = start.action.kind;
+        let resource = MetadataResource::purged_by(kind)
+            .ok_or_else(|| ActionError::Fatal(format!("{kind} purges no resource")))?;
+        let project = start.action.project_id.clone();
+        let left = start.inputs.count_key_holders(&project, resource, &payload.key).await?;
+        Ok(Self { resource, key: payload.key, project, inputs: start.inputs, left, after: None })
     }
 }
 
 #[async_trait]
 impl ActionRun for Run {
-    async fn chunk(&mut self, _cursor: u64, max: usize) -> Result<Vec<ChunkItem>, ActionError> {
+    async fn chunk(&mut self, _cursor: u64, max: usize) -> Result<ChunkWrites, ActionError> {
         let limit = u32::try_from(max).unwrap_or(u32::MAX);
-        let holders = self
-            .store
-            .metadata_key_holders(
-                &self.project,
-                self.resource,
-                &self.key,
-                self.after.as_ref(),
-                limit,
-            )
-            .await?;
+        let (project, resource, key) = (&self.project, self.resource, &self.key);
+        let holders =
+            self.inputs.key_holders(project, resource, key, self.after.as_ref(), limit).await?;
         if let Some(last) = holders.last() {
             self.after = Some(last.clone());
         }
-        Ok(holders
-            .into_iter()
-            .map(|h| ChunkItem::MetadataKeyPurge {
-                resource: self.resource,
-                id: h.id,
-                key: self.key.clone(),
-            })
-            .collect())
+        let ids = holders.into_iter().map(|h| h.id).collect();
+        Ok(ChunkWrites::MetadataKeyPurge { resource, key: key.clone(), ids })
     }
 
     fn report_mode(&self) -> ReportMode {
         ReportMode::FailuresOnly
     }
 
-    async fn result(
+    fn remaining(&self) -> Option<u64> {
+        Some(self.left)
+    }
+
+    async fn finish(
         &mut self,
-        _store: &dyn Store,
+        _inputs: &dyn Inputs,
         action: &ActionRecord,
-    ) -> Result<Value, ActionError> {
-        Ok(json!({
-            "message": format!("Updated {} {}.", action.done_count, self.resource.plural()),
-            "done_count": action.done_count,
-        }))
+    ) -> Result<Finish, ActionError> {
+        let n = action.done_count;
+        let message = format!("Updated {n} {}.", self.resource.plural());
+        Ok(ActionResult::count(message, n).into())
     }
 }

@@ -13,12 +13,18 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use cv_domain::{OrderRecord, metadata_schema::MetadataSchema, payload::OrdersImport};
-use cv_engine::{ActionError, ActionRun};
-use cv_store::{ActionRecord, ChunkItem, ItemError, ReportMode, Store};
-use serde_json::Value;
+use cv_domain::{
+    OrderRecord,
+    metadata_schema::{MetadataResource, MetadataSchema},
+    payload::OrdersImport,
+};
+use cv_engine::{ActionError, ActionRun, Finish};
+use cv_store::{ActionRecord, ChunkWrites, Inputs, Item, ItemError, ReportMode};
 
-use crate::{chunk_of, import_result, metadata_error, report::FailedItem};
+use crate::{
+    Action, Start, chunk_of, metadata_error,
+    report::{self, FailedShape},
+};
 
 /// The project's metadata schemas an order import checks against.
 #[derive(Debug, Default)]
@@ -47,8 +53,22 @@ fn repeated(source_id: &str) -> ItemError {
     }
 }
 
+#[async_trait]
+impl Action for Run {
+    type Payload = OrdersImport;
+
+    async fn start(start: Start<'_>, payload: OrdersImport) -> Result<Self, ActionError> {
+        let schemas = Schemas {
+            order: start.schema(MetadataResource::Order).await?,
+            customer: start.schema(MetadataResource::Customer).await?,
+            product: start.schema(MetadataResource::Product).await?,
+        };
+        Ok(Self::new(payload, schemas))
+    }
+}
+
 impl Run {
-    pub fn new(payload: OrdersImport, schemas: Schemas) -> Self {
+    fn new(payload: OrdersImport, schemas: Schemas) -> Self {
         let mut first = HashMap::new();
         for (index, order) in payload.orders.iter().enumerate() {
             if let Some(source_id) = &order.source_id {
@@ -84,41 +104,42 @@ impl Run {
         None
     }
 
-    fn item(&self, index: usize, order: &OrderRecord) -> ChunkItem {
+    fn item(&self, index: usize, order: &OrderRecord) -> Item<OrderRecord> {
         let key = order.source_id.clone().unwrap_or_default();
         if let Some(source_id) = &order.source_id
             && self.first.get(source_id).is_some_and(|first| *first != index)
         {
-            return ChunkItem::Failed { key, error: repeated(source_id) };
+            return Item::failed(key, repeated(source_id));
         }
         match self.metadata_refusal(order) {
-            Some(reason) => ChunkItem::Failed { key, error: metadata_error(reason) },
-            None => ChunkItem::OrderImport(Box::new(order.clone())),
+            Some(reason) => Item::failed(key, metadata_error(reason)),
+            None => Item::Write(order.clone()),
         }
     }
 }
 
 #[async_trait]
 impl ActionRun for Run {
-    async fn chunk(&mut self, cursor: u64, max: usize) -> Result<Vec<ChunkItem>, ActionError> {
+    async fn chunk(&mut self, cursor: u64, max: usize) -> Result<ChunkWrites, ActionError> {
         let start = usize::try_from(cursor).unwrap_or(usize::MAX);
-        Ok(chunk_of(&self.orders, cursor, max)
+        let items: Vec<Item<OrderRecord>> = chunk_of(&self.orders, cursor, max)
             .iter()
             .enumerate()
             .map(|(offset, order)| self.item(start + offset, order))
-            .collect())
+            .collect();
+        Ok(items.into())
     }
 
     fn report_mode(&self) -> ReportMode {
         ReportMode::FailuresOnly
     }
 
-    async fn result(
+    async fn finish(
         &mut self,
-        store: &dyn Store,
+        inputs: &dyn Inputs,
         action: &ActionRecord,
-    ) -> Result<Value, ActionError> {
-        let shape = FailedItem::Item { key_name: "source_id" };
-        Ok(import_result(store, action, "order", shape).await?)
+    ) -> Result<Finish, ActionError> {
+        let shape = FailedShape::Item { key_name: "source_id" };
+        Ok(report::import_result(inputs, action, "order", shape).await?.into())
     }
 }

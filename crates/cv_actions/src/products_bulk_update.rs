@@ -3,11 +3,15 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use cv_domain::{ProductPatch, metadata_schema::MetadataSchema, payload::ProductsBulkUpdate};
-use cv_engine::{ActionError, ActionRun};
-use cv_store::{ActionRecord, ChunkItem, ReportMode, Store};
+use cv_domain::{
+    ProductPatch,
+    metadata_schema::{MetadataResource, MetadataSchema},
+    payload::ProductsBulkUpdate,
+};
+use cv_engine::{ActionError, ActionRun, Finish};
+use cv_store::{ActionRecord, ChunkWrites, Inputs, Item, ReportMode};
 
-use crate::{ActionsConfig, chunk_of, metadata_error, report};
+use crate::{Action, ActionsConfig, Start, chunk_of, metadata_error, report};
 
 pub(crate) struct Run {
     products: Vec<ProductPatch>,
@@ -15,20 +19,20 @@ pub(crate) struct Run {
     config: Arc<ActionsConfig>,
 }
 
-impl Run {
-    pub fn new(
-        payload: ProductsBulkUpdate,
-        schema: Option<MetadataSchema>,
-        config: Arc<ActionsConfig>,
-    ) -> Self {
-        Self { products: payload.products, schema, config }
+#[async_trait]
+impl Action for Run {
+    type Payload = ProductsBulkUpdate;
+
+    async fn start(start: Start<'_>, payload: ProductsBulkUpdate) -> Result<Self, ActionError> {
+        let schema = start.schema(MetadataResource::Product).await?;
+        Ok(Self { products: payload.products, schema, config: start.config })
     }
 }
 
 #[async_trait]
 impl ActionRun for Run {
-    async fn chunk(&mut self, cursor: u64, max: usize) -> Result<Vec<ChunkItem>, ActionError> {
-        Ok(chunk_of(&self.products, cursor, max)
+    async fn chunk(&mut self, cursor: u64, max: usize) -> Result<ChunkWrites, ActionError> {
+        let items: Vec<Item<ProductPatch>> = chunk_of(&self.products, cursor, max)
             .iter()
             .map(|patch| {
                 // What the request's JSON schema cannot check: metadata against the project's
@@ -38,25 +42,26 @@ impl ActionRun for Run {
                     _ => None,
                 };
                 match refusal {
-                    None => ChunkItem::Product(patch.clone()),
-                    Some(reason) => ChunkItem::Failed {
-                        key: patch.source_id.clone().unwrap_or_default(),
-                        error: metadata_error(reason),
-                    },
+                    None => Item::Write(patch.clone()),
+                    Some(reason) => Item::failed(
+                        patch.source_id.clone().unwrap_or_default(),
+                        metadata_error(reason),
+                    ),
                 }
             })
-            .collect())
+            .collect();
+        Ok(items.into())
     }
 
     fn report_mode(&self) -> ReportMode {
         ReportMode::AllItems
     }
 
-    async fn result(
+    async fn finish(
         &mut self,
-        store: &dyn Store,
+        inputs: &dyn Inputs,
         action: &ActionRecord,
-    ) -> Result<serde_json::Value, ActionError> {
-        Ok(report::bulk_report(store, action, &self.config, Some("source_id")).await?)
+    ) -> Result<Finish, ActionError> {
+        Ok(report::bulk_report(inputs, action, &self.config, Some("source_id")).await?.into())
     }
 }

@@ -6,18 +6,17 @@
 //! project's product metadata schema. `name` is required; `price` is in major units (`14.5`
 //! is stored as 1450); `attributes` is a comma-separated list (`"color,size"`).
 
-use std::sync::Arc;
-
+use async_trait::async_trait;
 use cv_domain::{
     ProductRecord,
     metadata_schema::{MetadataResource, MetadataSchema},
     payload::ProductsImportCsv,
 };
 use cv_engine::ActionError;
-use cv_store::{ActionRecord, ChunkItem, Store};
+use cv_store::{ChunkWrites, Item};
 
 use crate::{
-    csv_cells,
+    Action, Start, csv_cells,
     csv_import::{self, RowMapper},
 };
 
@@ -60,17 +59,22 @@ pub(crate) struct Mapper {
     schema: MetadataSchema,
 }
 
-/// Opens the upload and maps its columns.
-pub(crate) async fn start(
-    action: &ActionRecord,
-    payload: ProductsImportCsv,
-    schema: Option<MetadataSchema>,
-    store: Arc<dyn Store>,
-) -> Result<csv_import::Run<Mapper>, ActionError> {
-    csv_import::Run::open(store, action, payload.upload, "product", Some("source_id"), |headers| {
-        mapper(headers, schema)
-    })
-    .await
+/// A run of this import.
+pub(crate) type Run = csv_import::Run<Mapper>;
+
+#[async_trait]
+impl Action for Run {
+    type Payload = ProductsImportCsv;
+
+    /// Opens the upload and maps its columns.
+    async fn start(start: Start<'_>, payload: ProductsImportCsv) -> Result<Self, ActionError> {
+        let schema = start.schema(MetadataResource::Product).await?;
+        let (noun, key) = ("product", Some("source_id"));
+        csv_import::Run::open(start.inputs, start.action, payload.upload, noun, key, |headers| {
+            mapper(headers, schema)
+        })
+        .await
+    }
 }
 
 /// The mapper of a file with `headers`; without a schema, metadata values are strings.
@@ -116,8 +120,18 @@ impl Mapper {
 }
 
 impl RowMapper for Mapper {
-    fn item(&self, headers: &[String], cells: Vec<String>) -> Result<ChunkItem, (String, String)> {
-        self.record(headers, cells).map(ChunkItem::ProductImport)
+    type Write = ProductRecord;
+
+    fn write(
+        &self,
+        headers: &[String],
+        cells: Vec<String>,
+    ) -> Result<ProductRecord, (String, String)> {
+        self.record(headers, cells)
+    }
+
+    fn writes(&self, items: Vec<Item<ProductRecord>>) -> ChunkWrites {
+        items.into()
     }
 }
 

@@ -1,9 +1,11 @@
 //! The result families shared by several types (SPEC.md §3.1): the bulk report (C) of the six
 //! `*.BULK_UPDATE` and `*.METADATA_UPDATE` types, and the import result with `failed[]` (A).
 
-use cv_domain::Timestamp;
-use cv_store::{ActionRecord, Store};
-use serde_json::{Value, json};
+use cv_domain::{
+    ActionResult, Timestamp,
+    result::{BulkReport, FailedItem, ImportResult, ItemErrorEntry},
+};
+use cv_store::{ActionRecord, Inputs, StoreError};
 
 use crate::ActionsConfig;
 
@@ -19,38 +21,37 @@ pub fn report_path(action: &ActionRecord) -> String {
 /// `message, details, key` and, when `item_key` is given, the item's key under that name
 /// (`source_id`, `code`).
 pub async fn bulk_report(
-    store: &dyn Store,
+    inputs: &dyn Inputs,
     action: &ActionRecord,
     config: &ActionsConfig,
     item_key: Option<&str>,
-) -> Result<Value, cv_store::StoreError> {
-    let failed = store.failed_report_lines(&action.id, MAX_ERRORS).await?;
-    let errors: Vec<Value> = failed
+) -> Result<ActionResult, StoreError> {
+    let failed = inputs.failed_report_lines(&action.id, MAX_ERRORS).await?;
+    let errors = failed
         .into_iter()
         .filter_map(|line| {
             let error = line.error?;
-            let mut e =
-                json!({"message": error.message, "details": error.details, "key": error.key});
-            if let (Some(name), Some(obj)) = (item_key, e.as_object_mut()) {
-                obj.insert(name.to_owned(), Value::String(line.key));
-            }
-            Some(e)
+            Some(ItemErrorEntry {
+                message: error.message,
+                details: error.details,
+                key: error.key,
+                item: item_key.map(|name| (name.to_owned(), line.key)),
+            })
         })
         .collect();
     let ttl_ms = i64::from(config.report_ttl_days) * 24 * 3600 * 1000;
-    let available_till = Timestamp::now().plus_millis(ttl_ms);
-    Ok(json!({
-        "done_count": action.done_count,
-        "failed_count": action.failed_count,
-        "reports": [report_path(action)],
-        "reports_available_till": available_till,
-        "errors": errors,
+    Ok(ActionResult::BulkReport(BulkReport {
+        done_count: action.done_count,
+        failed_count: action.failed_count,
+        reports: vec![report_path(action)],
+        reports_available_till: Timestamp::now().plus_millis(ttl_ms),
+        errors,
     }))
 }
 
 /// How an import lists one failed item in `result.failed[]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailedItem {
+pub enum FailedShape {
     /// A CSV row: the row's key under `key_name` when the type shows one (`""` when the row
     /// has none), its 1-based `row`, and the `reason`.
     Row {
@@ -69,42 +70,36 @@ pub enum FailedItem {
 /// failed.", with one `failed` entry per failed item, shaped by `shape`, the first
 /// [`MAX_ERRORS`] of them.
 pub async fn import_result(
-    store: &dyn Store,
+    inputs: &dyn Inputs,
     action: &ActionRecord,
     noun: &str,
-    shape: FailedItem,
-) -> Result<Value, cv_store::StoreError> {
-    let failed = store.failed_report_lines(&action.id, MAX_ERRORS).await?;
-    let failed: Vec<Value> = failed
+    shape: FailedShape,
+) -> Result<ActionResult, StoreError> {
+    let failed = inputs.failed_report_lines(&action.id, MAX_ERRORS).await?;
+    let failed = failed
         .into_iter()
         .map(|line| {
-            let mut item = serde_json::Map::new();
+            let reason = line.error.map(|e| e.details).unwrap_or_default();
             match shape {
-                FailedItem::Row { key_name } => {
-                    if let Some(name) = key_name {
-                        item.insert(name.to_owned(), Value::String(line.key));
-                    }
-                    item.insert("row".to_owned(), json!(line.line + 1));
-                }
-                FailedItem::Item { key_name } => {
+                FailedShape::Row { key_name } => FailedItem {
+                    key: key_name.map(|name| (name.to_owned(), Some(line.key))),
+                    row: Some(line.line + 1),
+                    reason,
+                },
+                FailedShape::Item { key_name } => {
                     let key = Some(line.key).filter(|k| !k.is_empty());
-                    item.insert(key_name.to_owned(), json!(key));
+                    FailedItem { key: Some((key_name.to_owned(), key)), row: None, reason }
                 }
             }
-            item.insert(
-                "reason".to_owned(),
-                json!(line.error.map(|e| e.details).unwrap_or_default()),
-            );
-            Value::Object(item)
         })
         .collect();
-    Ok(json!({
-        "message": format!(
+    Ok(ActionResult::Import(ImportResult {
+        message: format!(
             "{} {noun}(s) imported successfully, {} failed.",
             action.done_count, action.failed_count
         ),
-        "failed": failed,
-        "done_count": action.done_count,
-        "failed_count": action.failed_count,
+        failed,
+        done_count: action.done_count,
+        failed_count: action.failed_count,
     }))
 }

@@ -8,15 +8,14 @@
 //! keys the product must define — the store checks that, with the product's existence. Every
 //! other column becomes a string metadata value (SKUs have no metadata schema).
 
-use std::sync::Arc;
-
+use async_trait::async_trait;
 use cv_domain::{Metadata, SkuRecord, payload::SkusImportCsv};
 use cv_engine::ActionError;
-use cv_store::{ActionRecord, ChunkItem, Store};
+use cv_store::{ChunkWrites, Item};
 use serde_json::Value;
 
 use crate::{
-    csv_cells,
+    Action, Start, csv_cells,
     csv_import::{self, RowMapper},
 };
 
@@ -95,13 +94,18 @@ pub(crate) struct Mapper {
     columns: Vec<Column>,
 }
 
-/// Opens the upload and maps its columns.
-pub(crate) async fn start(
-    action: &ActionRecord,
-    payload: SkusImportCsv,
-    store: Arc<dyn Store>,
-) -> Result<csv_import::Run<Mapper>, ActionError> {
-    csv_import::Run::open(store, action, payload.upload, "sku", Some("source_id"), mapper).await
+/// A run of this import.
+pub(crate) type Run = csv_import::Run<Mapper>;
+
+#[async_trait]
+impl Action for Run {
+    type Payload = SkusImportCsv;
+
+    /// Opens the upload and maps its columns.
+    async fn start(start: Start<'_>, payload: SkusImportCsv) -> Result<Self, ActionError> {
+        let (noun, key) = ("sku", Some("source_id"));
+        csv_import::Run::open(start.inputs, start.action, payload.upload, noun, key, mapper).await
+    }
 }
 
 /// The mapper of a file with `headers`.
@@ -151,8 +155,14 @@ impl Mapper {
 }
 
 impl RowMapper for Mapper {
-    fn item(&self, headers: &[String], cells: Vec<String>) -> Result<ChunkItem, (String, String)> {
-        self.record(headers, cells).map(ChunkItem::SkuImport)
+    type Write = SkuRecord;
+
+    fn write(&self, headers: &[String], cells: Vec<String>) -> Result<SkuRecord, (String, String)> {
+        self.record(headers, cells)
+    }
+
+    fn writes(&self, items: Vec<Item<SkuRecord>>) -> ChunkWrites {
+        items.into()
     }
 }
 

@@ -6,12 +6,14 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use cv_domain::{
-    metadata_schema::MetadataSchema, payload::VouchersBulkUpdate, voucher::VoucherMetadataPatch,
+    metadata_schema::{MetadataResource, MetadataSchema},
+    payload::VouchersBulkUpdate,
+    voucher::VoucherMetadataPatch,
 };
-use cv_engine::{ActionError, ActionRun};
-use cv_store::{ActionRecord, ChunkItem, ReportMode, Store};
+use cv_engine::{ActionError, ActionRun, Finish};
+use cv_store::{ActionRecord, ChunkWrites, Inputs, Item, ReportMode};
 
-use crate::{ActionsConfig, chunk_of, metadata_error, report};
+use crate::{Action, ActionsConfig, Start, chunk_of, metadata_error, report};
 
 pub(crate) struct Run {
     vouchers: Vec<VoucherMetadataPatch>,
@@ -19,20 +21,20 @@ pub(crate) struct Run {
     config: Arc<ActionsConfig>,
 }
 
-impl Run {
-    pub fn new(
-        payload: VouchersBulkUpdate,
-        schema: Option<MetadataSchema>,
-        config: Arc<ActionsConfig>,
-    ) -> Self {
-        Self { vouchers: payload.vouchers, schema, config }
+#[async_trait]
+impl Action for Run {
+    type Payload = VouchersBulkUpdate;
+
+    async fn start(start: Start<'_>, payload: VouchersBulkUpdate) -> Result<Self, ActionError> {
+        let schema = start.schema(MetadataResource::Voucher).await?;
+        Ok(Self { vouchers: payload.vouchers, schema, config: start.config })
     }
 }
 
 #[async_trait]
 impl ActionRun for Run {
-    async fn chunk(&mut self, cursor: u64, max: usize) -> Result<Vec<ChunkItem>, ActionError> {
-        Ok(chunk_of(&self.vouchers, cursor, max)
+    async fn chunk(&mut self, cursor: u64, max: usize) -> Result<ChunkWrites, ActionError> {
+        let items: Vec<Item<VoucherMetadataPatch>> = chunk_of(&self.vouchers, cursor, max)
             .iter()
             .map(|patch| {
                 let refusal = self
@@ -40,24 +42,23 @@ impl ActionRun for Run {
                     .as_ref()
                     .and_then(|s| s.validate_json(&patch.metadata, false).err());
                 match refusal {
-                    None => ChunkItem::VoucherMetadata(patch.clone()),
-                    Some(reason) => {
-                        ChunkItem::Failed { key: patch.code.clone(), error: metadata_error(reason) }
-                    }
+                    None => Item::Write(patch.clone()),
+                    Some(reason) => Item::failed(patch.code.clone(), metadata_error(reason)),
                 }
             })
-            .collect())
+            .collect();
+        Ok(items.into())
     }
 
     fn report_mode(&self) -> ReportMode {
         ReportMode::AllItems
     }
 
-    async fn result(
+    async fn finish(
         &mut self,
-        store: &dyn Store,
+        inputs: &dyn Inputs,
         action: &ActionRecord,
-    ) -> Result<serde_json::Value, ActionError> {
-        Ok(report::bulk_report(store, action, &self.config, Some("code")).await?)
+    ) -> Result<Finish, ActionError> {
+        Ok(report::bulk_report(inputs, action, &self.config, Some("code")).await?.into())
     }
 }

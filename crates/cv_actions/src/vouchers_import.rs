@@ -5,14 +5,17 @@
 
 use async_trait::async_trait;
 use cv_domain::{
-    metadata_schema::MetadataSchema,
+    VoucherRecord,
+    metadata_schema::{MetadataResource, MetadataSchema},
     payload::{VoucherImportItem, VouchersImport},
 };
-use cv_engine::{ActionError, ActionRun};
-use cv_store::{ActionRecord, ChunkItem, ItemError, ReportMode, Store};
-use serde_json::{Value, json};
+use cv_engine::{ActionError, ActionRun, Finish};
+use cv_store::{ActionRecord, ChunkWrites, Inputs, Item, ItemError, ReportMode, VoucherWrites};
 
-use crate::{chunk_of, metadata_error, report::MAX_ERRORS};
+use crate::{
+    Action, Start, chunk_of, metadata_error,
+    report::{self, FailedShape},
+};
 
 pub(crate) struct Run {
     vouchers: Vec<VoucherImportItem>,
@@ -20,31 +23,29 @@ pub(crate) struct Run {
 }
 
 impl Run {
+    /// A run over `payload`'s items, checked against the voucher `schema`.
     pub fn new(payload: VouchersImport, schema: Option<MetadataSchema>) -> Self {
         Self { vouchers: payload.vouchers, schema }
     }
 
-    fn item(&self, item: &VoucherImportItem) -> ChunkItem {
+    fn item(&self, item: &VoucherImportItem) -> Item<VoucherRecord> {
         match item {
-            VoucherImportItem::Invalid { code, reason } => ChunkItem::Failed {
-                key: code.clone(),
-                error: ItemError {
+            VoucherImportItem::Invalid { code, reason } => Item::failed(
+                code.clone(),
+                ItemError {
                     message: "Invalid voucher".to_owned(),
                     details: reason.clone(),
                     key: "invalid_voucher".to_owned(),
                 },
-            },
+            ),
             VoucherImportItem::Valid(record) => {
                 let refusal = self
                     .schema
                     .as_ref()
                     .and_then(|s| s.validate_json(&record.metadata, true).err());
                 match refusal {
-                    Some(reason) => ChunkItem::Failed {
-                        key: record.code.clone(),
-                        error: metadata_error(reason),
-                    },
-                    None => ChunkItem::VoucherImport { record: (**record).clone(), update: false },
+                    Some(reason) => Item::failed(record.code.clone(), metadata_error(reason)),
+                    None => Item::Write((**record).clone()),
                 }
             }
         }
@@ -52,37 +53,31 @@ impl Run {
 }
 
 #[async_trait]
+impl Action for Run {
+    type Payload = VouchersImport;
+
+    async fn start(start: Start<'_>, payload: VouchersImport) -> Result<Self, ActionError> {
+        Ok(Self::new(payload, start.schema(MetadataResource::Voucher).await?))
+    }
+}
+
+#[async_trait]
 impl ActionRun for Run {
-    async fn chunk(&mut self, cursor: u64, max: usize) -> Result<Vec<ChunkItem>, ActionError> {
-        Ok(chunk_of(&self.vouchers, cursor, max).iter().map(|item| self.item(item)).collect())
+    async fn chunk(&mut self, cursor: u64, max: usize) -> Result<ChunkWrites, ActionError> {
+        let items = chunk_of(&self.vouchers, cursor, max).iter().map(|i| self.item(i)).collect();
+        Ok(ChunkWrites::Vouchers(VoucherWrites::Import { update: false, items }))
     }
 
     fn report_mode(&self) -> ReportMode {
         ReportMode::FailuresOnly
     }
 
-    async fn result(
+    async fn finish(
         &mut self,
-        store: &dyn Store,
+        inputs: &dyn Inputs,
         action: &ActionRecord,
-    ) -> Result<Value, ActionError> {
-        let failed: Vec<Value> = store
-            .failed_report_lines(&action.id, MAX_ERRORS)
-            .await?
-            .into_iter()
-            .map(|line| {
-                let reason = line.error.map(|e| e.details).unwrap_or_default();
-                json!({"code": line.key, "reason": reason})
-            })
-            .collect();
-        Ok(json!({
-            "message": format!(
-                "{} voucher(s) imported successfully, {} failed.",
-                action.done_count, action.failed_count
-            ),
-            "failed": failed,
-            "done_count": action.done_count,
-            "failed_count": action.failed_count,
-        }))
+    ) -> Result<Finish, ActionError> {
+        let shape = FailedShape::Item { key_name: "code" };
+        Ok(report::import_result(inputs, action, "voucher", shape).await?.into())
     }
 }

@@ -10,12 +10,12 @@
 //! (`10` is stored as 1000), as given for PERCENT and UNIT, and the points of a loyalty card
 //! (Decision 9). `Redeemed Amount` (major units) lowers a gift card's balance.
 
-use std::sync::Arc;
-
 use crate::{
+    Action, Start,
     csv_cells::{active, cents, date, gift, integer, not_a, number},
     csv_import::{self, RowMapper},
 };
+use async_trait::async_trait;
 use cv_domain::{
     VoucherRecord,
     metadata_schema::{MetadataResource, MetadataSchema},
@@ -23,7 +23,7 @@ use cv_domain::{
     voucher::{Discount, DiscountType, LoyaltyCard, VoucherType},
 };
 use cv_engine::ActionError;
-use cv_store::{ActionRecord, ChunkItem, Store};
+use cv_store::{ChunkWrites, Item, VoucherWrites};
 
 /// Where each column of the file goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,17 +149,22 @@ pub(crate) struct Mapper {
     schema: MetadataSchema,
 }
 
-/// Opens the upload and maps its columns.
-pub(crate) async fn start(
-    action: &ActionRecord,
-    payload: VouchersImportCsv,
-    schema: Option<MetadataSchema>,
-    store: Arc<dyn Store>,
-) -> Result<csv_import::Run<Mapper>, ActionError> {
-    csv_import::Run::open(store, action, payload.upload, "voucher", Some("code"), |headers| {
-        mapper(headers, schema)
-    })
-    .await
+/// A run of this import.
+pub(crate) type Run = csv_import::Run<Mapper>;
+
+#[async_trait]
+impl Action for Run {
+    type Payload = VouchersImportCsv;
+
+    /// Opens the upload and maps its columns.
+    async fn start(start: Start<'_>, payload: VouchersImportCsv) -> Result<Self, ActionError> {
+        let schema = start.schema(MetadataResource::Voucher).await?;
+        let (noun, key) = ("voucher", Some("code"));
+        csv_import::Run::open(start.inputs, start.action, payload.upload, noun, key, |headers| {
+            mapper(headers, schema)
+        })
+        .await
+    }
 }
 
 /// The mapper of a file with `headers`; without a schema, metadata values are strings.
@@ -211,8 +216,18 @@ impl Mapper {
 }
 
 impl RowMapper for Mapper {
-    fn item(&self, headers: &[String], cells: Vec<String>) -> Result<ChunkItem, (String, String)> {
-        self.item(headers, cells).map(|record| ChunkItem::VoucherImport { record, update: true })
+    type Write = VoucherRecord;
+
+    fn write(
+        &self,
+        headers: &[String],
+        cells: Vec<String>,
+    ) -> Result<VoucherRecord, (String, String)> {
+        self.item(headers, cells)
+    }
+
+    fn writes(&self, items: Vec<Item<VoucherRecord>>) -> ChunkWrites {
+        ChunkWrites::Vouchers(VoucherWrites::Import { update: true, items })
     }
 }
 

@@ -2,61 +2,34 @@
 //! (`POST /v1/vouchers/metadata/async`). A code that does not exist fails its item (no
 //! upsert, Decision 5).
 
-use std::sync::Arc;
-
-use async_trait::async_trait;
 use cv_domain::{
-    metadata_schema::MetadataSchema, payload::VouchersMetadataUpdate, voucher::VoucherMetadataPatch,
+    Metadata, metadata_schema::MetadataResource, payload::VouchersMetadataUpdate,
+    voucher::VoucherMetadataPatch,
 };
-use cv_engine::{ActionError, ActionRun};
-use cv_store::{ActionRecord, ChunkItem, ReportMode, Store};
+use cv_store::{ChunkWrites, Item};
 
-use crate::{ActionsConfig, chunk_of, metadata_error, report};
+use crate::metadata_update::{self, Target};
 
-pub(crate) struct Run {
-    payload: VouchersMetadataUpdate,
-    /// Why the metadata fails the project's schema, if it does: then every item fails.
-    refusal: Option<String>,
-    config: Arc<ActionsConfig>,
-}
+/// The vouchers a metadata update names.
+pub(crate) struct Vouchers;
 
-impl Run {
-    pub fn new(
-        payload: VouchersMetadataUpdate,
-        schema: Option<MetadataSchema>,
-        config: Arc<ActionsConfig>,
-    ) -> Self {
-        let refusal = schema.and_then(|s| s.validate_json(&payload.metadata, false).err());
-        Self { payload, refusal, config }
-    }
-}
+/// A run of `VOUCHERS.METADATA_UPDATE`.
+pub(crate) type Run = metadata_update::Run<Vouchers>;
 
-#[async_trait]
-impl ActionRun for Run {
-    async fn chunk(&mut self, cursor: u64, max: usize) -> Result<Vec<ChunkItem>, ActionError> {
-        Ok(chunk_of(&self.payload.codes, cursor, max)
-            .iter()
-            .map(|code| match &self.refusal {
-                Some(reason) => {
-                    ChunkItem::Failed { key: code.clone(), error: metadata_error(reason.clone()) }
-                }
-                None => ChunkItem::VoucherMetadata(VoucherMetadataPatch {
-                    code: code.clone(),
-                    metadata: self.payload.metadata.clone(),
-                }),
-            })
-            .collect())
+impl Target for Vouchers {
+    type Payload = VouchersMetadataUpdate;
+    type Write = VoucherMetadataPatch;
+    const RESOURCE: MetadataResource = MetadataResource::Voucher;
+
+    fn split(payload: VouchersMetadataUpdate) -> (Vec<String>, Metadata) {
+        (payload.codes, payload.metadata)
     }
 
-    fn report_mode(&self) -> ReportMode {
-        ReportMode::AllItems
+    fn write(code: &str, metadata: &Metadata) -> VoucherMetadataPatch {
+        VoucherMetadataPatch { code: code.to_owned(), metadata: metadata.clone() }
     }
 
-    async fn result(
-        &mut self,
-        store: &dyn Store,
-        action: &ActionRecord,
-    ) -> Result<serde_json::Value, ActionError> {
-        Ok(report::bulk_report(store, action, &self.config, None).await?)
+    fn writes(items: Vec<Item<VoucherMetadataPatch>>) -> ChunkWrites {
+        items.into()
     }
 }

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use cv_domain::{Clock, ProjectId, SystemClock, Timestamp};
-use cv_store::Store;
+use cv_store::ApiStore;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -27,7 +27,7 @@ impl std::ops::Deref for AppState {
 #[derive(Clone)]
 pub struct Shared {
     /// The database.
-    pub store: Arc<dyn Store>,
+    pub store: Arc<dyn ApiStore>,
     /// HTTP settings.
     pub config: Arc<ApiConfig>,
     /// Where handlers read the time (the wall clock, or a test's manual clock).
@@ -52,7 +52,7 @@ pub struct Shared {
 
 impl AppState {
     /// State over `store` with `config`, on the wall clock, recording into `metrics`.
-    pub fn new(store: Arc<dyn Store>, config: ApiConfig, metrics: ApiMetrics) -> Self {
+    pub fn new(store: Arc<dyn ApiStore>, config: ApiConfig, metrics: ApiMetrics) -> Self {
         let uploads = match config.max_concurrent_uploads {
             0 => tokio::sync::Semaphore::MAX_PERMITS,
             n => n,

@@ -26,8 +26,8 @@ use cv_bench::{
     stats::verdict,
 };
 use cv_domain::{
-    ActionId, ActionKind, ActionStatus, CustomerPatch, RequestId, Timestamp, customer::Field,
-    payload::CustomersBulkUpdate,
+    ActionId, ActionResult, CustomerPatch, RequestId, Timestamp, customer::Field,
+    payload::CustomersBulkUpdate, result::BulkReport,
 };
 use cv_store::{NewAction, Store};
 
@@ -294,17 +294,10 @@ async fn seed(database_url: &str, count: u64) -> anyhow::Result<Vec<String>> {
                         ..CustomerPatch::default()
                     }],
                 };
-                let created = store
-                    .create_action(NewAction {
-                        id: ActionId::generate(),
-                        project_id: project.clone(),
-                        kind: ActionKind::CustomersBulkUpdate,
-                        request_id: RequestId::generate(),
-                        payload: serde_json::to_vec(&payload)?,
-                        total_items: 1,
-                        created_at: Timestamp::now(),
-                    })
-                    .await?;
+                let (id, request) = (ActionId::generate(), RequestId::generate());
+                let new =
+                    NewAction::new(id, project.clone(), request, &payload, 1, Timestamp::now())?;
+                let created = store.create_action(new).await?;
                 ids.push(created.id.to_string());
                 // Finish whichever action the claim returns (another task's, perhaps; none
                 // when concurrent claims hold them all: the drain below finishes those).
@@ -327,14 +320,14 @@ async fn finish_one(store: &dyn Store) -> anyhow::Result<bool> {
         return Ok(false);
     };
     let id = claim.record.id.to_string();
-    let result = json!({
-        "done_count": 1,
-        "failed_count": 0,
-        "reports": [format!("/v1/async-actions/{id}/report")],
-        "reports_available_till": Timestamp::now().plus_millis(30 * 24 * 3600 * 1000),
-        "errors": [],
+    let result = ActionResult::BulkReport(BulkReport {
+        done_count: 1,
+        failed_count: 0,
+        reports: vec![format!("/v1/async-actions/{id}/report")],
+        reports_available_till: Timestamp::now().plus_millis(30 * 24 * 3600 * 1000),
+        errors: Vec::new(),
     });
-    store.finish_action(&claim.fence, Timestamp::now(), ActionStatus::Done, result).await?;
+    store.finish_action(&claim.fence, Timestamp::now(), &result, None).await?;
     Ok(true)
 }
 

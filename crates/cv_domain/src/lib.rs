@@ -16,6 +16,7 @@ pub mod oauth;
 pub mod order;
 pub mod payload;
 pub mod product;
+pub mod result;
 pub mod timestamp;
 pub mod voucher;
 pub mod webhook;
@@ -31,6 +32,7 @@ pub use ids::{
 pub use oauth::{OAuthToken, Scopes};
 pub use order::{Order, OrderItem, OrderRecord, OrderStatus};
 pub use product::{Product, ProductPatch, ProductRecord, Sku, SkuPatch, SkuRecord};
+pub use result::ActionResult;
 pub use timestamp::{ParseTimestampError, Timestamp};
 pub use voucher::{Voucher, VoucherRecord};
 pub use webhook::{DeliveryStatus, WebhookEndpoint, WebhookEvent, WebhookEvents};

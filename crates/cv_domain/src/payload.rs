@@ -4,7 +4,45 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{CustomerPatch, Metadata, ProductPatch};
+use crate::{ActionKind, CustomerPatch, Metadata, ProductPatch, metadata_schema::MetadataResource};
+
+/// A stored request that names its own action type. Enqueueing takes the type from the
+/// payload (`cv_store::NewAction::new`), so no payload can be stored under another type.
+pub trait Payload: Serialize {
+    /// The action type this payload is the request of.
+    fn kind(&self) -> ActionKind;
+}
+
+/// Implements [`Payload`] for payload types of exactly one action type.
+macro_rules! payload_kinds {
+    ($($payload:ty => $kind:ident),* $(,)?) => {
+        $(impl Payload for $payload {
+            fn kind(&self) -> ActionKind {
+                ActionKind::$kind
+            }
+        })*
+    };
+}
+
+payload_kinds! {
+    CustomersBulkUpdate => CustomersBulkUpdate,
+    CustomersMetadataUpdate => CustomersMetadataUpdate,
+    CustomersImportCsv => CustomersImportCsv,
+    ProductsBulkUpdate => ProductsBulkUpdate,
+    ProductsMetadataUpdate => ProductsMetadataUpdate,
+    ProductsImportCsv => ProductsImportCsv,
+    SkusImportCsv => SkusImportCsv,
+    VouchersBulkUpdate => VouchersBulkUpdate,
+    VouchersMetadataUpdate => VouchersMetadataUpdate,
+    VouchersImport => VouchersImport,
+    VouchersImportCsv => VouchersImportCsv,
+    CampaignVouchersImport => CampaignVouchersImport,
+    CampaignVouchersImportCsv => CampaignVouchersImportCsv,
+    OrdersImport => OrdersImport,
+    crate::campaign::GenerateVouchers => CampaignVouchersGenerate,
+    crate::campaign::DeleteCampaign => CampaignVouchersDelete,
+    crate::campaign::UpdateCampaignVouchers => CampaignVouchersUpdate,
+}
 
 /// `CUSTOMERS.BULK_UPDATE`: upsert each customer by `source_id`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -140,6 +178,24 @@ pub struct CampaignVouchersImportCsv {
 pub struct MetadataKeyPurge {
     /// The key, exactly as stored (any characters).
     pub key: String,
+}
+
+/// A [`MetadataKeyPurge`] as enqueued: the stored payload is the key alone (the action type
+/// names the resource), and the resource picks the type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MetadataKeyPurgeOf {
+    /// Whose metadata loses the key; not stored.
+    #[serde(skip)]
+    pub resource: MetadataResource,
+    /// The stored payload.
+    #[serde(flatten)]
+    pub payload: MetadataKeyPurge,
+}
+
+impl Payload for MetadataKeyPurgeOf {
+    fn kind(&self) -> ActionKind {
+        self.resource.purge_kind()
+    }
 }
 
 /// `ORDERS.IMPORT`: historical orders, each upserting the customers, products and SKUs it

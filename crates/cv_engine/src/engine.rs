@@ -7,7 +7,7 @@ use std::{
 };
 
 use cv_domain::ActionId;
-use cv_store::{Fence, Store, StoreError};
+use cv_store::{Fence, Inputs, Queue, StoreError};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 
@@ -23,7 +23,10 @@ pub struct Engine {
 }
 
 pub(crate) struct Inner {
-    pub store: Arc<dyn Store>,
+    /// The engine's part of the store.
+    pub queue: Arc<dyn Queue>,
+    /// What actions may read, handed to each run.
+    pub inputs: Arc<dyn Inputs>,
     pub handlers: Arc<dyn Handlers>,
     pub config: EngineConfig,
     pub clock: Arc<dyn Clock>,
@@ -109,20 +112,23 @@ pub struct MaintenanceReport {
 const MAINTENANCE_BATCH: u32 = 1_000;
 
 impl Engine {
-    /// An engine on the wall clock with no failure points, counting into `metrics`.
+    /// An engine on the wall clock with no failure points, counting into `metrics`. It
+    /// claims, commits and finishes through `queue`, and hands actions `inputs`.
     pub fn new(
-        store: Arc<dyn Store>,
+        queue: Arc<dyn Queue>,
+        inputs: Arc<dyn Inputs>,
         handlers: Arc<dyn Handlers>,
         config: EngineConfig,
         metrics: EngineMetrics,
     ) -> Self {
         let clock = Arc::new(SystemClock);
-        Self::with_parts(store, handlers, config, clock, FailPoints::none(), metrics)
+        Self::with_parts(queue, inputs, handlers, config, clock, FailPoints::none(), metrics)
     }
 
     /// An engine with an explicit clock and failure points (tests).
     pub fn with_parts(
-        store: Arc<dyn Store>,
+        queue: Arc<dyn Queue>,
+        inputs: Arc<dyn Inputs>,
         handlers: Arc<dyn Handlers>,
         config: EngineConfig,
         clock: Arc<dyn Clock>,
@@ -135,7 +141,8 @@ impl Engine {
         let parked = Parked::new(config.workers.saturating_mul(2));
         Self {
             inner: Arc::new(Inner {
-                store,
+                queue,
+                inputs,
                 handlers,
                 config,
                 clock,
@@ -175,7 +182,7 @@ impl Engine {
     /// actions older than `retention.keep_finished_days`, then (if configured) the payloads
     /// of finished actions, in batches of one short transaction each.
     pub async fn run_maintenance(&self) -> Result<MaintenanceReport, StoreError> {
-        let (store, config) = (&self.inner.store, &self.inner.config.retention);
+        let (store, config) = (&self.inner.queue, &self.inner.config.retention);
         let now = self.inner.clock.now();
         let ttl = i64::try_from(config.interval_ms.saturating_mul(2)).unwrap_or(i64::MAX);
         if !store.take_maintenance_lease("retention", &self.inner.node, now, ttl.max(1_000)).await?
@@ -215,7 +222,7 @@ impl Engine {
     /// Runs `config.workers` worker loops until `shutdown` is cancelled. Each worker finishes
     /// or abandons its current chunk (never half-commits), releases its lease and stops.
     pub async fn run(&self, shutdown: CancellationToken) {
-        info!(message = "Engine started.", node = %self.inner.node, workers = self.inner.config.workers, backend = self.inner.store.backend());
+        info!(message = "Engine started.", node = %self.inner.node, workers = self.inner.config.workers, backend = self.inner.queue.backend());
         let mut tasks = tokio::task::JoinSet::new();
         for n in 0..self.inner.config.workers.max(1) {
             let worker = Worker::new(self.inner.clone(), format!("{}-w{n}", self.inner.node));

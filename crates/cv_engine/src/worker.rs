@@ -3,9 +3,8 @@ use std::{
     time::Instant,
 };
 
-use cv_domain::{ActionKind, ActionStatus};
-use cv_store::{ActionRecord, ChunkCommit, ClaimedAction, CommitMode, Fence, StoreError};
-use serde_json::json;
+use cv_domain::{ActionKind, ActionResult, ActionStatus};
+use cv_store::{ActionRecord, ChunkCommit, ClaimedAction, CommitMode, Fence, Queue, StoreError};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
@@ -73,7 +72,7 @@ impl Worker {
 
     pub async fn claim(&self) -> Result<Option<ClaimedAction>, StoreError> {
         let lease = self.inner.config.lease_ms as i64;
-        let claim = self.inner.store.claim_next(&self.name, self.inner.clock.now(), lease).await?;
+        let claim = self.inner.queue.claim_next(&self.name, self.inner.clock.now(), lease).await?;
         if let Some(c) = &claim {
             self.inner.metrics.claimed(c.record.kind, c.fence.attempt, c.lease_expired);
             if c.lease_expired {
@@ -85,7 +84,7 @@ impl Worker {
 
     /// Claims and runs actions until `shutdown`; sleeps on wake-ups with a poll fallback.
     pub async fn run_loop(&self, shutdown: CancellationToken) {
-        let wake = self.inner.store.wakeups();
+        let wake = self.inner.queue.wakeups();
         while !shutdown.is_cancelled() {
             let notified = wake.notified();
             tokio::pin!(notified);
@@ -115,9 +114,8 @@ impl Worker {
         let heartbeat = tokio::spawn(heartbeat(self.inner.clone(), fence.clone(), lost.clone()));
         let run = tokio::spawn(run(self.inner.clone(), claim, shutdown.clone(), lost));
         let stop = match run.await {
-            Ok(Ok(())) => None,
-            Ok(Err(stop)) => Some(stop),
-            Err(join) => Some(Stop::Internal(anyhow::anyhow!("action code panicked: {join}"))),
+            Ok(result) => result,
+            Err(join) => Err(Stop::Internal(anyhow::anyhow!("action code panicked: {join}"))),
         };
         heartbeat.abort();
         self.settle(&project, kind, &fence, stop).await
@@ -128,35 +126,38 @@ impl Worker {
         project: &cv_domain::ProjectId,
         kind: ActionKind,
         fence: &Fence,
-        stop: Option<Stop>,
+        ended: Result<ActionStatus, Stop>,
     ) -> RunOutcome {
-        let store = &self.inner.store;
+        let store = &self.inner.queue;
         let now = self.inner.clock.now();
-        let (message, key) = match stop {
-            None => {
-                self.inner.metrics.finished(kind, ActionStatus::Done);
+        let stop = match ended {
+            Ok(status) => {
+                self.inner.metrics.finished(kind, status);
                 return RunOutcome::Finished;
             }
-            Some(Stop::Crashed) => return RunOutcome::Crashed,
-            Some(Stop::LeaseLost) => {
+            Err(stop) => stop,
+        };
+        let (message, key) = match stop {
+            Stop::Crashed => return RunOutcome::Crashed,
+            Stop::LeaseLost => {
                 warn!(message = "Lease lost; stopping.", async_action.id = %fence.action_id, attempt = fence.attempt);
                 return RunOutcome::LeaseLost;
             }
-            Some(Stop::Shutdown) => {
+            Stop::Shutdown => {
                 if let Err(err) = store.release_lease(fence, now).await {
                     warn!(message = "Could not release the lease; it will expire.", async_action.id = %fence.action_id, %err);
                 }
                 info!(message = "Released on shutdown.", async_action.id = %fence.action_id);
                 return RunOutcome::Released;
             }
-            Some(Stop::Transient(msg)) => {
+            Stop::Transient(msg) => {
                 warn!(message = "Transient store error; releasing.", async_action.id = %fence.action_id, error = %msg);
                 if let Err(err) = store.release_lease(fence, now).await {
                     warn!(message = "Could not release the lease; it will expire.", async_action.id = %fence.action_id, %err);
                 }
                 return RunOutcome::Released;
             }
-            Some(Stop::Yield { run, cursor }) => {
+            Stop::Yield { run, cursor } => {
                 // Parked first: the next claim may come from this node's other workers at once.
                 self.inner.parked.park(fence, cursor, run);
                 return match store.requeue(fence, now).await {
@@ -171,10 +172,11 @@ impl Worker {
                     }
                 };
             }
-            Some(Stop::Cancelled) => {
+            Stop::Cancelled => {
                 return match held(store.as_ref(), project, fence).await {
                     Ok(record) => {
-                        let result = cv_store::cancelled_result(&record);
+                        let result =
+                            ActionResult::cancelled(record.done_count, record.failed_count);
                         info!(message = "Cancelled.", async_action.id = %fence.action_id, done = record.done_count);
                         self.finish_failed(kind, fence, now, result).await
                     }
@@ -185,14 +187,13 @@ impl Worker {
                     }
                 };
             }
-            Some(Stop::Fatal(msg)) => (msg, "action_failed"),
-            Some(Stop::Internal(err)) => {
+            Stop::Fatal(msg) => (msg, "action_failed"),
+            Stop::Internal(err) => {
                 error!(message = "Action failed with an internal error.", async_action.id = %fence.action_id, error = %err);
                 ("Internal error".to_owned(), "internal_error")
             }
         };
-        let result = json!({"message": message, "error": {"key": key, "message": message}});
-        self.finish_failed(kind, fence, now, result).await
+        self.finish_failed(kind, fence, now, ActionResult::failure(key, message)).await
     }
 
     async fn finish_failed(
@@ -200,9 +201,9 @@ impl Worker {
         kind: ActionKind,
         fence: &Fence,
         now: cv_domain::Timestamp,
-        result: serde_json::Value,
+        result: ActionResult,
     ) -> RunOutcome {
-        match self.inner.store.finish_action(fence, now, ActionStatus::Failed, result).await {
+        match self.inner.queue.finish_action(fence, now, &result, None).await {
             Ok(()) => {
                 self.inner.metrics.finished(kind, ActionStatus::Failed);
                 RunOutcome::Finished
@@ -220,7 +221,7 @@ async fn heartbeat(inner: Arc<Inner>, fence: Fence, lost: CancellationToken) {
     loop {
         tokio::time::sleep(inner.config.heartbeat()).await;
         let now = inner.clock.now();
-        match inner.store.extend_lease(&fence, now, inner.config.lease_ms as i64).await {
+        match inner.queue.extend_lease(&fence, now, inner.config.lease_ms as i64).await {
             Ok(()) => {}
             Err(StoreError::LeaseLost(_)) => {
                 lost.cancel();
@@ -235,7 +236,7 @@ async fn heartbeat(inner: Arc<Inner>, fence: Fence, lost: CancellationToken) {
 
 /// The action as stored, if `fence` still holds it.
 async fn held(
-    store: &dyn cv_store::Store,
+    store: &dyn Queue,
     project: &cv_domain::ProjectId,
     fence: &Fence,
 ) -> Result<ActionRecord, StoreError> {
@@ -252,7 +253,7 @@ async fn run(
     claim: ClaimedAction,
     shutdown: CancellationToken,
     lost: CancellationToken,
-) -> Result<(), Stop> {
+) -> Result<ActionStatus, Stop> {
     let fence = claim.fence;
     let mut record = claim.record;
     let mut retry = 0;
@@ -274,7 +275,7 @@ async fn run(
             () = shutdown.cancelled() => return Err(Stop::Shutdown),
             () = lost.cancelled() => return Err(Stop::LeaseLost),
         }
-        match held(inner.store.as_ref(), &record.project_id, &fence).await {
+        match held(inner.queue.as_ref(), &record.project_id, &fence).await {
             Ok(fresh) => record = fresh,
             Err(StoreError::Unavailable(_)) => {}
             Err(other) => return Err(other.into()),
@@ -289,13 +290,17 @@ async fn run_from(
     fence: &Fence,
     shutdown: &CancellationToken,
     lost: &CancellationToken,
-) -> Result<(), Stop> {
-    let store = inner.store.as_ref();
+) -> Result<ActionStatus, Stop> {
+    let store = inner.queue.as_ref();
     let mut action = match inner.parked.take(fence, record.cursor) {
         Some(run) => run,
         None => {
             let payload = store.load_payload(&fence.action_id).await?;
-            inner.handlers.start(record, payload, inner.store.clone()).await?
+            let run = inner.handlers.start(record, payload, inner.inputs.clone()).await?;
+            if let Some(remaining) = run.remaining() {
+                store.set_remaining_items(fence, remaining).await?;
+            }
+            run
         }
     };
     let mut cursor = record.cursor;
@@ -314,11 +319,11 @@ async fn run_from(
             panic!("injected panic in action code");
         }
         let started = Instant::now();
-        let items = action.chunk(cursor, inner.config.chunk_size.max(1)).await?;
-        if items.is_empty() {
+        let writes = action.chunk(cursor, inner.config.chunk_size.max(1)).await?;
+        if writes.is_empty() {
             break;
         }
-        let next_cursor = cursor + items.len() as u64;
+        let next_cursor = cursor + writes.len() as u64;
         let mode = if inner.failpoints.hit(FailureLocation::InsideChunkBeforeCommit) {
             CommitMode::RollbackAfterWrites
         } else {
@@ -326,7 +331,7 @@ async fn run_from(
         };
         let chunk = ChunkCommit {
             first_item: cursor,
-            items,
+            writes,
             next_cursor,
             report: action.report_mode(),
             mode,
@@ -348,8 +353,10 @@ async fn run_from(
         return Err(Stop::Crashed);
     }
     let record = held(store, &record.project_id, fence).await?;
-    let result = action.result(store, &record).await?;
-    store.finish_action(fence, inner.clock.now(), ActionStatus::Done, result).await?;
-    info!(message = "Action done.", async_action.id = %fence.action_id, kind = %record.kind, done = record.done_count, failed = record.failed_count);
-    Ok(())
+    let finish = action.finish(inner.inputs.as_ref(), &record).await?;
+    let now = inner.clock.now();
+    store.finish_action(fence, now, &finish.result, finish.effect.as_ref()).await?;
+    let status = finish.result.status();
+    info!(message = "Action finished.", async_action.id = %fence.action_id, kind = %record.kind, status = status.as_str(), done = record.done_count, failed = record.failed_count);
+    Ok(status)
 }

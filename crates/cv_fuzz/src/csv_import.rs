@@ -23,7 +23,7 @@ use cv_domain::{
     Campaign, Timestamp,
     metadata_schema::{MetadataResource, MetadataSchema},
 };
-use cv_store::ChunkItem;
+use cv_store::Item;
 use serde_json::json;
 
 use crate::shape::assert_voucherify_error;
@@ -102,7 +102,7 @@ fn scan(pieces: &[&[u8]]) -> CsvScan {
 
 fn check_items(read: &CsvPreview) {
     for (i, item) in read.items.iter().enumerate() {
-        if let ChunkItem::Failed { error, .. } = item {
+        if let Item::Failed { error, .. } = item {
             assert!(!error.details.is_empty(), "row {} failed without a reason", i + 1);
         }
     }

@@ -1,7 +1,9 @@
-//! The campaign part of the storage contract: [`CampaignStore`], a supertrait of
-//! [`crate::Store`]. Campaigns are small and written one at a time, outside chunk commits;
-//! their vouchers are written by chunks like any other voucher
-//! ([`crate::ChunkItem::VoucherImport`] with a record naming the campaign).
+//! The campaign part of the storage contract: [`CampaignStore`]. The API writes campaigns one
+//! at a time; actions change them only through their chunk commits (vouchers: a
+//! [`crate::VoucherWrites::Import`] whose records name the campaign; deletes:
+//! [`crate::ChunkWrites::CampaignVoucherDeletes`]) and their finish
+//! ([`crate::FinishEffect`]: counters, generation status, the campaign row of a forced
+//! delete).
 
 use async_trait::async_trait;
 use cv_domain::{Campaign, ProjectId};
@@ -54,13 +56,23 @@ pub trait CampaignStore: Send + Sync {
     /// when there is no such unbinned campaign.
     async fn bin_campaign(&self, project: &ProjectId, id: &str) -> Result<bool, StoreError>;
 
-    /// Deletes a campaign's vouchers, in one transaction: `force` deletes them and the
-    /// campaign for good (the name is free again); otherwise both go to the bin. Returns
-    /// how many vouchers were deleted (a repeated binning counts the same vouchers again).
-    async fn delete_campaign(
+    /// The ids of up to `limit` vouchers of the campaign `campaign_id` (in the bin or not,
+    /// like the campaign itself) that a delete still has to remove: every voucher for a
+    /// `force` delete, else those not in the bin yet; newest first. Each committed chunk of a
+    /// delete removes what it was given, so the next call lists the next ones.
+    async fn campaign_vouchers_to_delete(
         &self,
         project: &ProjectId,
-        id: &str,
+        campaign_id: &str,
+        force: bool,
+        limit: u32,
+    ) -> Result<Vec<String>, StoreError>;
+
+    /// How many vouchers [`CampaignStore::campaign_vouchers_to_delete`] would list in all.
+    async fn count_campaign_vouchers_to_delete(
+        &self,
+        project: &ProjectId,
+        campaign_id: &str,
         force: bool,
     ) -> Result<u64, StoreError>;
 

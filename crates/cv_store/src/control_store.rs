@@ -1,14 +1,13 @@
-//! Control of actions from outside their run: cancellation, and the maintenance that keeps
-//! the database from growing forever. [`ControlStore`] is a supertrait of [`crate::Store`];
-//! [`cancel`] is the one cancellation procedure every caller uses.
+//! Control of actions from outside their run: cancellation. [`ControlStore`] is part of the
+//! API's role ([`crate::ApiStore`]); [`cancel`] is the one cancellation procedure every caller
+//! uses.
 
 use async_trait::async_trait;
-use cv_domain::{ActionId, ActionStatus, ProjectId, Timestamp};
-use serde_json::{Value, json};
+use cv_domain::{ActionId, ActionResult, ActionStatus, ProjectId, Timestamp};
 
-use crate::{ActionRecord, Fence, Store, StoreError};
+use crate::{ActionRecord, ApiStore, StoreError};
 
-/// Cancellation, the maintenance lease and retention. Each call is one short transaction.
+/// Cancellation. Each call is one short transaction.
 #[async_trait]
 pub trait ControlStore: Send + Sync {
     /// Ends an action nobody holds (ENQUEUED, or IN_PROGRESS with its lease expired or
@@ -23,7 +22,7 @@ pub trait ControlStore: Send + Sync {
         attempt: u32,
         cursor: u64,
         now: Timestamp,
-        result: Value,
+        result: &ActionResult,
     ) -> Result<bool, StoreError>;
 
     /// Asks the holder of an IN_PROGRESS action to stop at its next chunk boundary. Whether
@@ -34,38 +33,6 @@ pub trait ControlStore: Send + Sync {
         id: &ActionId,
         now: Timestamp,
     ) -> Result<bool, StoreError>;
-
-    /// Gives a held action back after a slice, so other actions get a turn: the lease ends
-    /// at `now` (any worker may claim it again, the attempt counter moves on then), and the
-    /// action goes behind its project's queue. [`StoreError::LeaseLost`] when the fence is
-    /// stale.
-    async fn requeue(&self, fence: &Fence, now: Timestamp) -> Result<(), StoreError>;
-
-    /// Whether an action is waiting to be claimed at `now` (ENQUEUED, or held by an expired
-    /// lease, and not held back by its serial group).
-    async fn any_runnable(&self, now: Timestamp) -> Result<bool, StoreError>;
-
-    /// Whether a cancel was asked for the action this fence holds; [`StoreError::LeaseLost`]
-    /// when the fence is stale.
-    async fn cancel_requested(&self, fence: &Fence) -> Result<bool, StoreError>;
-
-    /// Takes (or, for its holder, renews) the lease called `name` until `now + ttl_ms`, if
-    /// nobody else holds it. Whether `holder` holds it now.
-    async fn take_maintenance_lease(
-        &self,
-        name: &str,
-        holder: &str,
-        now: Timestamp,
-        ttl_ms: i64,
-    ) -> Result<bool, StoreError>;
-
-    /// Deletes up to `limit` finished actions last changed before `before`, with their
-    /// payloads, uploads and report lines. How many actions it deleted.
-    async fn prune_finished(&self, before: Timestamp, limit: u32) -> Result<u64, StoreError>;
-
-    /// Deletes the payloads, and the uploaded files, of up to `limit` finished actions each
-    /// (their results and reports stay). How many rows it deleted; 0 when none is left.
-    async fn drop_finished_payloads(&self, limit: u32) -> Result<u64, StoreError>;
 }
 
 /// What a cancel request did.
@@ -81,21 +48,10 @@ pub enum CancelOutcome {
     NotFound,
 }
 
-/// The `result` of a cancelled action: Voucherify's failure shape plus the counters of the
-/// chunks that committed before the cancel (those stay applied).
-pub fn cancelled_result(action: &ActionRecord) -> Value {
-    json!({
-        "message": "Cancelled.",
-        "error": {"key": "cancelled", "message": "Cancelled."},
-        "done_count": action.done_count,
-        "failed_count": action.failed_count,
-    })
-}
-
 /// Cancels an action: at once when nobody holds it, else by asking its holder. Retries
 /// when the action changes hands between the read and the write.
 pub async fn cancel(
-    store: &dyn Store,
+    store: &dyn ApiStore,
     project: &ProjectId,
     id: &ActionId,
     now: Timestamp,
@@ -107,8 +63,8 @@ pub async fn cancel(
         if action.status.is_final() {
             return Ok(CancelOutcome::AlreadyFinished(action));
         }
-        let result = cancelled_result(&action);
-        if store.cancel_idle(project, id, action.attempt, action.cursor, now, result).await? {
+        let result = ActionResult::cancelled(action.done_count, action.failed_count);
+        if store.cancel_idle(project, id, action.attempt, action.cursor, now, &result).await? {
             return Ok(match store.get_action(project, id).await? {
                 Some(action) => CancelOutcome::Cancelled(action),
                 None => CancelOutcome::NotFound,

@@ -1,20 +1,23 @@
-//! The storage contract of Conveyor.
+//! The storage contract of Conveyor, split by who uses it.
 //!
-//! [`Store`] is the one narrow interface between Conveyor and its database, in domain terms:
-//! actions (the job rows, their payloads and reports), customers, products and SKUs (the
-//! [`ProductStore`] supertrait), vouchers (the [`VoucherStore`] supertrait), campaigns
-//! ([`CampaignStore`]), orders ([`OrderStore`]), metadata-key purges ([`MetadataPurgeStore`]),
-//! cancellation and retention ([`ControlStore`]), projects and credentials, OAuth access
-//! tokens ([`OAuthStore`]), and webhook endpoints with their delivery outbox ([`WebhookStore`]).
+//! Each component holds one role: the engine a [`Queue`] (claim, lease, commit chunks, finish),
+//! actions their [`Inputs`] (read-only), webhook delivery the [`Outbox`], the API an
+//! [`ApiStore`] (the resource traits: [`Resources`], [`ProductStore`], [`VoucherStore`],
+//! [`CampaignStore`], [`OrderStore`], [`ControlStore`], [`OAuthStore`], [`WebhookStore`]);
+//! all of them read actions through [`ActionReads`]. [`Store`] is all of it, for wiring, the
+//! backends and their conformance suite. Chunk writes are typed by family ([`ChunkWrites`]);
+//! an action's other effects ride on its finish ([`FinishEffect`]).
+//!
 //! Two crates implement it, `cv_store_sqlite` and `cv_store_postgres`; the logic that must
 //! behave the same on both (how a chunk of patches becomes rows, how list pages are cut) lives
-//! here, above the SQL, and [`conformance`] pins every behaviour on both backends.
+//! here, above the SQL.
 
 mod campaign_store;
 pub mod changes;
 pub mod conformance;
 mod control_store;
 mod error;
+mod inputs;
 mod model;
 mod oauth_store;
 mod order_store;
@@ -26,23 +29,26 @@ pub mod sql;
 mod store;
 mod voucher_store;
 mod webhook_store;
+mod writes;
 
 pub use campaign_store::{CampaignPage, CampaignStore};
 pub use changes::{ActionChange, ActionChangeReceiver, ActionChanges};
-pub use control_store::{CancelOutcome, ControlStore, cancel, cancelled_result};
+pub use control_store::{CancelOutcome, ControlStore, cancel};
 pub use error::StoreError;
+pub use inputs::Inputs;
 pub use model::{
-    ActionCount, ActionRecord, ChunkCommit, ChunkCounts, ChunkItem, ClaimedAction, CommitMode,
-    CustomerPage, Fence, ItemError, MetadataSchemaRecord, NewAction, ReportLine, ReportMode,
+    ActionCount, ActionRecord, ChunkCommit, ChunkCounts, ClaimedAction, CommitMode, CustomerPage,
+    Fence, ItemError, MetadataSchemaRecord, NewAction, ReportLine, ReportMode,
 };
 pub use oauth_store::{OAuthStore, TokenInsert};
 pub use order_store::{OrderPage, OrderStore};
-pub use paging::{ActionFilter, ActionPage};
+pub use paging::{ActionFilter, ActionPage, ActionPages};
 pub use product_store::{ProductPage, ProductStore, SkuPage};
 pub use purge_store::{MetadataHolder, MetadataPurgeStore};
-pub use store::{Store, Wakeups};
+pub use store::{ActionReads, ApiStore, Queue, Resources, Store, Wakeups};
 pub use voucher_store::{VoucherPage, VoucherStore};
 pub use webhook_store::{
     ClaimedDelivery, DeliveryAttempt, DeliveryFence, DeliveryOutcome, DeliveryPage, DeliveryRecord,
-    NewDelivery, WebhookStore, plan_deliveries,
+    NewDelivery, Outbox, WebhookStore, plan_deliveries,
 };
+pub use writes::{ChunkWrites, FinishEffect, Item, ProductWrites, VoucherWrites};

@@ -11,7 +11,7 @@
 
 use cv_domain::{ActionKind, ActionStatus, ProjectId, Timestamp};
 
-use crate::{ActionRecord, Store, StoreError};
+use crate::{ActionReads, ActionRecord, StoreError};
 
 /// Which actions a list shows; the default shows all.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -43,11 +43,13 @@ pub struct ActionPage {
     pub has_more: bool,
 }
 
-impl dyn Store {
+/// Paging over [`ActionReads::list_actions_before`], for every store that reads actions.
+#[async_trait::async_trait]
+pub trait ActionPages: ActionReads {
     /// The page of `project`'s actions created before `end_date`, at most `limit` long
     /// unless a single `created_at` group is larger (see the module docs). Its records carry
     /// no `result`.
-    pub async fn list_actions(
+    async fn list_actions(
         &self,
         project: &ProjectId,
         end_date: Option<Timestamp>,
@@ -57,7 +59,7 @@ impl dyn Store {
     }
 
     /// [`list_actions`](Self::list_actions) of only the actions `filter` lets through.
-    pub async fn list_actions_filtered(
+    async fn list_actions_filtered(
         &self,
         project: &ProjectId,
         filter: &ActionFilter,
@@ -86,3 +88,5 @@ impl dyn Store {
         Ok(ActionPage { actions: group, has_more })
     }
 }
+
+impl<S: ActionReads + ?Sized> ActionPages for S {}

@@ -4,9 +4,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use cv_domain::{Customer, CustomerId, Timestamp};
+use cv_domain::{Customer, CustomerId, CustomerPatch, Timestamp};
 
-use crate::{ChunkItem, ItemError, ReportLine};
+use crate::{Item, ItemError, ReportLine};
 
 pub mod metadata_purge;
 pub mod orders;
@@ -26,21 +26,13 @@ pub struct CustomerPlan {
     pub failed: u64,
 }
 
-/// The source_ids a chunk needs to look up before planning.
-pub fn customer_keys(items: &[ChunkItem]) -> Vec<String> {
+/// The source_ids a chunk needs to look up before planning, sorted and without repeats.
+pub fn customer_keys(items: &[Item<CustomerPatch>]) -> Vec<String> {
     let mut keys: Vec<String> = items
         .iter()
         .filter_map(|item| match item {
-            ChunkItem::Customer(patch) => patch.source_id.clone(),
-            ChunkItem::CustomerImport(_)
-            | ChunkItem::Product(_)
-            | ChunkItem::ProductImport(_)
-            | ChunkItem::SkuImport(_)
-            | ChunkItem::VoucherMetadata(_)
-            | ChunkItem::VoucherImport { .. }
-            | ChunkItem::MetadataKeyPurge { .. }
-            | ChunkItem::OrderImport(_)
-            | ChunkItem::Failed { .. } => None,
+            Item::Write(patch) => patch.source_id.clone(),
+            Item::Failed { .. } => None,
         })
         .collect();
     keys.sort_unstable();
@@ -53,7 +45,7 @@ pub fn customer_keys(items: &[ChunkItem]) -> Vec<String> {
 /// earlier item's result.
 pub fn plan_customers(
     existing: Vec<Customer>,
-    items: Vec<ChunkItem>,
+    items: Vec<Item<CustomerPatch>>,
     first_line: u64,
     now: Timestamp,
 ) -> CustomerPlan {
@@ -65,23 +57,7 @@ pub fn plan_customers(
     for (offset, item) in items.into_iter().enumerate() {
         let line = first_line + offset as u64;
         match item {
-            ChunkItem::CustomerImport(record) => {
-                // Imports never reach the merge planner; report it rather than drop it.
-                plan.failed += 1;
-                let error = ItemError {
-                    message: "Internal error".to_owned(),
-                    details: "an import row was planned as an update".to_owned(),
-                    key: "internal_error".to_owned(),
-                };
-                plan.lines.push(ReportLine {
-                    line,
-                    key: record.source_id,
-                    found: false,
-                    updated: false,
-                    error: Some(error),
-                });
-            }
-            ChunkItem::Failed { key, error } => {
+            Item::Failed { key, error } => {
                 plan.failed += 1;
                 plan.lines.push(ReportLine {
                     line,
@@ -91,17 +67,7 @@ pub fn plan_customers(
                     error: Some(error),
                 });
             }
-            item @ (ChunkItem::Product(_)
-            | ChunkItem::ProductImport(_)
-            | ChunkItem::SkuImport(_)
-            | ChunkItem::VoucherMetadata(_)
-            | ChunkItem::VoucherImport { .. }
-            | ChunkItem::MetadataKeyPurge { .. }
-            | ChunkItem::OrderImport(_)) => {
-                plan.failed += 1;
-                plan.lines.push(products::misplaced(line, &item, "customer"));
-            }
-            ChunkItem::Customer(patch) => {
+            Item::Write(patch) => {
                 let key = patch.source_id.clone().unwrap_or_default();
                 let found = match by_source.get_mut(&key) {
                     Some(customer) => {
@@ -125,12 +91,6 @@ pub fn plan_customers(
     plan
 }
 
-/// Whether a chunk is a customer import (its rows create or replace profiles by source_id)
-/// rather than a merge planned by [`plan_customers`].
-pub fn is_import(items: &[ChunkItem]) -> bool {
-    items.iter().any(|i| matches!(i, ChunkItem::CustomerImport(_)))
-}
-
 /// The failure of an import row whose source_id an earlier row of the same file imported.
 pub fn duplicate_row(source_id: &str) -> ItemError {
     ItemError {
@@ -138,4 +98,25 @@ pub fn duplicate_row(source_id: &str) -> ItemError {
         details: format!("source_id: '{source_id}' appears in an earlier row of this file"),
         key: "duplicate_found".to_owned(),
     }
+}
+
+/// The campaign a [`crate::FinishEffect::RecountCampaign`] leaves: `vouchers` as its count and,
+/// for a generation, the generation status that goes with the action's `status`.
+pub fn recount_campaign(
+    mut campaign: cv_domain::Campaign,
+    vouchers: u64,
+    generation: bool,
+    status: cv_domain::ActionStatus,
+    now: Timestamp,
+) -> cv_domain::Campaign {
+    use cv_domain::campaign::GenerationStatus;
+    campaign.vouchers_count = vouchers;
+    if generation {
+        campaign.generation_status = match status {
+            cv_domain::ActionStatus::Done => GenerationStatus::Done,
+            _ => GenerationStatus::Failed,
+        };
+    }
+    campaign.updated_at = Some(now);
+    campaign
 }

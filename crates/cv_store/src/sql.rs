@@ -317,6 +317,11 @@ pub const SELECT_UPLOAD_PART: &str =
 /// `$1` upload.
 pub const DELETE_UPLOAD: &str = "DELETE FROM action_uploads WHERE action_id = $1";
 
+/// Takes `$2` items of action `$1` off its done count: objects a purge or a campaign delete chunk named that no
+/// longer had the key (or no longer existed) when the chunk committed.
+pub const UNCOUNT_DONE: &str =
+    "UPDATE async_actions SET done_count = done_count - $2 WHERE id = $1";
+
 /// Moves `$2` items of action `$1` from done to failed (duplicates found while writing).
 pub const MOVE_DONE_TO_FAILED: &str = "UPDATE async_actions \
      SET done_count = done_count - $2, failed_count = failed_count + $2 WHERE id = $1";

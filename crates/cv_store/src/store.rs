@@ -2,46 +2,68 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use cv_domain::{
-    ActionId, ActionStatus, Customer, CustomerId, CustomerPatch, ProjectId, Timestamp,
+    ActionId, ActionResult, Customer, CustomerId, CustomerPatch, ProjectId, Timestamp,
     metadata_schema::{MetadataResource, MetadataSchema},
 };
 
 use crate::{
     ActionChanges, ActionCount, ActionFilter, ActionRecord, CampaignStore, ChunkCommit,
-    ChunkCounts, ClaimedAction, ControlStore, CustomerPage, Fence, MetadataPurgeStore,
-    MetadataSchemaRecord, NewAction, OAuthStore, OrderStore, ProductStore, ReportLine, StoreError,
-    VoucherStore, WebhookStore,
+    ChunkCounts, ClaimedAction, ControlStore, CustomerPage, Fence, FinishEffect, Inputs,
+    MetadataPurgeStore, MetadataSchemaRecord, NewAction, OAuthStore, OrderStore, Outbox,
+    ProductStore, ReportLine, StoreError, VoucherStore, WebhookStore,
 };
 
 /// Wakes idle workers when an action is enqueued: in-process on SQLite, fed by
 /// LISTEN/NOTIFY on PostgreSQL.
 pub type Wakeups = Arc<tokio::sync::Notify>;
 
-/// The storage contract. Every method is one short transaction; nothing holds a lock across
-/// calls. Methods that take `now` use it for every timestamp they write or compare, so tests
-/// can drive time explicitly. Products and SKUs are in the supertrait [`ProductStore`], vouchers
-/// in [`VoucherStore`], campaigns in [`CampaignStore`], purge reads in [`MetadataPurgeStore`],
-/// orders in [`OrderStore`], cancellation and retention in [`ControlStore`], OAuth tokens in
-/// [`OAuthStore`], webhook endpoints and deliveries in [`WebhookStore`].
-#[async_trait]
-pub trait Store:
-    ProductStore
+/// The whole storage contract, for wiring, the backends and the conformance suite. Every
+/// other component holds one role of it: the engine a [`Queue`], actions their [`Inputs`],
+/// webhook delivery the [`Outbox`], the API an [`ApiStore`]. Every method is one short
+/// transaction; nothing holds a lock across calls. Methods that take `now` use it for every
+/// timestamp they write or compare, so tests can drive time explicitly.
+pub trait Store: Queue + Outbox + ApiStore + MetadataPurgeStore + Inputs + 'static {}
+
+impl<S> Store for S where S: Queue + Outbox + ApiStore + MetadataPurgeStore + Inputs + 'static {}
+
+/// What the API may do: every resource call, enqueueing, cancelling, and reading actions —
+/// but not claim, commit or finish them.
+pub trait ApiStore:
+    ActionReads
+    + Resources
+    + ProductStore
     + VoucherStore
     + CampaignStore
     + OrderStore
-    + MetadataPurgeStore
     + ControlStore
     + OAuthStore
     + WebhookStore
-    + Send
-    + Sync
-    + 'static
 {
+}
+
+impl<S> ApiStore for S where
+    S: ?Sized
+        + ActionReads
+        + Resources
+        + ProductStore
+        + VoucherStore
+        + CampaignStore
+        + OrderStore
+        + ControlStore
+        + OAuthStore
+        + WebhookStore
+{
+}
+
+/// Reads of actions, their reports and changes, and the store's identity and health: what
+/// every role may see.
+#[async_trait]
+pub trait ActionReads: Send + Sync {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
 
-    /// The notifier that fires when an action is enqueued (by any node, on PostgreSQL).
-    fn wakeups(&self) -> Wakeups;
+    /// Succeeds when the database answers and its schema is at the version this build expects.
+    async fn check_ready(&self) -> Result<(), StoreError>;
 
     /// The changes to action rows, once committed (by any node, on PostgreSQL): creation,
     /// claims, chunk commits, ends and cancels. See [`crate::changes`].
@@ -55,37 +77,6 @@ pub trait Store:
     fn write_generation(&self) -> Option<u64> {
         None
     }
-
-    /// Succeeds when the database answers and its schema is at the version this build expects.
-    async fn check_ready(&self) -> Result<(), StoreError>;
-
-    // --- Projects and credentials -------------------------------------------------------
-
-    /// The id of the project called `name`, creating it if needed.
-    async fn ensure_project(&self, name: &str, now: Timestamp) -> Result<ProjectId, StoreError>;
-
-    /// Stores (or replaces) the credential `app_id` with the token's hash for `project`.
-    async fn put_credential(
-        &self,
-        project: &ProjectId,
-        app_id: &str,
-        token_hash: &str,
-        now: Timestamp,
-    ) -> Result<(), StoreError>;
-
-    /// The project and token hash of `app_id`.
-    async fn find_credential(
-        &self,
-        app_id: &str,
-    ) -> Result<Option<(ProjectId, String)>, StoreError>;
-
-    /// How many credentials `project` has.
-    async fn count_credentials(&self, project: &ProjectId) -> Result<u64, StoreError>;
-
-    // --- Actions ----------------------------------------------------------------------
-
-    /// Stores the action row and its payload in one transaction and wakes workers.
-    async fn create_action(&self, new: NewAction) -> Result<ActionRecord, StoreError>;
 
     /// One action of `project`.
     async fn get_action(
@@ -117,6 +108,145 @@ pub trait Store:
     /// How many actions there are of each type and status, across all projects (the pairs
     /// with at least one action), for operators' metrics.
     async fn count_actions(&self) -> Result<Vec<ActionCount>, StoreError>;
+
+    /// Report lines of an action after line `after` (from the start when `None`), in order.
+    async fn report_lines(
+        &self,
+        id: &ActionId,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<ReportLine>, StoreError>;
+
+    /// The first `limit` failed report lines of an action, in order.
+    async fn failed_report_lines(
+        &self,
+        id: &ActionId,
+        limit: u32,
+    ) -> Result<Vec<ReportLine>, StoreError>;
+}
+
+/// Projects and credentials, enqueueing with uploads, metadata schemas and customers: the
+/// API's own rows.
+#[async_trait]
+pub trait Resources: Send + Sync {
+    /// The id of the project called `name`, creating it if needed.
+    async fn ensure_project(&self, name: &str, now: Timestamp) -> Result<ProjectId, StoreError>;
+
+    /// Stores (or replaces) the credential `app_id` with the token's hash for `project`.
+    async fn put_credential(
+        &self,
+        project: &ProjectId,
+        app_id: &str,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// The project and token hash of `app_id`.
+    async fn find_credential(
+        &self,
+        app_id: &str,
+    ) -> Result<Option<(ProjectId, String)>, StoreError>;
+
+    /// How many credentials `project` has.
+    async fn count_credentials(&self, project: &ProjectId) -> Result<u64, StoreError>;
+
+    /// Stores the action row and its payload in one transaction and wakes workers.
+    async fn create_action(&self, new: NewAction) -> Result<ActionRecord, StoreError>;
+
+    /// Stores part `part` of the file uploaded for action `upload` (its id, generated before
+    /// the action row is created).
+    async fn put_upload_part(
+        &self,
+        upload: &ActionId,
+        part: u32,
+        bytes: Vec<u8>,
+    ) -> Result<(), StoreError>;
+
+    /// Part `part` of an upload, or `None` past its end.
+    async fn read_upload_part(
+        &self,
+        upload: &ActionId,
+        part: u32,
+    ) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Removes every part of an upload (an upload that failed, or a pruned action).
+    async fn delete_upload(&self, upload: &ActionId) -> Result<(), StoreError>;
+
+    /// Stores `schema` as the project's schema for its resource, replacing any earlier one
+    /// (which keeps its id and created_at).
+    async fn put_metadata_schema(
+        &self,
+        project: &ProjectId,
+        schema: &MetadataSchema,
+        now: Timestamp,
+    ) -> Result<MetadataSchemaRecord, StoreError>;
+
+    /// The project's schema for `resource`.
+    async fn get_metadata_schema(
+        &self,
+        project: &ProjectId,
+        resource: MetadataResource,
+    ) -> Result<Option<MetadataSchemaRecord>, StoreError>;
+
+    /// Every schema of the project, by resource name.
+    async fn list_metadata_schemas(
+        &self,
+        project: &ProjectId,
+    ) -> Result<Vec<MetadataSchemaRecord>, StoreError>;
+
+    /// Deletes the project's schema for `resource`; whether there was one.
+    async fn delete_metadata_schema(
+        &self,
+        project: &ProjectId,
+        resource: MetadataResource,
+    ) -> Result<bool, StoreError>;
+
+    /// Creates or updates (by `source_id`) customers in one transaction, as a chunk would.
+    async fn upsert_customers(
+        &self,
+        project: &ProjectId,
+        patches: Vec<CustomerPatch>,
+        now: Timestamp,
+    ) -> Result<Vec<Customer>, StoreError>;
+
+    /// A customer by id, or else by source_id.
+    async fn get_customer(
+        &self,
+        project: &ProjectId,
+        id_or_source_id: &str,
+    ) -> Result<Option<Customer>, StoreError>;
+
+    /// Applies `patch` to the customer with this id; `None` if there is none.
+    async fn update_customer(
+        &self,
+        project: &ProjectId,
+        id: &CustomerId,
+        patch: CustomerPatch,
+        now: Timestamp,
+    ) -> Result<Option<Customer>, StoreError>;
+
+    /// Deletes the customer with this id; whether it existed.
+    async fn delete_customer(
+        &self,
+        project: &ProjectId,
+        id: &CustomerId,
+    ) -> Result<bool, StoreError>;
+
+    /// A page (1-based) of customers, newest first, and the project's total.
+    async fn list_customers(
+        &self,
+        project: &ProjectId,
+        limit: u32,
+        page: u32,
+    ) -> Result<CustomerPage, StoreError>;
+}
+
+/// The engine's role: claim, lease, commit chunks, finish, give back, and keep the queue
+/// small. Every write after a claim is fenced on `(id, attempt)`.
+#[async_trait]
+pub trait Queue: ActionReads {
+    /// The notifier that fires when an action is enqueued (by any node, on PostgreSQL).
+    fn wakeups(&self) -> Wakeups;
 
     /// Claims the oldest runnable action (ENQUEUED, or IN_PROGRESS with an expired lease):
     /// sets IN_PROGRESS, increments `attempt`, takes a lease until `now + lease_ms`, and
@@ -158,125 +288,49 @@ pub trait Store:
     ) -> Result<ChunkCounts, StoreError>;
 
     /// Sets the action's total to its stored cursor plus `remaining`, for an action that
-    /// learns its size only when it runs (a purge counts the objects left to purge on every
-    /// claim). Progress is not lowered. Fenced: [`StoreError::LeaseLost`] when stale.
+    /// learns its size only when it runs (a purge or a campaign delete counts what is left on every claim). Progress is not lowered. Fenced: [`StoreError::LeaseLost`] when stale.
     async fn set_remaining_items(&self, fence: &Fence, remaining: u64) -> Result<(), StoreError>;
 
-    /// Ends the action with `status` (DONE or FAILED) and its `result`; fenced. In the same
-    /// transaction, queues the action's webhook deliveries ([`crate::plan_deliveries`]).
+    /// Ends the action with `result` (DONE, or FAILED for a failure) and writes `effect`, in
+    /// one fenced transaction. In the same transaction, queues the action's webhook deliveries
+    /// ([`crate::plan_deliveries`]).
     async fn finish_action(
         &self,
         fence: &Fence,
         now: Timestamp,
-        status: ActionStatus,
-        result: serde_json::Value,
+        result: &ActionResult,
+        effect: Option<&FinishEffect>,
     ) -> Result<(), StoreError>;
 
-    /// Report lines of an action after line `after` (from the start when `None`), in order.
-    async fn report_lines(
+    /// Gives a held action back after a slice, so other actions get a turn: the lease ends
+    /// at `now` (any worker may claim it again, the attempt counter moves on then), and the
+    /// action goes behind its project's queue. [`StoreError::LeaseLost`] when the fence is
+    /// stale.
+    async fn requeue(&self, fence: &Fence, now: Timestamp) -> Result<(), StoreError>;
+
+    /// Whether an action is waiting to be claimed at `now` (ENQUEUED, or held by an expired
+    /// lease, and not held back by its serial group).
+    async fn any_runnable(&self, now: Timestamp) -> Result<bool, StoreError>;
+
+    /// Whether a cancel was asked for the action this fence holds; [`StoreError::LeaseLost`]
+    /// when the fence is stale.
+    async fn cancel_requested(&self, fence: &Fence) -> Result<bool, StoreError>;
+
+    /// Takes (or, for its holder, renews) the lease called `name` until `now + ttl_ms`, if
+    /// nobody else holds it. Whether `holder` holds it now.
+    async fn take_maintenance_lease(
         &self,
-        id: &ActionId,
-        after: Option<u64>,
-        limit: u32,
-    ) -> Result<Vec<ReportLine>, StoreError>;
-
-    /// The first `limit` failed report lines of an action, in order.
-    async fn failed_report_lines(
-        &self,
-        id: &ActionId,
-        limit: u32,
-    ) -> Result<Vec<ReportLine>, StoreError>;
-
-    // --- Uploads (files claim-checked before their action exists) ------------------------
-
-    /// Stores part `part` of the file uploaded for action `upload` (its id, generated before
-    /// the action row is created).
-    async fn put_upload_part(
-        &self,
-        upload: &ActionId,
-        part: u32,
-        bytes: Vec<u8>,
-    ) -> Result<(), StoreError>;
-
-    /// Part `part` of an upload, or `None` past its end.
-    async fn read_upload_part(
-        &self,
-        upload: &ActionId,
-        part: u32,
-    ) -> Result<Option<Vec<u8>>, StoreError>;
-
-    /// Removes every part of an upload (an upload that failed, or a pruned action).
-    async fn delete_upload(&self, upload: &ActionId) -> Result<(), StoreError>;
-
-    // --- Metadata schemas --------------------------------------------------------------
-
-    /// Stores `schema` as the project's schema for its resource, replacing any earlier one
-    /// (which keeps its id and created_at).
-    async fn put_metadata_schema(
-        &self,
-        project: &ProjectId,
-        schema: &MetadataSchema,
+        name: &str,
+        holder: &str,
         now: Timestamp,
-    ) -> Result<MetadataSchemaRecord, StoreError>;
-
-    /// The project's schema for `resource`.
-    async fn get_metadata_schema(
-        &self,
-        project: &ProjectId,
-        resource: MetadataResource,
-    ) -> Result<Option<MetadataSchemaRecord>, StoreError>;
-
-    /// Every schema of the project, by resource name.
-    async fn list_metadata_schemas(
-        &self,
-        project: &ProjectId,
-    ) -> Result<Vec<MetadataSchemaRecord>, StoreError>;
-
-    /// Deletes the project's schema for `resource`; whether there was one.
-    async fn delete_metadata_schema(
-        &self,
-        project: &ProjectId,
-        resource: MetadataResource,
+        ttl_ms: i64,
     ) -> Result<bool, StoreError>;
 
-    // --- Customers --------------------------------------------------------------------
+    /// Deletes up to `limit` finished actions last changed before `before`, with their
+    /// payloads, uploads and report lines. How many actions it deleted.
+    async fn prune_finished(&self, before: Timestamp, limit: u32) -> Result<u64, StoreError>;
 
-    /// Creates or updates (by `source_id`) customers in one transaction, as a chunk would.
-    async fn upsert_customers(
-        &self,
-        project: &ProjectId,
-        patches: Vec<CustomerPatch>,
-        now: Timestamp,
-    ) -> Result<Vec<Customer>, StoreError>;
-
-    /// A customer by id, or else by source_id.
-    async fn get_customer(
-        &self,
-        project: &ProjectId,
-        id_or_source_id: &str,
-    ) -> Result<Option<Customer>, StoreError>;
-
-    /// Applies `patch` to the customer with this id; `None` if there is none.
-    async fn update_customer(
-        &self,
-        project: &ProjectId,
-        id: &CustomerId,
-        patch: CustomerPatch,
-        now: Timestamp,
-    ) -> Result<Option<Customer>, StoreError>;
-
-    /// Deletes the customer with this id; whether it existed.
-    async fn delete_customer(
-        &self,
-        project: &ProjectId,
-        id: &CustomerId,
-    ) -> Result<bool, StoreError>;
-
-    /// A page (1-based) of customers, newest first, and the project's total.
-    async fn list_customers(
-        &self,
-        project: &ProjectId,
-        limit: u32,
-        page: u32,
-    ) -> Result<CustomerPage, StoreError>;
+    /// Deletes the payloads, and the uploaded files, of up to `limit` finished actions each
+    /// (their results and reports stay). How many rows it deleted; 0 when none is left.
+    async fn drop_finished_payloads(&self, limit: u32) -> Result<u64, StoreError>;
 }

@@ -1,5 +1,5 @@
-//! The webhook part of the storage contract: [`WebhookStore`], a supertrait of
-//! [`crate::Store`], and its records.
+//! The webhook part of the storage contract: [`WebhookStore`] (endpoints, for the API),
+//! [`Outbox`] (deliveries, for the sender), and their records.
 //!
 //! Deliveries are an outbox. `finish_action` and `cancel_idle` insert one PENDING delivery per
 //! endpoint of the project that wants the action's event, in the transaction that ends the
@@ -137,7 +137,8 @@ pub fn plan_deliveries(
         .collect()
 }
 
-/// Webhook endpoints and the delivery outbox. Each call is one short transaction.
+/// Webhook endpoints and their deliveries, as the API manages and shows them. Each call is one
+/// short transaction.
 #[async_trait]
 pub trait WebhookStore: Send + Sync {
     /// Stores a new endpoint.
@@ -158,6 +159,21 @@ pub trait WebhookStore: Send + Sync {
     async fn delete_webhook(&self, project: &ProjectId, id: &WebhookId)
     -> Result<bool, StoreError>;
 
+    /// A page (1-based) of the deliveries of one endpoint of the project, newest first, with
+    /// their attempts; an endpoint of another project has none.
+    async fn list_deliveries(
+        &self,
+        project: &ProjectId,
+        endpoint: &WebhookId,
+        limit: u32,
+        page: u32,
+    ) -> Result<DeliveryPage, StoreError>;
+}
+
+/// Webhook delivery's role: the outbox of deliveries that finished actions queued, claimed
+/// with a lease and settled one attempt at a time, and the actions they are about.
+#[async_trait]
+pub trait Outbox: crate::ActionReads {
     /// Claims up to `limit` deliveries due at `now` (PENDING, `next_attempt_at <= now`, not
     /// held by a live lease), earliest first: increments their `attempts` and leases them to
     /// `owner` until `now + lease_ms`. Concurrent claimers never get the same delivery.
@@ -183,14 +199,4 @@ pub trait WebhookStore: Send + Sync {
     /// The earliest time a PENDING delivery can be claimed (its next attempt, or the end of
     /// the lease holding it); `None` when nothing is pending.
     async fn next_delivery_at(&self) -> Result<Option<Timestamp>, StoreError>;
-
-    /// A page (1-based) of the deliveries of one endpoint of the project, newest first, with
-    /// their attempts; an endpoint of another project has none.
-    async fn list_deliveries(
-        &self,
-        project: &ProjectId,
-        endpoint: &WebhookId,
-        limit: u32,
-        page: u32,
-    ) -> Result<DeliveryPage, StoreError>;
 }

@@ -1,5 +1,5 @@
-//! Chunk commits (dispatched by item kind to the customer, product, voucher and purge
-//! writers), and the customer writes they share with the customer calls.
+//! Chunk commits (one `match` over the write family: customers here, products, vouchers,
+//! orders, purges and campaign deletes in their modules), and the customer writes they share with the customer calls.
 //!
 //! Round trips matter here (a chunk may carry thousands of items), so independent statements
 //! are pipelined: tokio-postgres sends every statement of a `try_join` before reading the
@@ -7,16 +7,18 @@
 
 use std::collections::HashSet;
 
-use cv_domain::{ActionId, Customer, CustomerId, CustomerRecord, Timestamp};
+use cv_domain::{ActionId, Customer, CustomerId, CustomerPatch, CustomerRecord, Timestamp};
 use cv_store::{
-    ChunkCommit, ChunkCounts, ChunkItem, CommitMode, Fence, ReportLine, ReportMode, StoreError,
-    plan::{self, CustomerPlan},
+    ChunkCommit, ChunkCounts, ChunkWrites, CommitMode, Fence, Item, ReportLine, ReportMode,
+    StoreError,
+    plan::{self, CustomerPlan, metadata_purge::PurgeBatch},
     sql as q,
 };
 use deadpool_postgres::GenericClient;
 use tokio_postgres::types::ToSql;
 
 use crate::{
+    campaigns,
     convert::{self, error},
     db::{LOCK_KEYS, execute_each, lease_lost, notify_change},
     metadata_purge, orders, products, vouchers,
@@ -60,20 +62,35 @@ pub async fn commit(
     let row = tx.query_opt(&stmt, params).await.map_err(error)?.ok_or_else(|| lease_lost(fence))?;
     let project: String = row.try_get(0).map_err(error)?;
     let fenced = (row.try_get(1).map_err(error)?, row.try_get(2).map_err(error)?);
-    let mut lines = if plan::metadata_purge::is_purge_chunk(&chunk.items) {
-        let batch = plan::metadata_purge::purge_batch(chunk.items)?;
-        metadata_purge::commit_items(&tx, fence, &project, batch, now).await?;
-        Vec::new()
-    } else if plan::orders::is_order_chunk(&chunk.items) {
-        orders::commit_items(&tx, fence, &project, chunk.items, chunk.first_item, now).await?
-    } else if plan::vouchers::is_voucher_chunk(&chunk.items) {
-        vouchers::commit_items(&tx, fence, &project, chunk.items, chunk.first_item, now).await?
-    } else if plan::products::is_product_chunk(&chunk.items) {
-        products::commit_items(&tx, fence, &project, chunk.items, chunk.first_item, now).await?
-    } else if plan::is_import(&chunk.items) {
-        import_customers(&tx, fence, &project, chunk.items, chunk.first_item, now).await?
-    } else {
-        apply_customer_items(&tx, &project, chunk.items, chunk.first_item, now).await?.lines
+    let first = chunk.first_item;
+    let mut lines = match chunk.writes {
+        ChunkWrites::CustomerUpserts(items) => {
+            apply_customer_items(&tx, &project, items, first, now).await?.lines
+        }
+        ChunkWrites::CustomerImport(items) => {
+            import_customers(&tx, fence, &project, items, first, now).await?
+        }
+        ChunkWrites::Products(writes) => {
+            products::commit_items(&tx, &project, writes, first, now).await?
+        }
+        ChunkWrites::SkuImport(items) => {
+            products::commit_skus(&tx, fence, &project, items, first, now).await?
+        }
+        ChunkWrites::Vouchers(writes) => {
+            vouchers::commit_items(&tx, fence, &project, writes, first, now).await?
+        }
+        ChunkWrites::OrderImport(items) => {
+            orders::commit_items(&tx, fence, &project, items, first, now).await?
+        }
+        ChunkWrites::MetadataKeyPurge { resource, key, ids } => {
+            let batch = PurgeBatch::new(resource, key, ids);
+            metadata_purge::commit_items(&tx, fence, &project, batch, now).await?;
+            Vec::new()
+        }
+        ChunkWrites::CampaignVoucherDeletes { campaign_id, force, ids } => {
+            campaigns::delete_vouchers(&tx, fence, &project, &campaign_id, force, ids, now).await?;
+            Vec::new()
+        }
     };
     if chunk.report == ReportMode::FailuresOnly {
         lines.retain(|l| l.error.is_some());
@@ -119,7 +136,7 @@ async fn import_customers(
     tx: &impl GenericClient,
     fence: &Fence,
     project: &str,
-    items: Vec<ChunkItem>,
+    items: Vec<Item<CustomerRecord>>,
     first_line: u64,
     now: Timestamp,
 ) -> Result<Vec<ReportLine>, StoreError> {
@@ -131,7 +148,7 @@ async fn import_customers(
     let batch: Vec<&CustomerRecord> = items
         .iter()
         .filter_map(|item| match item {
-            ChunkItem::CustomerImport(c) if seen.insert(c.source_id.as_str()) => Some(c),
+            Item::Write(c) if seen.insert(c.source_id.as_str()) => Some(c),
             _ => None,
         })
         .collect();
@@ -174,25 +191,15 @@ async fn import_customers(
     for (offset, item) in items.into_iter().enumerate() {
         let line = first_line + offset as u64;
         // Only the first row of a source_id can be the one the statement wrote.
-        let first_written = matches!(&item, ChunkItem::CustomerImport(c)
+        let first_written = matches!(&item, Item::Write(c)
             if written.contains(&c.source_id) && claimed.insert(c.source_id.clone()));
         let (key, error) = match item {
-            ChunkItem::Failed { key, error } => (key, Some(error)),
-            ChunkItem::CustomerImport(c) if first_written => (c.source_id, None),
-            ChunkItem::CustomerImport(c) => {
+            Item::Failed { key, error } => (key, Some(error)),
+            Item::Write(c) if first_written => (c.source_id, None),
+            Item::Write(c) => {
                 duplicates += 1;
                 let error = plan::duplicate_row(&c.source_id);
                 (c.source_id, Some(error))
-            }
-            ChunkItem::Customer(_)
-            | ChunkItem::Product(_)
-            | ChunkItem::ProductImport(_)
-            | ChunkItem::SkuImport(_)
-            | ChunkItem::VoucherMetadata(_)
-            | ChunkItem::VoucherImport { .. }
-            | ChunkItem::MetadataKeyPurge { .. }
-            | ChunkItem::OrderImport(_) => {
-                return Err(StoreError::Other(anyhow::anyhow!("a merge item in an import chunk")));
             }
         };
         let updated = error.is_none();
@@ -209,7 +216,7 @@ async fn import_customers(
 pub async fn apply_customer_items(
     tx: &impl GenericClient,
     project: &str,
-    items: Vec<ChunkItem>,
+    items: Vec<Item<CustomerPatch>>,
     first_line: u64,
     now: Timestamp,
 ) -> Result<CustomerPlan, StoreError> {

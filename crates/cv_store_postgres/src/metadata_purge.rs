@@ -12,7 +12,10 @@ use cv_domain::{ProjectId, Timestamp, metadata_schema::MetadataResource};
 use cv_store::{
     Fence, MetadataHolder, MetadataPurgeStore, StoreError,
     plan::metadata_purge::{self as plan, PurgeBatch},
-    sql::metadata_purge::{self as qm, MetadataLayout, MetadataTable, metadata_table},
+    sql::{
+        self as q,
+        metadata_purge::{self as qm, MetadataLayout, MetadataTable, metadata_table},
+    },
 };
 use deadpool_postgres::GenericClient;
 
@@ -83,7 +86,7 @@ pub async fn commit_items(
     let purged = execute(tx, &purge(t), params).await?;
     let skipped = ids.len() as i64 - purged as i64;
     if skipped > 0 {
-        execute(tx, qm::UNCOUNT_DONE, &[&fence.action_id.as_str(), &skipped]).await?;
+        execute(tx, q::UNCOUNT_DONE, &[&fence.action_id.as_str(), &skipped]).await?;
     }
     Ok(())
 }

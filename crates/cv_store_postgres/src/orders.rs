@@ -7,9 +7,9 @@
 //! both miss a row and both insert it, and never wait on each other in a cycle.
 
 use async_trait::async_trait;
-use cv_domain::{Order, ProjectId, Timestamp};
+use cv_domain::{Order, OrderRecord, ProjectId, Timestamp};
 use cv_store::{
-    ChunkItem, Fence, OrderPage, OrderStore, ReportLine, StoreError,
+    Fence, Item, OrderPage, OrderStore, ReportLine, StoreError,
     plan::orders::{self as plan, OrderKeys, OrderRows},
     sql::{self as q, orders as qo},
 };
@@ -90,7 +90,7 @@ pub async fn commit_items(
     tx: &impl GenericClient,
     fence: &Fence,
     project: &str,
-    items: Vec<ChunkItem>,
+    items: Vec<Item<OrderRecord>>,
     first_line: u64,
     now: Timestamp,
 ) -> Result<Vec<ReportLine>, StoreError> {

@@ -8,9 +8,11 @@
 use std::sync::LazyLock;
 
 use async_trait::async_trait;
-use cv_domain::{Product, ProductId, ProductPatch, ProjectId, Sku, SkuId, SkuPatch, Timestamp};
+use cv_domain::{
+    Product, ProductId, ProductPatch, ProjectId, Sku, SkuId, SkuPatch, SkuRecord, Timestamp,
+};
 use cv_store::{
-    ChunkItem, Fence, ProductPage, ProductStore, ReportLine, SkuPage, StoreError,
+    Fence, Item, ProductPage, ProductStore, ProductWrites, ReportLine, SkuPage, StoreError,
     plan::products::{self as plan, ProductPlan, SkuPlan},
     sql::{self as q, products as qp},
 };
@@ -89,42 +91,47 @@ pub(crate) fn sku(row: &Row) -> Result<Sku, StoreError> {
     })
 }
 
-/// Writes the items of a product or SKU chunk and returns one report line per item. Rows
-/// that planning refused move from the done to the failed count the fence added.
+/// Writes the items of a product chunk and returns one report line per item.
 pub async fn commit_items(
     tx: &impl GenericClient,
-    fence: &Fence,
     project: &str,
-    items: Vec<ChunkItem>,
+    writes: ProductWrites,
     first_line: u64,
     now: Timestamp,
 ) -> Result<Vec<ReportLine>, StoreError> {
-    let (lines, rejected) = if plan::is_sku_chunk(&items) {
-        let plan = import_skus(tx, project, items, first_line, now).await?;
-        (plan.lines, plan.rejected)
-    } else {
-        let plan = apply_product_items(tx, project, items, first_line, now).await?;
-        (plan.lines, plan.rejected)
-    };
-    if rejected > 0 {
-        execute(tx, q::MOVE_DONE_TO_FAILED, &[&fence.action_id.as_str(), &rejected]).await?;
+    Ok(apply_product_items(tx, project, writes, first_line, now).await?.lines)
+}
+
+/// Writes the rows of a SKU import chunk and returns one report line per row. Rows that
+/// planning refused move from the done to the failed count the fence added.
+pub async fn commit_skus(
+    tx: &impl GenericClient,
+    fence: &Fence,
+    project: &str,
+    items: Vec<Item<SkuRecord>>,
+    first_line: u64,
+    now: Timestamp,
+) -> Result<Vec<ReportLine>, StoreError> {
+    let plan = import_skus(tx, project, items, first_line, now).await?;
+    if plan.rejected > 0 {
+        execute(tx, q::MOVE_DONE_TO_FAILED, &[&fence.action_id.as_str(), &plan.rejected]).await?;
     }
-    Ok(lines)
+    Ok(plan.lines)
 }
 
 /// Locks and reads the products a chunk names, plans the chunk and writes the planned rows.
 async fn apply_product_items(
     tx: &impl GenericClient,
     project: &str,
-    items: Vec<ChunkItem>,
+    writes: ProductWrites,
     first_line: u64,
     now: Timestamp,
 ) -> Result<ProductPlan, StoreError> {
-    let keys = plan::product_keys(&items);
+    let keys = plan::product_keys(&writes);
     lock(tx, project, &namespaced("product", &keys)).await?;
     let existing =
         select_by_keys(tx, &SELECT_PRODUCTS_FOR_UPDATE, project, &[&keys], product).await?;
-    let plan = plan::plan_products(existing, items, first_line, now);
+    let plan = plan::plan_products(existing, writes, first_line, now);
     write_products(tx, project, &plan.rows).await?;
     Ok(plan)
 }
@@ -134,7 +141,7 @@ async fn apply_product_items(
 async fn import_skus(
     tx: &impl GenericClient,
     project: &str,
-    items: Vec<ChunkItem>,
+    items: Vec<Item<SkuRecord>>,
     first_line: u64,
     now: Timestamp,
 ) -> Result<SkuPlan, StoreError> {
@@ -214,7 +221,7 @@ impl ProductStore for PostgresStore {
     ) -> Result<Vec<Product>, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(error)?;
-        let items = patches.into_iter().map(ChunkItem::Product).collect();
+        let items = ProductWrites::Upserts(patches.into_iter().map(Item::Write).collect());
         let plan = apply_product_items(&tx, project.as_str(), items, 0, now).await?;
         tx.commit().await.map_err(error)?;
         Ok(plan.rows)

@@ -6,21 +6,21 @@ use std::{
 use anyhow::{Context as _, anyhow};
 use async_trait::async_trait;
 use cv_domain::{
-    ActionId, ActionStatus, Customer, CustomerId, CustomerPatch, ProjectId, Timestamp,
+    ActionId, ActionResult, Customer, CustomerId, CustomerPatch, ProjectId, Timestamp,
     ids::random_secret,
     metadata_schema::{MetadataResource, MetadataSchema},
 };
 use cv_store::{
-    ActionChanges, ActionCount, ActionFilter, ActionRecord, ChunkCommit, ChunkCounts, ChunkItem,
-    ClaimedAction, CustomerPage, Fence, MetadataSchemaRecord, NewAction, ReportLine, Store,
-    StoreError, Wakeups, sql as q,
+    ActionChanges, ActionCount, ActionFilter, ActionReads, ActionRecord, ChunkCommit, ChunkCounts,
+    ClaimedAction, CustomerPage, Fence, FinishEffect, Item, MetadataSchemaRecord, NewAction, Queue,
+    ReportLine, Resources, StoreError, Wakeups, sql as q, sql::control as qx,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio::task::JoinHandle;
 use tokio_postgres::{NoTls, types::ToSql};
 
 use crate::{
-    chunk,
+    campaigns, chunk,
     convert::{self, error, pool_error},
     db::{self, NOTIFY, Params, count, execute, lease_lost, notify_change, query, query_opt},
     listen, migrate, webhooks,
@@ -166,33 +166,7 @@ impl PostgresStore {
 }
 
 #[async_trait]
-impl Store for PostgresStore {
-    fn backend(&self) -> &'static str {
-        "postgres"
-    }
-
-    fn wakeups(&self) -> Wakeups {
-        self.inner.wake.clone()
-    }
-
-    fn action_changes(&self) -> ActionChanges {
-        self.inner.changes.clone()
-    }
-
-    async fn check_ready(&self) -> Result<(), StoreError> {
-        let client = self.client().await?;
-        let client: &tokio_postgres::Client = &client;
-        let version = migrate::version(client).await.map_err(error)?;
-        if version == migrate::LATEST {
-            Ok(())
-        } else {
-            Err(StoreError::Unavailable(format!(
-                "schema version {version}, expected {}",
-                migrate::LATEST
-            )))
-        }
-    }
-
+impl Resources for PostgresStore {
     async fn ensure_project(&self, name: &str, now: Timestamp) -> Result<ProjectId, StoreError> {
         let client = self.client().await?;
         let id = ProjectId::generate();
@@ -239,14 +213,14 @@ impl Store for PostgresStore {
         let params: Params<'_> = &[
             &new.id.as_str(),
             &new.project_id.as_str(),
-            &new.kind.as_str(),
+            &new.kind().as_str(),
             &new.request_id.as_str(),
             &(new.total_items as i64),
             &new.created_at.as_millis(),
-            &new.kind.serial_group(),
+            &new.kind().serial_group(),
         ];
         execute(&tx, q::INSERT_ACTION, params).await?;
-        execute(&tx, q::INSERT_PAYLOAD, &[&new.id.as_str(), &new.payload]).await?;
+        execute(&tx, q::INSERT_PAYLOAD, &[&new.id.as_str(), &new.payload()]).await?;
         execute(&tx, NOTIFY, &[&self.inner.channel, &new.id.as_str()]).await?;
         let (project, id) = (new.project_id.as_str(), new.id.as_str());
         notify_change(&tx, self.changes_channel(), project, id).await?;
@@ -257,121 +231,6 @@ impl Store for PostgresStore {
         tx.commit().await.map_err(error)?;
         self.inner.wake.notify_waiters();
         Ok(record)
-    }
-
-    async fn get_action(
-        &self,
-        project: &ProjectId,
-        id: &ActionId,
-    ) -> Result<Option<ActionRecord>, StoreError> {
-        let client = self.client().await?;
-        let row = query_opt(&client, q::SELECT_ACTION, &[&project.as_str(), &id.as_str()]).await?;
-        row.as_ref().map(convert::action).transpose()
-    }
-
-    async fn list_actions_before(
-        &self,
-        project: &ProjectId,
-        filter: &ActionFilter,
-        before: Option<Timestamp>,
-        limit: u32,
-    ) -> Result<Vec<ActionRecord>, StoreError> {
-        let client = self.client().await?;
-        let (project, before) = (project.as_str(), before.map_or(i64::MAX, Timestamp::as_millis));
-        let (limit, values) = (i64::from(limit), filter.values());
-        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&project, &before, &limit];
-        params.extend(values.iter().map(|v| v as &(dyn ToSql + Sync)));
-        let rows = query(&client, &q::actions_before(filter), &params).await?;
-        convert::all(&rows, convert::action)
-    }
-
-    async fn list_actions_at(
-        &self,
-        project: &ProjectId,
-        filter: &ActionFilter,
-        at: Timestamp,
-    ) -> Result<Vec<ActionRecord>, StoreError> {
-        let client = self.client().await?;
-        let (project, at, values) = (project.as_str(), at.as_millis(), filter.values());
-        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&project, &at];
-        params.extend(values.iter().map(|v| v as &(dyn ToSql + Sync)));
-        let rows = query(&client, &q::actions_at(filter), &params).await?;
-        convert::all(&rows, convert::action)
-    }
-
-    async fn claim_next(
-        &self,
-        worker: &str,
-        now: Timestamp,
-        lease_ms: i64,
-    ) -> Result<Option<ClaimedAction>, StoreError> {
-        let mut client = self.client().await?;
-        let expires = now.plus_millis(lease_ms).as_millis();
-        for _ in 0..CLAIM_TRIES {
-            let tx = client.transaction().await.map_err(error)?;
-            let row = query_opt(&tx, CLAIM, &[&worker, &now.as_millis(), &expires]).await?;
-            let Some(row) = row else {
-                tx.commit().await.map_err(error)?;
-                return Ok(None);
-            };
-            let record = convert::action(&row)?;
-            let group: Option<String> = row.try_get(14).map_err(error)?;
-            let lease_expired: bool = row.try_get(15).map_err(error)?;
-            if let Some(group) = group {
-                // The claim's snapshot may have missed another node's claim of the same
-                // group committed meanwhile; under the group's lock, look again.
-                execute(&tx, LOCK_SERIAL_GROUP, &[&record.project_id.as_str(), &group]).await?;
-                let params: Params<'_> = &[&record.id.as_str()];
-                if query_opt(&tx, q::OTHER_IN_PROGRESS_OF_GROUP, params).await?.is_some() {
-                    tx.rollback().await.map_err(error)?;
-                    continue;
-                }
-            }
-            let (project, id) = (record.project_id.as_str(), record.id.as_str());
-            notify_change(&tx, self.changes_channel(), project, id).await?;
-            tx.commit().await.map_err(error)?;
-            return Ok(Some(ClaimedAction {
-                fence: Fence { action_id: record.id.clone(), attempt: record.attempt },
-                record,
-                lease_expired,
-            }));
-        }
-        Ok(None)
-    }
-
-    async fn count_actions(&self) -> Result<Vec<ActionCount>, StoreError> {
-        let client = self.client().await?;
-        let rows = query(&client, q::COUNT_ACTIONS, &[]).await?;
-        convert::all(&rows, convert::action_count)
-    }
-
-    async fn extend_lease(
-        &self,
-        fence: &Fence,
-        now: Timestamp,
-        lease_ms: i64,
-    ) -> Result<(), StoreError> {
-        let client = self.client().await?;
-        let expires = now.plus_millis(lease_ms).as_millis();
-        let params: Params<'_> = &[&fence.action_id.as_str(), &i64::from(fence.attempt), &expires];
-        let n = execute(&client, q::EXTEND_LEASE, params).await?;
-        if n == 0 { Err(lease_lost(fence)) } else { Ok(()) }
-    }
-
-    async fn release_lease(&self, fence: &Fence, now: Timestamp) -> Result<(), StoreError> {
-        let client = self.client().await?;
-        let params: Params<'_> =
-            &[&fence.action_id.as_str(), &i64::from(fence.attempt), &now.as_millis()];
-        execute(&client, q::RELEASE_LEASE, params).await?;
-        Ok(())
-    }
-
-    async fn load_payload(&self, id: &ActionId) -> Result<Vec<u8>, StoreError> {
-        let client = self.client().await?;
-        let row = query_opt(&client, q::SELECT_PAYLOAD, &[&id.as_str()])
-            .await?
-            .ok_or_else(|| anyhow!("no payload for action {id}"))?;
-        row.try_get(0).map_err(error)
     }
 
     async fn put_upload_part(
@@ -403,72 +262,6 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    async fn commit_chunk(
-        &self,
-        fence: &Fence,
-        now: Timestamp,
-        chunk: ChunkCommit,
-    ) -> Result<ChunkCounts, StoreError> {
-        let mut client = self.client().await?;
-        chunk::commit(&mut client, self.changes_channel(), fence, now, chunk).await
-    }
-
-    async fn set_remaining_items(&self, fence: &Fence, remaining: u64) -> Result<(), StoreError> {
-        let client = self.client().await?;
-        let params: Params<'_> =
-            &[&fence.action_id.as_str(), &i64::from(fence.attempt), &(remaining as i64)];
-        let n = execute(&client, q::SET_REMAINING_ITEMS, params).await?;
-        if n == 0 { Err(lease_lost(fence)) } else { Ok(()) }
-    }
-
-    async fn finish_action(
-        &self,
-        fence: &Fence,
-        now: Timestamp,
-        status: ActionStatus,
-        result: serde_json::Value,
-    ) -> Result<(), StoreError> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(error)?;
-        let params: Params<'_> = &[
-            &fence.action_id.as_str(),
-            &i64::from(fence.attempt),
-            &status.as_str(),
-            &result.to_string(),
-            &now.as_millis(),
-        ];
-        let row =
-            query_opt(&tx, q::FINISH_ACTION, params).await?.ok_or_else(|| lease_lost(fence))?;
-        let project: String = row.try_get(0).map_err(error)?;
-        webhooks::enqueue_deliveries(&tx, &project, fence.action_id.as_str(), status, now).await?;
-        notify_change(&tx, self.changes_channel(), &project, fence.action_id.as_str()).await?;
-        tx.commit().await.map_err(error)
-    }
-
-    async fn report_lines(
-        &self,
-        id: &ActionId,
-        after: Option<u64>,
-        limit: u32,
-    ) -> Result<Vec<ReportLine>, StoreError> {
-        let client = self.client().await?;
-        let after = after.map_or(-1, |a| a as i64);
-        let params: Params<'_> = &[&id.as_str(), &after, &i64::from(limit)];
-        let rows = query(&client, q::SELECT_REPORT_LINES, params).await?;
-        convert::all(&rows, convert::report_line)
-    }
-
-    async fn failed_report_lines(
-        &self,
-        id: &ActionId,
-        limit: u32,
-    ) -> Result<Vec<ReportLine>, StoreError> {
-        let client = self.client().await?;
-        let params: Params<'_> = &[&id.as_str(), &i64::from(limit)];
-        let rows = query(&client, q::SELECT_FAILED_REPORT_LINES, params).await?;
-        convert::all(&rows, convert::report_line)
-    }
-
     async fn upsert_customers(
         &self,
         project: &ProjectId,
@@ -477,7 +270,7 @@ impl Store for PostgresStore {
     ) -> Result<Vec<Customer>, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(error)?;
-        let items = patches.into_iter().map(ChunkItem::Customer).collect();
+        let items = patches.into_iter().map(Item::Write).collect();
         let plan = chunk::apply_customer_items(&tx, project.as_str(), items, 0, now).await?;
         tx.commit().await.map_err(error)?;
         Ok(plan.rows)
@@ -591,5 +384,277 @@ impl Store for PostgresStore {
             customers: convert::all(&rows, convert::customer)?,
             total: total.first().map_or(Ok(0), count)?,
         })
+    }
+}
+
+#[async_trait]
+impl ActionReads for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn check_ready(&self) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let client: &tokio_postgres::Client = &client;
+        let version = migrate::version(client).await.map_err(error)?;
+        if version == migrate::LATEST {
+            Ok(())
+        } else {
+            Err(StoreError::Unavailable(format!(
+                "schema version {version}, expected {}",
+                migrate::LATEST
+            )))
+        }
+    }
+
+    fn action_changes(&self) -> ActionChanges {
+        self.inner.changes.clone()
+    }
+
+    async fn get_action(
+        &self,
+        project: &ProjectId,
+        id: &ActionId,
+    ) -> Result<Option<ActionRecord>, StoreError> {
+        let client = self.client().await?;
+        let row = query_opt(&client, q::SELECT_ACTION, &[&project.as_str(), &id.as_str()]).await?;
+        row.as_ref().map(convert::action).transpose()
+    }
+
+    async fn list_actions_before(
+        &self,
+        project: &ProjectId,
+        filter: &ActionFilter,
+        before: Option<Timestamp>,
+        limit: u32,
+    ) -> Result<Vec<ActionRecord>, StoreError> {
+        let client = self.client().await?;
+        let (project, before) = (project.as_str(), before.map_or(i64::MAX, Timestamp::as_millis));
+        let (limit, values) = (i64::from(limit), filter.values());
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&project, &before, &limit];
+        params.extend(values.iter().map(|v| v as &(dyn ToSql + Sync)));
+        let rows = query(&client, &q::actions_before(filter), &params).await?;
+        convert::all(&rows, convert::action)
+    }
+
+    async fn list_actions_at(
+        &self,
+        project: &ProjectId,
+        filter: &ActionFilter,
+        at: Timestamp,
+    ) -> Result<Vec<ActionRecord>, StoreError> {
+        let client = self.client().await?;
+        let (project, at, values) = (project.as_str(), at.as_millis(), filter.values());
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&project, &at];
+        params.extend(values.iter().map(|v| v as &(dyn ToSql + Sync)));
+        let rows = query(&client, &q::actions_at(filter), &params).await?;
+        convert::all(&rows, convert::action)
+    }
+
+    async fn count_actions(&self) -> Result<Vec<ActionCount>, StoreError> {
+        let client = self.client().await?;
+        let rows = query(&client, q::COUNT_ACTIONS, &[]).await?;
+        convert::all(&rows, convert::action_count)
+    }
+
+    async fn report_lines(
+        &self,
+        id: &ActionId,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<ReportLine>, StoreError> {
+        let client = self.client().await?;
+        let after = after.map_or(-1, |a| a as i64);
+        let params: Params<'_> = &[&id.as_str(), &after, &i64::from(limit)];
+        let rows = query(&client, q::SELECT_REPORT_LINES, params).await?;
+        convert::all(&rows, convert::report_line)
+    }
+
+    async fn failed_report_lines(
+        &self,
+        id: &ActionId,
+        limit: u32,
+    ) -> Result<Vec<ReportLine>, StoreError> {
+        let client = self.client().await?;
+        let params: Params<'_> = &[&id.as_str(), &i64::from(limit)];
+        let rows = query(&client, q::SELECT_FAILED_REPORT_LINES, params).await?;
+        convert::all(&rows, convert::report_line)
+    }
+}
+
+#[async_trait]
+impl Queue for PostgresStore {
+    fn wakeups(&self) -> Wakeups {
+        self.inner.wake.clone()
+    }
+
+    async fn claim_next(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease_ms: i64,
+    ) -> Result<Option<ClaimedAction>, StoreError> {
+        let mut client = self.client().await?;
+        let expires = now.plus_millis(lease_ms).as_millis();
+        for _ in 0..CLAIM_TRIES {
+            let tx = client.transaction().await.map_err(error)?;
+            let row = query_opt(&tx, CLAIM, &[&worker, &now.as_millis(), &expires]).await?;
+            let Some(row) = row else {
+                tx.commit().await.map_err(error)?;
+                return Ok(None);
+            };
+            let record = convert::action(&row)?;
+            let group: Option<String> = row.try_get(14).map_err(error)?;
+            let lease_expired: bool = row.try_get(15).map_err(error)?;
+            if let Some(group) = group {
+                // The claim's snapshot may have missed another node's claim of the same
+                // group committed meanwhile; under the group's lock, look again.
+                execute(&tx, LOCK_SERIAL_GROUP, &[&record.project_id.as_str(), &group]).await?;
+                let params: Params<'_> = &[&record.id.as_str()];
+                if query_opt(&tx, q::OTHER_IN_PROGRESS_OF_GROUP, params).await?.is_some() {
+                    tx.rollback().await.map_err(error)?;
+                    continue;
+                }
+            }
+            let (project, id) = (record.project_id.as_str(), record.id.as_str());
+            notify_change(&tx, self.changes_channel(), project, id).await?;
+            tx.commit().await.map_err(error)?;
+            return Ok(Some(ClaimedAction {
+                fence: Fence { action_id: record.id.clone(), attempt: record.attempt },
+                record,
+                lease_expired,
+            }));
+        }
+        Ok(None)
+    }
+
+    async fn extend_lease(
+        &self,
+        fence: &Fence,
+        now: Timestamp,
+        lease_ms: i64,
+    ) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let expires = now.plus_millis(lease_ms).as_millis();
+        let params: Params<'_> = &[&fence.action_id.as_str(), &i64::from(fence.attempt), &expires];
+        let n = execute(&client, q::EXTEND_LEASE, params).await?;
+        if n == 0 { Err(lease_lost(fence)) } else { Ok(()) }
+    }
+
+    async fn release_lease(&self, fence: &Fence, now: Timestamp) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let params: Params<'_> =
+            &[&fence.action_id.as_str(), &i64::from(fence.attempt), &now.as_millis()];
+        execute(&client, q::RELEASE_LEASE, params).await?;
+        Ok(())
+    }
+
+    async fn load_payload(&self, id: &ActionId) -> Result<Vec<u8>, StoreError> {
+        let client = self.client().await?;
+        let row = query_opt(&client, q::SELECT_PAYLOAD, &[&id.as_str()])
+            .await?
+            .ok_or_else(|| anyhow!("no payload for action {id}"))?;
+        row.try_get(0).map_err(error)
+    }
+
+    async fn commit_chunk(
+        &self,
+        fence: &Fence,
+        now: Timestamp,
+        chunk: ChunkCommit,
+    ) -> Result<ChunkCounts, StoreError> {
+        let mut client = self.client().await?;
+        chunk::commit(&mut client, self.changes_channel(), fence, now, chunk).await
+    }
+
+    async fn set_remaining_items(&self, fence: &Fence, remaining: u64) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let params: Params<'_> =
+            &[&fence.action_id.as_str(), &i64::from(fence.attempt), &(remaining as i64)];
+        let n = execute(&client, q::SET_REMAINING_ITEMS, params).await?;
+        if n == 0 { Err(lease_lost(fence)) } else { Ok(()) }
+    }
+
+    async fn finish_action(
+        &self,
+        fence: &Fence,
+        now: Timestamp,
+        result: &ActionResult,
+        effect: Option<&FinishEffect>,
+    ) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(error)?;
+        let status = result.status();
+        let params: Params<'_> = &[
+            &fence.action_id.as_str(),
+            &i64::from(fence.attempt),
+            &status.as_str(),
+            &convert::to_json(result),
+            &now.as_millis(),
+        ];
+        let row =
+            query_opt(&tx, q::FINISH_ACTION, params).await?.ok_or_else(|| lease_lost(fence))?;
+        let project: String = row.try_get(0).map_err(error)?;
+        if let Some(effect) = effect {
+            campaigns::apply_effect(&tx, &project, effect, status, now).await?;
+        }
+        webhooks::enqueue_deliveries(&tx, &project, fence.action_id.as_str(), status, now).await?;
+        notify_change(&tx, self.changes_channel(), &project, fence.action_id.as_str()).await?;
+        tx.commit().await.map_err(error)
+    }
+
+    async fn requeue(&self, fence: &Fence, now: Timestamp) -> Result<(), StoreError> {
+        let client = self.client().await?;
+        let params: Params<'_> =
+            &[&fence.action_id.as_str(), &i64::from(fence.attempt), &now.as_millis()];
+        let n = execute(&client, q::REQUEUE, params).await?;
+        if n == 0 { Err(lease_lost(fence)) } else { Ok(()) }
+    }
+
+    async fn any_runnable(&self, now: Timestamp) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        Ok(query_opt(&client, q::ANY_RUNNABLE, &[&now.as_millis()]).await?.is_some())
+    }
+
+    async fn cancel_requested(&self, fence: &Fence) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        let params: Params<'_> = &[&fence.action_id.as_str(), &i64::from(fence.attempt)];
+        match query_opt(&client, qx::SELECT_CANCEL_REQUESTED, params).await? {
+            Some(row) => Ok(row.try_get::<_, Option<i64>>(0).map_err(error)?.is_some()),
+            None => Err(lease_lost(fence)),
+        }
+    }
+
+    async fn take_maintenance_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: Timestamp,
+        ttl_ms: i64,
+    ) -> Result<bool, StoreError> {
+        let client = self.client().await?;
+        let expires = now.plus_millis(ttl_ms).as_millis();
+        let params: Params<'_> = &[&name, &holder, &now.as_millis(), &expires];
+        Ok(execute(&client, qx::TAKE_MAINTENANCE_LEASE, params).await? > 0)
+    }
+
+    async fn prune_finished(&self, before: Timestamp, limit: u32) -> Result<u64, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(error)?;
+        let params: Params<'_> = &[&before.as_millis(), &i64::from(limit)];
+        execute(&tx, qx::PRUNE_UPLOADS, params).await?;
+        let n = execute(&tx, qx::PRUNE_ACTIONS, params).await?;
+        tx.commit().await.map_err(error)?;
+        Ok(n)
+    }
+
+    async fn drop_finished_payloads(&self, limit: u32) -> Result<u64, StoreError> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(error)?;
+        let params: Params<'_> = &[&i64::from(limit)];
+        let parts = execute(&tx, qx::DROP_FINISHED_UPLOADS, params).await?;
+        let payloads = execute(&tx, qx::DROP_FINISHED_PAYLOADS, params).await?;
+        tx.commit().await.map_err(error)?;
+        Ok(parts + payloads)
     }
 }

@@ -7,7 +7,7 @@
 use async_trait::async_trait;
 use cv_domain::{ProjectId, Timestamp, Voucher, VoucherRecord};
 use cv_store::{
-    ChunkItem, Fence, ReportLine, StoreError, VoucherPage, VoucherStore,
+    Fence, Item, ReportLine, StoreError, VoucherPage, VoucherStore, VoucherWrites,
     plan::vouchers::{self as plan, VoucherPlan},
     sql::{self as q, vouchers as qv},
 };
@@ -39,11 +39,11 @@ pub async fn commit_items(
     tx: &impl GenericClient,
     fence: &Fence,
     project: &str,
-    items: Vec<ChunkItem>,
+    writes: VoucherWrites,
     first_line: u64,
     now: Timestamp,
 ) -> Result<Vec<ReportLine>, StoreError> {
-    let plan = apply_voucher_items(tx, project, items, first_line, now).await?;
+    let plan = apply_voucher_items(tx, project, writes, first_line, now).await?;
     if plan.rejected > 0 {
         execute(tx, q::MOVE_DONE_TO_FAILED, &[&fence.action_id.as_str(), &plan.rejected]).await?;
     }
@@ -54,15 +54,15 @@ pub async fn commit_items(
 async fn apply_voucher_items(
     tx: &impl GenericClient,
     project: &str,
-    items: Vec<ChunkItem>,
+    writes: VoucherWrites,
     first_line: u64,
     now: Timestamp,
 ) -> Result<VoucherPlan, StoreError> {
-    let codes = plan::voucher_codes(&items);
+    let codes = plan::voucher_codes(&writes);
     lock(tx, project, &namespaced("voucher", &codes)).await?;
     let existing =
         select_by_keys(tx, SELECT_VOUCHERS_FOR_UPDATE, project, &[&codes], voucher).await?;
-    let plan = plan::plan_vouchers(existing, items, first_line, now);
+    let plan = plan::plan_vouchers(existing, writes, first_line, now);
     execute_each(tx, qv::UPSERT_VOUCHER, &plan.rows, |stmt, v| async move {
         let body = convert::to_jsonb(v);
         let params: Params<'_> = &[
@@ -91,9 +91,9 @@ impl VoucherStore for PostgresStore {
     ) -> Result<Vec<Voucher>, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(error)?;
-        let items =
-            records.into_iter().map(|record| ChunkItem::VoucherImport { record, update }).collect();
-        let plan = apply_voucher_items(&tx, project.as_str(), items, 0, now).await?;
+        let items = records.into_iter().map(Item::Write).collect();
+        let writes = VoucherWrites::Import { update, items };
+        let plan = apply_voucher_items(&tx, project.as_str(), writes, 0, now).await?;
         tx.commit().await.map_err(error)?;
         Ok(plan.rows)
     }

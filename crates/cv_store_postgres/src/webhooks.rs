@@ -13,7 +13,7 @@ use cv_domain::{
 };
 use cv_store::{
     ClaimedDelivery, DeliveryAttempt, DeliveryFence, DeliveryOutcome, DeliveryPage, DeliveryRecord,
-    StoreError, WebhookStore, plan_deliveries, sql::webhooks as qw,
+    Outbox, StoreError, WebhookStore, plan_deliveries, sql::webhooks as qw,
 };
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
@@ -154,6 +154,33 @@ impl WebhookStore for PostgresStore {
         Ok(execute(&client, qw::DELETE_WEBHOOK, &[&project.as_str(), &id.as_str()]).await? > 0)
     }
 
+    async fn list_deliveries(
+        &self,
+        project: &ProjectId,
+        endpoint: &WebhookId,
+        limit: u32,
+        page: u32,
+    ) -> Result<DeliveryPage, StoreError> {
+        let client = self.client().await?;
+        let offset = cv_store::sql::page_offset(limit, page);
+        let (endpoint, project) = (endpoint.as_str(), project.as_str());
+        let params: Params<'_> = &[&endpoint, &project, &i64::from(limit), &offset];
+        let rows = query(&client, qw::SELECT_DELIVERY_PAGE, params).await?;
+        let mut deliveries: Vec<(DeliveryRecord, Vec<DeliveryAttempt>)> = Vec::new();
+        for row in &rows {
+            let (record, attempt) = (delivery(row)?, attempt(row)?);
+            match deliveries.last_mut() {
+                Some((last, attempts)) if last.id == record.id => attempts.extend(attempt),
+                _ => deliveries.push((record, attempt.into_iter().collect())),
+            }
+        }
+        let total = query_opt(&client, qw::COUNT_DELIVERIES, &[&endpoint, &project]).await?;
+        Ok(DeliveryPage { deliveries, total: total.as_ref().map_or(Ok(0), count)? })
+    }
+}
+
+#[async_trait]
+impl Outbox for PostgresStore {
     async fn claim_deliveries(
         &self,
         owner: &str,
@@ -226,29 +253,5 @@ impl WebhookStore for PostgresStore {
         let row = query_opt(&client, qw::NEXT_DELIVERY_AT, &[]).await?;
         let at = row.as_ref().map(|r| get::<Option<i64>>(r, 0)).transpose()?.flatten();
         Ok(at.map(Timestamp::from_millis))
-    }
-
-    async fn list_deliveries(
-        &self,
-        project: &ProjectId,
-        endpoint: &WebhookId,
-        limit: u32,
-        page: u32,
-    ) -> Result<DeliveryPage, StoreError> {
-        let client = self.client().await?;
-        let offset = cv_store::sql::page_offset(limit, page);
-        let (endpoint, project) = (endpoint.as_str(), project.as_str());
-        let params: Params<'_> = &[&endpoint, &project, &i64::from(limit), &offset];
-        let rows = query(&client, qw::SELECT_DELIVERY_PAGE, params).await?;
-        let mut deliveries: Vec<(DeliveryRecord, Vec<DeliveryAttempt>)> = Vec::new();
-        for row in &rows {
-            let (record, attempt) = (delivery(row)?, attempt(row)?);
-            match deliveries.last_mut() {
-                Some((last, attempts)) if last.id == record.id => attempts.extend(attempt),
-                _ => deliveries.push((record, attempt.into_iter().collect())),
-            }
-        }
-        let total = query_opt(&client, qw::COUNT_DELIVERIES, &[&endpoint, &project]).await?;
-        Ok(DeliveryPage { deliveries, total: total.as_ref().map_or(Ok(0), count)? })
     }
 }

@@ -6,8 +6,14 @@
 
 use std::time::Duration;
 
-use cv_domain::{ActionId, ActionKind, CustomerPatch, ProjectId, RequestId, Timestamp};
-use cv_store::{ChunkCommit, ChunkItem, CommitMode, NewAction, ReportMode, Store, StoreError};
+use cv_domain::{
+    ActionId, CustomerPatch, ProjectId, RequestId, Timestamp,
+    payload::{CustomersBulkUpdate, OrdersImport},
+};
+use cv_store::{
+    ActionReads as _, ChunkCommit, ChunkWrites, CommitMode, Item, NewAction, Queue as _,
+    ReportMode, Resources as _, StoreError,
+};
 use cv_store_postgres::PostgresStore;
 use rand::Rng as _;
 
@@ -24,15 +30,10 @@ fn schema() -> String {
 }
 
 fn new_action(project: &ProjectId, total: u64) -> NewAction {
-    NewAction {
-        id: ActionId::generate(),
-        project_id: project.clone(),
-        kind: ActionKind::CustomersBulkUpdate,
-        request_id: RequestId::generate(),
-        payload: b"{}".to_vec(),
-        total_items: total,
-        created_at: Timestamp::from_millis(1),
-    }
+    let payload = CustomersBulkUpdate { customers: Vec::new() };
+    let (id, request, at) =
+        (ActionId::generate(), RequestId::generate(), Timestamp::from_millis(1));
+    NewAction::new(id, project.clone(), request, &payload, total, at).expect("a payload")
 }
 
 /// Enqueues on `a` until `b`'s wake-ups fire (its LISTEN may still be starting); after how
@@ -116,10 +117,10 @@ async fn large_chunk_commits_in_one_go() {
     let action = store.create_action(new_action(&p, 2 * N)).await.expect("create");
     let claim = store.claim_next("w", Timestamp::from_millis(2), 60_000).await.expect("claim");
     let fence = claim.expect("claimed").fence;
-    let items = |offset: u64| -> Vec<ChunkItem> {
+    let items = |offset: u64| -> Vec<Item<CustomerPatch>> {
         (0..N)
             .map(|i| {
-                ChunkItem::Customer(CustomerPatch {
+                Item::Write(CustomerPatch {
                     source_id: Some(format!("s{}", (i + offset) % N)),
                     ..Default::default()
                 })
@@ -129,7 +130,7 @@ async fn large_chunk_commits_in_one_go() {
     for (first, offset) in [(0, 0), (N, 7)] {
         let chunk = ChunkCommit {
             first_item: first,
-            items: items(offset),
+            writes: ChunkWrites::from(items(offset)),
             next_cursor: first + N,
             report: ReportMode::AllItems,
             mode: CommitMode::Commit,
@@ -162,10 +163,10 @@ async fn concurrent_chunks_on_the_same_customers_serialise() {
             if reverse {
                 keys.reverse();
             }
-            let items = keys
+            let items: Vec<Item<CustomerPatch>> = keys
                 .into_iter()
                 .map(|i| {
-                    ChunkItem::Customer(CustomerPatch {
+                    Item::Write(CustomerPatch {
                         source_id: Some(format!("r{round}-{i}")),
                         metadata: serde_json::json!({ format!("from_{reverse}"): true })
                             .as_object()
@@ -176,7 +177,7 @@ async fn concurrent_chunks_on_the_same_customers_serialise() {
                 .collect();
             let chunk = ChunkCommit {
                 first_item: 0,
-                items,
+                writes: ChunkWrites::from(items),
                 next_cursor: N,
                 report: ReportMode::AllItems,
                 mode: CommitMode::Commit,
@@ -211,10 +212,11 @@ async fn serial_claims_recheck_under_the_group_lock() {
     let schema = schema();
     let store = PostgresStore::connect_in_schema(&url, &schema).await.expect("connect");
     let p = store.ensure_project("default", Timestamp::from_millis(0)).await.expect("project");
-    let import = |at: i64| NewAction {
-        kind: ActionKind::OrdersImport,
-        created_at: Timestamp::from_millis(at),
-        ..new_action(&p, 1)
+    let import = |at: i64| {
+        let payload = OrdersImport { orders: Vec::new() };
+        let (id, request, at) =
+            (ActionId::generate(), RequestId::generate(), Timestamp::from_millis(at));
+        NewAction::new(id, p.clone(), request, &payload, 1, at).expect("a payload")
     };
     let running = store.create_action(import(10)).await.expect("create").id;
 

@@ -1,16 +1,18 @@
-//! Chunk commits (dispatched by item kind to the customer, product, voucher and purge
-//! writers), and the customer writes they share with the customer calls.
+//! Chunk commits (one `match` over the write family: customers here, products, vouchers,
+//! orders, purges and campaign deletes in their modules), and the customer writes they share with the customer calls.
 
-use cv_domain::{Customer, CustomerId, CustomerRecord, Timestamp};
+use cv_domain::{Customer, CustomerId, CustomerPatch, CustomerRecord, Timestamp};
 use cv_store::{
-    ChunkCommit, ChunkCounts, ChunkItem, CommitMode, Fence, ReportLine, ReportMode, StoreError,
-    plan::{self, CustomerPlan},
+    ChunkCommit, ChunkCounts, ChunkWrites, CommitMode, Fence, Item, ReportLine, ReportMode,
+    StoreError,
+    plan::{self, CustomerPlan, metadata_purge::PurgeBatch},
     sql as q,
 };
 use rusqlite::{OptionalExtension, Transaction, params};
 
 use crate::convert::Cached as _;
 use crate::{
+    campaigns,
     convert::{self, error, sql},
     metadata_purge, orders, products, vouchers,
 };
@@ -52,20 +54,33 @@ pub fn commit(
         .optional()
         .map_err(error)?;
     let (project, fenced_done, fenced_failed) = fenced.ok_or_else(|| lease_lost(fence))?;
-    let mut lines = if plan::metadata_purge::is_purge_chunk(&chunk.items) {
-        let batch = plan::metadata_purge::purge_batch(chunk.items)?;
-        metadata_purge::commit_items(&tx, fence, &project, batch, now)?;
-        Vec::new()
-    } else if plan::orders::is_order_chunk(&chunk.items) {
-        orders::commit_items(&tx, fence, &project, chunk.items, chunk.first_item, now)?
-    } else if plan::vouchers::is_voucher_chunk(&chunk.items) {
-        vouchers::commit_items(&tx, fence, &project, chunk.items, chunk.first_item, now)?
-    } else if plan::products::is_product_chunk(&chunk.items) {
-        products::commit_items(&tx, fence, &project, chunk.items, chunk.first_item, now)?
-    } else if plan::is_import(&chunk.items) {
-        import_customers(&tx, fence, &project, chunk.items, chunk.first_item, now)?
-    } else {
-        apply_customer_items(&tx, &project, chunk.items, chunk.first_item, now)?.lines
+    let first = chunk.first_item;
+    let mut lines = match chunk.writes {
+        ChunkWrites::CustomerUpserts(items) => {
+            apply_customer_items(&tx, &project, items, first, now)?.lines
+        }
+        ChunkWrites::CustomerImport(items) => {
+            import_customers(&tx, fence, &project, items, first, now)?
+        }
+        ChunkWrites::Products(writes) => products::commit_items(&tx, &project, writes, first, now)?,
+        ChunkWrites::SkuImport(items) => {
+            products::commit_skus(&tx, fence, &project, items, first, now)?
+        }
+        ChunkWrites::Vouchers(writes) => {
+            vouchers::commit_items(&tx, fence, &project, writes, first, now)?
+        }
+        ChunkWrites::OrderImport(items) => {
+            orders::commit_items(&tx, fence, &project, items, first, now)?
+        }
+        ChunkWrites::MetadataKeyPurge { resource, key, ids } => {
+            let batch = PurgeBatch::new(resource, key, ids);
+            metadata_purge::commit_items(&tx, fence, &project, batch, now)?;
+            Vec::new()
+        }
+        ChunkWrites::CampaignVoucherDeletes { campaign_id, force, ids } => {
+            campaigns::delete_vouchers(&tx, fence, &project, &campaign_id, force, ids, now)?;
+            Vec::new()
+        }
     };
     if chunk.report == ReportMode::FailuresOnly {
         lines.retain(|l| l.error.is_some());
@@ -157,7 +172,7 @@ fn import_customers(
     tx: &Transaction<'_>,
     fence: &Fence,
     project: &str,
-    items: Vec<ChunkItem>,
+    items: Vec<Item<CustomerRecord>>,
     first_line: u64,
     now: Timestamp,
 ) -> Result<Vec<ReportLine>, StoreError> {
@@ -168,22 +183,12 @@ fn import_customers(
     for (offset, item) in items.into_iter().enumerate() {
         let line = first_line + offset as u64;
         let (key, error) = match item {
-            ChunkItem::Failed { key, error } => (key, Some(error)),
-            ChunkItem::CustomerImport(c) => {
+            Item::Failed { key, error } => (key, Some(error)),
+            Item::Write(c) => {
                 let error = (!import_customer(&mut insert, &mut update, fence, project, &c, now)?)
                     .then(|| plan::duplicate_row(&c.source_id));
                 duplicates += i64::from(error.is_some());
                 (c.source_id, error)
-            }
-            ChunkItem::Customer(_)
-            | ChunkItem::Product(_)
-            | ChunkItem::ProductImport(_)
-            | ChunkItem::SkuImport(_)
-            | ChunkItem::VoucherMetadata(_)
-            | ChunkItem::VoucherImport { .. }
-            | ChunkItem::MetadataKeyPurge { .. }
-            | ChunkItem::OrderImport(_) => {
-                return Err(StoreError::Other(anyhow::anyhow!("a merge item in an import chunk")));
             }
         };
         let updated = error.is_none();
@@ -200,7 +205,7 @@ fn import_customers(
 pub fn apply_customer_items(
     tx: &Transaction<'_>,
     project: &str,
-    items: Vec<ChunkItem>,
+    items: Vec<Item<CustomerPatch>>,
     first_line: u64,
     now: Timestamp,
 ) -> Result<CustomerPlan, StoreError> {

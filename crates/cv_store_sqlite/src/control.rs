@@ -1,15 +1,14 @@
-//! Cancellation, the maintenance lease and retention on SQLite: `impl ControlStore for SqliteStore`.
+//! Cancellation on SQLite: `impl ControlStore for SqliteStore`.
 
 use async_trait::async_trait;
-use cv_domain::{ActionId, ActionStatus, ProjectId, Timestamp};
-use cv_store::{ActionChange, ControlStore, Fence, StoreError, sql as q, sql::control as qx};
-use rusqlite::{OptionalExtension, params};
+use cv_domain::{ActionId, ActionResult, ActionStatus, ProjectId, Timestamp};
+use cv_store::{ActionChange, ControlStore, StoreError, sql::control as qx};
+use rusqlite::params;
 
 use crate::convert::Cached as _;
 use crate::{
     SqliteStore,
-    chunk::lease_lost,
-    convert::{error, sql},
+    convert::{self, error, sql},
     webhooks,
 };
 
@@ -22,9 +21,10 @@ impl ControlStore for SqliteStore {
         attempt: u32,
         cursor: u64,
         now: Timestamp,
-        result: serde_json::Value,
+        result: &ActionResult,
     ) -> Result<bool, StoreError> {
         let (owned_project, owned_id) = (project.clone(), id.clone());
+        let result = convert::to_json(result);
         let cancelled = self
             .write(move |tx| {
                 let n = tx
@@ -36,7 +36,7 @@ impl ControlStore for SqliteStore {
                             i64::from(attempt),
                             now.as_millis(),
                             cursor as i64,
-                            result.to_string()
+                            result
                         ],
                     )
                     .map_err(error)?;
@@ -73,90 +73,6 @@ impl ControlStore for SqliteStore {
                 )
                 .map_err(error)?;
             Ok(n > 0)
-        })
-        .await
-    }
-
-    async fn requeue(&self, fence: &Fence, now: Timestamp) -> Result<(), StoreError> {
-        let owned = fence.clone();
-        let n = self
-            .write(move |tx| {
-                tx.exec(
-                    &sql(q::REQUEUE),
-                    params![owned.action_id.as_str(), i64::from(owned.attempt), now.as_millis()],
-                )
-                .map_err(error)
-            })
-            .await?;
-        if n == 0 { Err(lease_lost(fence)) } else { Ok(()) }
-    }
-
-    async fn any_runnable(&self, now: Timestamp) -> Result<bool, StoreError> {
-        self.read(move |conn| {
-            conn.row(&sql(q::ANY_RUNNABLE), params![now.as_millis()], |_| Ok(()))
-                .optional()
-                .map(|row| row.is_some())
-        })
-        .await
-    }
-
-    async fn cancel_requested(&self, fence: &Fence) -> Result<bool, StoreError> {
-        let owned = fence.clone();
-        let row = self
-            .read(move |conn| {
-                conn.row(
-                    &sql(qx::SELECT_CANCEL_REQUESTED),
-                    params![owned.action_id.as_str(), i64::from(owned.attempt)],
-                    |r| r.get::<_, Option<i64>>(0),
-                )
-                .optional()
-            })
-            .await?;
-        match row {
-            Some(at) => Ok(at.is_some()),
-            None => Err(lease_lost(fence)),
-        }
-    }
-
-    async fn take_maintenance_lease(
-        &self,
-        name: &str,
-        holder: &str,
-        now: Timestamp,
-        ttl_ms: i64,
-    ) -> Result<bool, StoreError> {
-        let (name, holder) = (name.to_owned(), holder.to_owned());
-        self.write(move |tx| {
-            let n = tx
-                .exec(
-                    &sql(qx::TAKE_MAINTENANCE_LEASE),
-                    params![name, holder, now.as_millis(), now.plus_millis(ttl_ms).as_millis()],
-                )
-                .map_err(error)?;
-            Ok(n > 0)
-        })
-        .await
-    }
-
-    async fn prune_finished(&self, before: Timestamp, limit: u32) -> Result<u64, StoreError> {
-        self.write(move |tx| {
-            let args = params![before.as_millis(), i64::from(limit)];
-            tx.exec(&sql(qx::PRUNE_UPLOADS), args).map_err(error)?;
-            let n = tx.exec(&sql(qx::PRUNE_ACTIONS), args).map_err(error)?;
-            Ok(n as u64)
-        })
-        .await
-    }
-
-    async fn drop_finished_payloads(&self, limit: u32) -> Result<u64, StoreError> {
-        self.write(move |tx| {
-            let parts = tx
-                .exec(&sql(qx::DROP_FINISHED_UPLOADS), params![i64::from(limit)])
-                .map_err(error)?;
-            let payloads = tx
-                .exec(&sql(qx::DROP_FINISHED_PAYLOADS), params![i64::from(limit)])
-                .map_err(error)?;
-            Ok((parts + payloads) as u64)
         })
         .await
     }

@@ -12,7 +12,10 @@ use cv_domain::{ProjectId, Timestamp, metadata_schema::MetadataResource};
 use cv_store::{
     Fence, MetadataHolder, MetadataPurgeStore, StoreError,
     plan::metadata_purge::{self as plan, PurgeBatch},
-    sql::metadata_purge::{self as qm, MetadataLayout, MetadataTable, metadata_table},
+    sql::{
+        self as q,
+        metadata_purge::{self as qm, MetadataLayout, MetadataTable, metadata_table},
+    },
 };
 use rusqlite::{Transaction, params};
 
@@ -93,7 +96,7 @@ pub fn commit_items(
     }
     let skipped = (ids.len() - purged) as i64;
     if skipped > 0 {
-        tx.exec(&sql(qm::UNCOUNT_DONE), params![fence.action_id.as_str(), skipped])
+        tx.exec(&sql(q::UNCOUNT_DONE), params![fence.action_id.as_str(), skipped])
             .map_err(error)?;
     }
     Ok(())

@@ -3,9 +3,9 @@
 //! names and writing the planned ones cannot race.
 
 use async_trait::async_trait;
-use cv_domain::{Order, ProjectId, Timestamp};
+use cv_domain::{Order, OrderRecord, ProjectId, Timestamp};
 use cv_store::{
-    ChunkItem, Fence, OrderPage, OrderStore, ReportLine, StoreError,
+    Fence, Item, OrderPage, OrderStore, ReportLine, StoreError,
     plan::orders::{self as plan, OrderKeys, OrderRows},
     sql::{self as q, orders as qo},
 };
@@ -82,7 +82,7 @@ pub fn commit_items(
     tx: &Transaction<'_>,
     fence: &Fence,
     project: &str,
-    items: Vec<ChunkItem>,
+    items: Vec<Item<OrderRecord>>,
     first_line: u64,
     now: Timestamp,
 ) -> Result<Vec<ReportLine>, StoreError> {

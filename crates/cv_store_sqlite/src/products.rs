@@ -3,9 +3,11 @@
 //! reading a chunk's rows and writing the planned ones cannot race.
 
 use async_trait::async_trait;
-use cv_domain::{Product, ProductId, ProductPatch, ProjectId, Sku, SkuId, SkuPatch, Timestamp};
+use cv_domain::{
+    Product, ProductId, ProductPatch, ProjectId, Sku, SkuId, SkuPatch, SkuRecord, Timestamp,
+};
 use cv_store::{
-    ChunkItem, Fence, ProductPage, ProductStore, ReportLine, SkuPage, StoreError,
+    Fence, Item, ProductPage, ProductStore, ProductWrites, ReportLine, SkuPage, StoreError,
     plan::products::{self as plan, ProductPlan, SkuPlan},
     sql::{self as q, products as qp},
 };
@@ -59,41 +61,46 @@ pub(crate) fn sku(row: &Row<'_>) -> rusqlite::Result<Sku> {
     })
 }
 
-/// Writes the items of a product or SKU chunk and returns one report line per item. Rows
-/// that planning refused move from the done to the failed count the fence added.
+/// Writes the items of a product chunk and returns one report line per item.
 pub fn commit_items(
     tx: &Transaction<'_>,
-    fence: &Fence,
     project: &str,
-    items: Vec<ChunkItem>,
+    writes: ProductWrites,
     first_line: u64,
     now: Timestamp,
 ) -> Result<Vec<ReportLine>, StoreError> {
-    let (lines, rejected) = if plan::is_sku_chunk(&items) {
-        let plan = import_skus(tx, project, items, first_line, now)?;
-        (plan.lines, plan.rejected)
-    } else {
-        let plan = apply_product_items(tx, project, items, first_line, now)?;
-        (plan.lines, plan.rejected)
-    };
-    if rejected > 0 {
-        tx.exec(&sql(q::MOVE_DONE_TO_FAILED), params![fence.action_id.as_str(), rejected])
+    Ok(apply_product_items(tx, project, writes, first_line, now)?.lines)
+}
+
+/// Writes the rows of a SKU import chunk and returns one report line per row. Rows that
+/// planning refused move from the done to the failed count the fence added.
+pub fn commit_skus(
+    tx: &Transaction<'_>,
+    fence: &Fence,
+    project: &str,
+    items: Vec<Item<SkuRecord>>,
+    first_line: u64,
+    now: Timestamp,
+) -> Result<Vec<ReportLine>, StoreError> {
+    let plan = import_skus(tx, project, items, first_line, now)?;
+    if plan.rejected > 0 {
+        tx.exec(&sql(q::MOVE_DONE_TO_FAILED), params![fence.action_id.as_str(), plan.rejected])
             .map_err(error)?;
     }
-    Ok(lines)
+    Ok(plan.lines)
 }
 
 /// Reads the products a chunk names, plans the chunk and writes the planned rows.
 fn apply_product_items(
     tx: &Transaction<'_>,
     project: &str,
-    items: Vec<ChunkItem>,
+    writes: ProductWrites,
     first_line: u64,
     now: Timestamp,
 ) -> Result<ProductPlan, StoreError> {
-    let keys = plan::product_keys(&items);
+    let keys = plan::product_keys(&writes);
     let existing = select_by_keys(tx, SELECT_PRODUCTS_BY_SOURCE, project, &[&keys], product)?;
-    let plan = plan::plan_products(existing, items, first_line, now);
+    let plan = plan::plan_products(existing, writes, first_line, now);
     for row in &plan.rows {
         write_product(tx, project, row)?;
     }
@@ -104,7 +111,7 @@ fn apply_product_items(
 fn import_skus(
     tx: &Transaction<'_>,
     project: &str,
-    items: Vec<ChunkItem>,
+    items: Vec<Item<SkuRecord>>,
     first_line: u64,
     now: Timestamp,
 ) -> Result<SkuPlan, StoreError> {
@@ -181,7 +188,7 @@ impl ProductStore for SqliteStore {
     ) -> Result<Vec<Product>, StoreError> {
         let project = project.clone();
         self.write(move |tx| {
-            let items = patches.into_iter().map(ChunkItem::Product).collect();
+            let items = ProductWrites::Upserts(patches.into_iter().map(Item::Write).collect());
             Ok(apply_product_items(tx, project.as_str(), items, 0, now)?.rows)
         })
         .await

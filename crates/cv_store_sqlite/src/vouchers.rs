@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use cv_domain::{ProjectId, Timestamp, Voucher, VoucherRecord};
 use cv_store::{
-    ChunkItem, Fence, ReportLine, StoreError, VoucherPage, VoucherStore,
+    Fence, Item, ReportLine, StoreError, VoucherPage, VoucherStore, VoucherWrites,
     plan::vouchers::{self as plan, VoucherPlan},
     sql::{self as q, vouchers as qv},
 };
@@ -36,11 +36,11 @@ pub fn commit_items(
     tx: &Transaction<'_>,
     fence: &Fence,
     project: &str,
-    items: Vec<ChunkItem>,
+    writes: VoucherWrites,
     first_line: u64,
     now: Timestamp,
 ) -> Result<Vec<ReportLine>, StoreError> {
-    let plan = apply_voucher_items(tx, project, items, first_line, now)?;
+    let plan = apply_voucher_items(tx, project, writes, first_line, now)?;
     if plan.rejected > 0 {
         tx.exec(&sql(q::MOVE_DONE_TO_FAILED), params![fence.action_id.as_str(), plan.rejected])
             .map_err(error)?;
@@ -52,13 +52,13 @@ pub fn commit_items(
 fn apply_voucher_items(
     tx: &Transaction<'_>,
     project: &str,
-    items: Vec<ChunkItem>,
+    writes: VoucherWrites,
     first_line: u64,
     now: Timestamp,
 ) -> Result<VoucherPlan, StoreError> {
-    let codes = plan::voucher_codes(&items);
+    let codes = plan::voucher_codes(&writes);
     let existing = select_by_keys(tx, SELECT_VOUCHERS_BY_CODE, project, &[&codes], voucher)?;
-    let plan = plan::plan_vouchers(existing, items, first_line, now);
+    let plan = plan::plan_vouchers(existing, writes, first_line, now);
     let mut stmt = tx.prepare_cached(&sql(qv::UPSERT_VOUCHER)).map_err(error)?;
     for v in &plan.rows {
         stmt.execute(params![
@@ -86,11 +86,9 @@ impl VoucherStore for SqliteStore {
     ) -> Result<Vec<Voucher>, StoreError> {
         let project = project.clone();
         self.write(move |tx| {
-            let items = records
-                .into_iter()
-                .map(|record| ChunkItem::VoucherImport { record, update })
-                .collect();
-            Ok(apply_voucher_items(tx, project.as_str(), items, 0, now)?.rows)
+            let items = records.into_iter().map(Item::Write).collect();
+            let writes = VoucherWrites::Import { update, items };
+            Ok(apply_voucher_items(tx, project.as_str(), writes, 0, now)?.rows)
         })
         .await
     }

@@ -10,7 +10,7 @@ use cv_domain::{
 };
 use cv_store::{
     ClaimedDelivery, DeliveryAttempt, DeliveryFence, DeliveryOutcome, DeliveryPage, DeliveryRecord,
-    StoreError, WebhookStore, plan_deliveries, sql::webhooks as qw,
+    Outbox, StoreError, WebhookStore, plan_deliveries, sql::webhooks as qw,
 };
 use rusqlite::{OptionalExtension, Row, Transaction, params};
 
@@ -181,6 +181,40 @@ impl WebhookStore for SqliteStore {
         .await
     }
 
+    async fn list_deliveries(
+        &self,
+        project: &ProjectId,
+        endpoint: &WebhookId,
+        limit: u32,
+        page: u32,
+    ) -> Result<DeliveryPage, StoreError> {
+        let (project, endpoint) = (project.clone(), endpoint.clone());
+        self.read(move |c| {
+            let offset = cv_store::sql::page_offset(limit, page);
+            let mut stmt = c.prepare_cached(&sql(qw::SELECT_DELIVERY_PAGE))?;
+            let args = params![endpoint.as_str(), project.as_str(), i64::from(limit), offset];
+            let rows = stmt.query_map(args, |r| Ok((delivery(r)?, attempt(r)?)))?;
+            let mut deliveries: Vec<(DeliveryRecord, Vec<DeliveryAttempt>)> = Vec::new();
+            for row in rows {
+                let (record, attempt) = row?;
+                match deliveries.last_mut() {
+                    Some((last, attempts)) if last.id == record.id => attempts.extend(attempt),
+                    _ => deliveries.push((record, attempt.into_iter().collect())),
+                }
+            }
+            let total: i64 = c.row(
+                &sql(qw::COUNT_DELIVERIES),
+                params![endpoint.as_str(), project.as_str()],
+                |r| r.get(0),
+            )?;
+            Ok(DeliveryPage { deliveries, total: total as u64 })
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl Outbox for SqliteStore {
     async fn claim_deliveries(
         &self,
         owner: &str,
@@ -270,37 +304,6 @@ impl WebhookStore for SqliteStore {
         self.read(|c| {
             c.row(&sql(qw::NEXT_DELIVERY_AT), [], |r| r.get::<_, Option<i64>>(0))
                 .map(|at| at.map(Timestamp::from_millis))
-        })
-        .await
-    }
-
-    async fn list_deliveries(
-        &self,
-        project: &ProjectId,
-        endpoint: &WebhookId,
-        limit: u32,
-        page: u32,
-    ) -> Result<DeliveryPage, StoreError> {
-        let (project, endpoint) = (project.clone(), endpoint.clone());
-        self.read(move |c| {
-            let offset = cv_store::sql::page_offset(limit, page);
-            let mut stmt = c.prepare_cached(&sql(qw::SELECT_DELIVERY_PAGE))?;
-            let args = params![endpoint.as_str(), project.as_str(), i64::from(limit), offset];
-            let rows = stmt.query_map(args, |r| Ok((delivery(r)?, attempt(r)?)))?;
-            let mut deliveries: Vec<(DeliveryRecord, Vec<DeliveryAttempt>)> = Vec::new();
-            for row in rows {
-                let (record, attempt) = row?;
-                match deliveries.last_mut() {
-                    Some((last, attempts)) if last.id == record.id => attempts.extend(attempt),
-                    _ => deliveries.push((record, attempt.into_iter().collect())),
-                }
-            }
-            let total: i64 = c.row(
-                &sql(qw::COUNT_DELIVERIES),
-                params![endpoint.as_str(), project.as_str()],
-                |r| r.get(0),
-            )?;
-            Ok(DeliveryPage { deliveries, total: total as u64 })
         })
         .await
     }

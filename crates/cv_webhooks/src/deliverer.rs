@@ -1,9 +1,9 @@
 use std::{sync::Arc, time::Instant};
 
-use cv_api::wire::webhook::WebhookEventBody;
 use cv_domain::{Clock, SystemClock, Timestamp, ids::random_secret};
 use cv_store::{
-    ClaimedDelivery, DeliveryAttempt, DeliveryOutcome, DeliveryRecord, Store, StoreError,
+    ActionRecord, ClaimedDelivery, DeliveryAttempt, DeliveryOutcome, DeliveryRecord, Outbox,
+    StoreError,
 };
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
@@ -39,6 +39,15 @@ impl DeliveryReport {
     }
 }
 
+/// Writes the JSON body of `delivery`'s event about `action`, report links made absolute
+/// under the base URL given. The wire layer owns the shape (`cv_api::wire::webhook::event_body`);
+/// wiring passes it in, so delivery needs no HTTP server.
+pub type RenderEvent = fn(
+    delivery: &DeliveryRecord,
+    action: &ActionRecord,
+    base_url: &str,
+) -> serde_json::Result<Vec<u8>>;
+
 /// The delivery loop of one process. Cheap to clone.
 #[derive(Clone)]
 pub struct Deliverer {
@@ -46,7 +55,9 @@ pub struct Deliverer {
 }
 
 struct Inner {
-    store: Arc<dyn Store>,
+    store: Arc<dyn Outbox>,
+    /// Writes each event's body.
+    render: RenderEvent,
     config: WebhookConfig,
     clock: Arc<dyn Clock>,
     client: reqwest::Client,
@@ -62,17 +73,19 @@ impl Deliverer {
     /// A deliverer on the wall clock, counting into `metrics`; report links in events are
     /// made absolute under `base_url`.
     pub fn new(
-        store: Arc<dyn Store>,
+        store: Arc<dyn Outbox>,
+        render: RenderEvent,
         config: WebhookConfig,
         base_url: &str,
         metrics: DeliveryMetrics,
     ) -> anyhow::Result<Self> {
-        Self::with_clock(store, config, base_url, Arc::new(SystemClock), metrics)
+        Self::with_clock(store, render, config, base_url, Arc::new(SystemClock), metrics)
     }
 
     /// A deliverer reading the time from `clock` (tests pass their manual clock).
     pub fn with_clock(
-        store: Arc<dyn Store>,
+        store: Arc<dyn Outbox>,
+        render: RenderEvent,
         config: WebhookConfig,
         base_url: &str,
         clock: Arc<dyn Clock>,
@@ -85,7 +98,7 @@ impl Deliverer {
             .build()?;
         let owner = format!("webhooks-{}-{}", std::process::id(), random_secret(8));
         let base_url = base_url.trim_end_matches('/').to_owned();
-        let inner = Inner { store, config, clock, client, base_url, owner, metrics };
+        let inner = Inner { store, render, config, clock, client, base_url, owner, metrics };
         Ok(Self { inner: Arc::new(inner) })
     }
 
@@ -205,8 +218,7 @@ impl Deliverer {
                 return None;
             }
         };
-        let event = WebhookEventBody::new(delivery, &action, &inner.base_url);
-        serde_json::to_vec(&event)
+        (inner.render)(delivery, &action, &inner.base_url)
             .inspect_err(|err| warn!(message = "Webhook event could not be encoded.", %err))
             .ok()
     }

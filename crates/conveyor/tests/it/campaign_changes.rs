@@ -132,6 +132,73 @@ backend_tests! {
         assert_eq!(voucher_total(&app).await, json!(0));
     }
 
+    async fn campaign_delete_crashed_before_its_finish_reports_exact_counts(backend) {
+        for force in [false, true] {
+            let app = TestApp::spawn_with(backend, |c| c.engine.chunk_size = 2).await.expect("app");
+            let lease = app.config.engine.lease_ms as i64;
+            let name = format!("Crashed {force}");
+            let id = campaign(&app, &name, 5).await;
+            let res = delete(&app, &format!("/v1/campaigns/{id}?force={force}")).await;
+            assert_eq!(res.status, 202, "{}", res.text);
+            let action = res.json()["async_action_id"].as_str().expect("id").to_owned();
+            let path = format!("/v1/async-actions/{action}");
+
+            // The first chunk (2 of 5 vouchers) commits, then the worker dies.
+            let engine = app.engine(FailPoints::none().arm(FailureLocation::AfterChunkCommit, 0));
+            assert!(engine.run_pending().await.expect("run").crashed);
+            assert_eq!(voucher_total(&app).await, json!(3), "force={force}");
+
+            // The next claim deletes the rest and dies between its last chunk and its finish.
+            app.clock.advance(lease + 1);
+            let engine = app.engine(FailPoints::none().arm(FailureLocation::BeforeFinish, 0));
+            assert!(engine.run_pending().await.expect("run").crashed);
+            let a = app.get(&path).await.json();
+            assert_eq!((a["status"].clone(), a["progress"].clone()), (json!("IN_PROGRESS"), json!(99)), "{a}");
+            assert_eq!(voucher_total(&app).await, json!(0));
+            let taken = app.post("/v1/campaigns", &body(&name, 0)).await.status;
+            assert_eq!(taken, 409, "the campaign row goes only with the finish (force={force})");
+
+            // The third claim only finishes, and counts every voucher exactly once.
+            app.clock.advance(lease + 1);
+            let a = finished(&app, &action).await;
+            assert_eq!((a["status"].clone(), a["result"].clone()), (json!("DONE"), json!({"message": "Deleted 5 vouchers.", "done_count": 5})), "force={force}: {a}");
+            let again = app.post("/v1/campaigns", &body(&name, 0)).await.status;
+            assert_eq!(again, if force { 200 } else { 409 }, "force={force}");
+        }
+    }
+
+    async fn campaign_generation_crashed_before_its_finish_reports_exact_counts(backend) {
+        let app = TestApp::spawn_with(backend, |c| c.engine.chunk_size = 2).await.expect("app");
+        let lease = app.config.engine.lease_ms as i64;
+        let res = app.post("/v1/campaigns", &body("Generated", 5)).await;
+        assert_eq!(res.status, 200, "{}", res.text);
+        let id = res.json()["id"].as_str().expect("id").to_owned();
+        let campaign_path = format!("/v1/campaigns/{id}");
+
+        let engine = app.engine(FailPoints::none().arm(FailureLocation::AfterChunkCommit, 0));
+        assert!(engine.run_pending().await.expect("run").crashed);
+        assert_eq!(voucher_total(&app).await, json!(2));
+
+        // Every voucher is written; the worker dies before the finish, so the campaign's
+        // counters, which only the finish writes, have not moved.
+        app.clock.advance(lease + 1);
+        let engine = app.engine(FailPoints::none().arm(FailureLocation::BeforeFinish, 0));
+        assert!(engine.run_pending().await.expect("run").crashed);
+        assert_eq!(voucher_total(&app).await, json!(5));
+        let c = app.get(&campaign_path).await.json();
+        assert_eq!((c["vouchers_count"].clone(), c["vouchers_generation_status"].clone()), (json!(0), json!("IN_PROGRESS")), "{c}");
+
+        app.clock.advance(lease + 1);
+        app.run_pending().await;
+        let list = app.get("/v1/async-actions").await.json();
+        let generation = list["async_actions"][0]["id"].as_str().expect("id").to_owned();
+        let a = app.get(&format!("/v1/async-actions/{generation}")).await.json();
+        assert_eq!((a["status"].clone(), a["result"].clone()), (json!("DONE"), json!({"message": "Generated 5 vouchers.", "done_count": 5})), "{a}");
+        let c = app.get(&campaign_path).await.json();
+        assert_eq!((c["vouchers_count"].clone(), c["vouchers_generation_status"].clone()), (json!(5), json!("DONE")), "{c}");
+        assert_eq!(voucher_total(&app).await, json!(5));
+    }
+
     async fn campaign_update_changes_only_unredeemed_vouchers(backend) {
         let app = TestApp::spawn(backend).await.expect("app");
         let id = campaign(&app, "Upd", 3).await;

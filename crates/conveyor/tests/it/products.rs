@@ -113,7 +113,7 @@ backend_tests! {
             assert_eq!(res.status, 400, "{path} {body}: {}", res.text);
             assert_eq!((res.json()["key"].clone(), res.json()["details"].clone()), (json!("invalid_payload"), json!(details)), "{path} {body}");
         }
-        assert!(app.store.list_actions(&app.project_a, None, 10).await.expect("actions").actions.is_empty());
+        assert!(cv_store::ActionPages::list_actions(&*app.store, &app.project_a, None, 10).await.expect("actions").actions.is_empty());
         assert_eq!(app.get("/v1/products").await.json()["total"], 0);
         // A whole number written with a fraction is an integer (JSON Schema's reading).
         let res = app.post("/v1/products", &json!({"source_id": "w", "price": 1999.0})).await;

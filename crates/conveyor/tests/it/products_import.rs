@@ -26,7 +26,9 @@ async fn result(app: &TestApp, id: &str) -> Value {
 }
 
 async fn products_snapshot(app: &TestApp) -> String {
-    let actions = app.store.list_actions(&app.project_a, None, 100).await.expect("actions");
+    let actions = cv_store::ActionPages::list_actions(&*app.store, &app.project_a, None, 100)
+        .await
+        .expect("actions");
     let products = app.get("/v1/products?limit=100").await.text;
     format!("{:?} {products}", actions.actions.iter().map(|a| a.id.to_string()).collect::<Vec<_>>())
 }

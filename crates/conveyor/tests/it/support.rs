@@ -12,7 +12,7 @@ use conveyor::{Config, bootstrap};
 use cv_api::hash_token;
 use cv_domain::{ProjectId, Timestamp};
 use cv_engine::{Clock, DrainReport, Engine, FailPoints, ManualClock};
-use cv_store::Store;
+use cv_store::{ActionPages as _, Store};
 use cv_store_postgres::PostgresStore;
 use cv_store_sqlite::SqliteStore;
 use serde_json::Value;
@@ -157,6 +157,7 @@ impl TestApp {
         let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());
         Engine::with_parts(
             self.store.clone(),
+            self.store.clone(),
             handlers,
             self.config.engine.clone(),
             clock,
@@ -184,7 +185,8 @@ impl TestApp {
         let handlers = Arc::new(cv_actions::Registry::new(self.config.actions.clone()));
         let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());
         let metrics = self.metrics.engine.clone();
-        Engine::with_parts(store, handlers, self.config.engine.clone(), clock, failpoints, metrics)
+        let config = self.config.engine.clone();
+        Engine::with_parts(store.clone(), store, handlers, config, clock, failpoints, metrics)
     }
 
     /// A store on this app's database as a restarted process opens it: on SQLite the same file
@@ -207,6 +209,7 @@ impl TestApp {
         let metrics = self.metrics.webhooks.clone();
         cv_webhooks::Deliverer::with_clock(
             store,
+            cv_api::wire::webhook::event_body,
             self.config.webhooks.clone(),
             &base,
             clock,

@@ -9,8 +9,8 @@ use axum::{
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use cv_domain::{ActionId, ProjectId, Timestamp};
-use cv_store::{ActionFilter, ActionRecord, CancelOutcome, ReportLine};
+use cv_domain::{ActionId, ActionResult, ProjectId, Timestamp};
+use cv_store::{ActionFilter, ActionPages, ActionRecord, CancelOutcome, ReportLine};
 use futures_util::stream;
 use tokio::time::Instant;
 
@@ -241,13 +241,12 @@ pub async fn report(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let action = find(&state, &project, &id).await?;
-    let available_till = action
-        .result
-        .as_ref()
-        .filter(|_| action.status.is_final())
-        .and_then(|r| r.get("reports_available_till"))
-        .and_then(|v| v.as_str())
-        .and_then(|s| Timestamp::parse(s).ok());
+    let available_till = match &action.result {
+        Some(ActionResult::BulkReport(report)) if action.status.is_final() => {
+            Some(report.reports_available_till)
+        }
+        _ => None,
+    };
     if available_till.is_none_or(|till| state.now() > till) {
         return Err(ApiError::NotFound { resource_type: "report", resource_id: id });
     }

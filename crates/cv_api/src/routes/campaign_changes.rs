@@ -10,7 +10,7 @@ use axum::{
     Extension, Json,
     extract::{Path, State},
 };
-use cv_domain::{ActionKind, campaign::DeleteCampaign};
+use cv_domain::campaign::DeleteCampaign;
 
 use super::{Accepted, campaigns::find, enqueue};
 use crate::{
@@ -47,9 +47,8 @@ pub async fn update(
     if !state.store.update_campaign(&project.0, &campaign).await? {
         return Err(ApiError::NotFound { resource_type: "campaign", resource_id: id });
     }
-    let kind = ActionKind::CampaignVouchersUpdate;
     let total = campaign.vouchers_count;
-    let _accepted = enqueue(&state, &project.0, kind, &changes, total).await?;
+    let _accepted = enqueue(&state, &project.0, &changes, total).await?;
     Ok(Json(campaign.into()))
 }
 
@@ -89,5 +88,5 @@ pub async fn delete(
         return Err(ApiError::NotFound { resource_type: "campaign", resource_id: id });
     }
     let payload = DeleteCampaign { campaign_id: campaign.id, force };
-    enqueue(&state, &project.0, ActionKind::CampaignVouchersDelete, &payload, 0).await
+    enqueue(&state, &project.0, &payload, 0).await
 }

@@ -11,7 +11,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use cv_domain::{
-    ActionKind, Campaign, ProjectId, Voucher,
+    Campaign, ProjectId, Voucher,
     campaign::{GenerateVouchers, GenerationStatus, draw_codes},
 };
 use cv_store::StoreError;
@@ -125,8 +125,7 @@ pub async fn create(
         expiration_date: None,
     };
     if vouchers_count > 1 {
-        let kind = ActionKind::CampaignVouchersGenerate;
-        let _accepted = enqueue(&state, &project.0, kind, &generate, vouchers_count).await?;
+        let _accepted = enqueue(&state, &project.0, &generate, vouchers_count).await?;
     } else if vouchers_count == 1 {
         one_voucher(&state, &project.0, &generate, None).await?;
         campaign.vouchers_count = 1;
@@ -225,8 +224,7 @@ pub async fn add_vouchers(
                 "code can be given only when adding a single voucher".to_owned(),
             ));
         }
-        let kind = ActionKind::CampaignVouchersGenerate;
-        return Ok(enqueue(&state, &project.0, kind, &add.generate, count).await?.into_response());
+        return Ok(enqueue(&state, &project.0, &add.generate, count).await?.into_response());
     }
     let voucher = one_voucher(&state, &project.0, &add.generate, add.code).await?;
     let mut campaign = campaign;

@@ -9,7 +9,7 @@ use axum::{
     extract::{Multipart, Path, State, multipart::MultipartRejection},
     http::StatusCode,
 };
-use cv_domain::{ActionId, ActionKind, payload::CampaignVouchersImportCsv};
+use cv_domain::{ActionId, payload::CampaignVouchersImportCsv};
 
 use super::{Accepted, campaigns::find, enqueue, enqueue_as};
 use crate::{
@@ -61,7 +61,7 @@ pub async fn import(
             "A campaign can hold at most {MAX_CAMPAIGN_VOUCHERS} codes; it has {held}."
         )));
     }
-    enqueue(&state, &project.0, ActionKind::CampaignVouchersImport, &payload, total).await
+    enqueue(&state, &project.0, &payload, total).await
 }
 
 /// CAMPAIGN.VOUCHERS_IMPORT_CSV: multipart field `file`; answers 200.
@@ -92,7 +92,6 @@ pub async fn import_csv(
     let action = ActionId::generate();
     let upload = upload::store_csv(&state, &action, multipart).await?;
     let payload = CampaignVouchersImportCsv { campaign_id: campaign.id, upload };
-    let kind = ActionKind::CampaignVouchersImportCsv;
-    let (_, body) = enqueue_as(&state, &project.0, action, kind, &payload, upload.rows).await?;
+    let (_, body) = enqueue_as(&state, &project.0, action, &payload, upload.rows).await?;
     Ok((StatusCode::OK, body))
 }

@@ -7,7 +7,7 @@ use axum::{
     Extension,
     extract::{Multipart, State, multipart::MultipartRejection},
 };
-use cv_domain::{ActionId, ActionKind, payload::CustomersImportCsv};
+use cv_domain::{ActionId, payload::CustomersImportCsv};
 
 use super::{Accepted, enqueue, enqueue_as};
 use crate::{
@@ -37,7 +37,7 @@ pub async fn bulk_update(
 ) -> Result<Accepted, ApiError> {
     let payload = customer::bulk_update(&body)?;
     let total = payload.customers.len() as u64;
-    enqueue(&state, &project.0, ActionKind::CustomersBulkUpdate, &payload, total).await
+    enqueue(&state, &project.0, &payload, total).await
 }
 
 /// CUSTOMERS.METADATA_UPDATE.
@@ -59,7 +59,7 @@ pub async fn metadata_update(
 ) -> Result<Accepted, ApiError> {
     let payload = customer::metadata_update(&body)?;
     let total = payload.source_ids.len() as u64;
-    enqueue(&state, &project.0, ActionKind::CustomersMetadataUpdate, &payload, total).await
+    enqueue(&state, &project.0, &payload, total).await
 }
 
 /// CUSTOMERS.IMPORT_CSV: multipart field `file`.
@@ -86,5 +86,5 @@ pub async fn import_csv(
     let id = ActionId::generate();
     let upload = upload::store_csv(&state, &id, multipart).await?;
     let payload = CustomersImportCsv { upload };
-    enqueue_as(&state, &project.0, id, ActionKind::CustomersImportCsv, &payload, upload.rows).await
+    enqueue_as(&state, &project.0, id, &payload, upload.rows).await
 }

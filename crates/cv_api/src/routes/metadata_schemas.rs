@@ -8,7 +8,7 @@ use axum::{
     extract::{Path, State},
     http::StatusCode,
 };
-use cv_domain::metadata_schema::MetadataResource;
+use cv_domain::{metadata_schema::MetadataResource, payload::MetadataKeyPurgeOf};
 
 use super::{Accepted, enqueue};
 use crate::{
@@ -173,6 +173,6 @@ pub async fn purge(
     JsonBody(body): JsonBody,
 ) -> Result<Accepted, ApiError> {
     let resource = resource(&name)?;
-    let payload = metadata_purge::purge(&body)?;
-    enqueue(&state, &project.0, resource.purge_kind(), &payload, 0).await
+    let payload = MetadataKeyPurgeOf { resource, payload: metadata_purge::purge(&body)? };
+    enqueue(&state, &project.0, &payload, 0).await
 }

@@ -26,9 +26,8 @@ use axum::{
     Json,
     http::{HeaderMap, StatusCode, header},
 };
-use cv_domain::{ActionId, ActionKind, ProjectId};
+use cv_domain::{ActionId, ProjectId, payload::Payload};
 use cv_store::NewAction;
-use serde::Serialize;
 
 use crate::{ApiError, AppState, request_id, wire::action::AsyncActionCreated};
 
@@ -36,15 +35,14 @@ use crate::{ApiError, AppState, request_id, wire::action::AsyncActionCreated};
 pub type Accepted = (StatusCode, Json<AsyncActionCreated>);
 
 /// Stores a new action with its payload (before the reply is sent) and answers 202 with its
-/// id.
+/// id. The payload names the action's type.
 pub async fn enqueue(
     state: &AppState,
     project: &ProjectId,
-    kind: ActionKind,
-    payload: &impl Serialize,
+    payload: &impl Payload,
     total_items: u64,
 ) -> Result<Accepted, ApiError> {
-    enqueue_as(state, project, ActionId::generate(), kind, payload, total_items).await
+    enqueue_as(state, project, ActionId::generate(), payload, total_items).await
 }
 
 /// [`enqueue`] with an id chosen beforehand (an upload is stored under it first).
@@ -52,23 +50,13 @@ pub async fn enqueue_as(
     state: &AppState,
     project: &ProjectId,
     id: ActionId,
-    kind: ActionKind,
-    payload: &impl Serialize,
+    payload: &impl Payload,
     total_items: u64,
 ) -> Result<Accepted, ApiError> {
-    let payload = serde_json::to_vec(payload).map_err(anyhow::Error::from)?;
-    let record = state
-        .store
-        .create_action(NewAction {
-            id,
-            project_id: project.clone(),
-            kind,
-            request_id: request_id::current(),
-            payload,
-            total_items,
-            created_at: state.now(),
-        })
-        .await?;
+    let (project, request) = (project.clone(), request_id::current());
+    let new = NewAction::new(id, project, request, payload, total_items, state.now())
+        .map_err(anyhow::Error::from)?;
+    let record = state.store.create_action(new).await?;
     let created = AsyncActionCreated { async_action_id: record.id.to_string() };
     Ok((StatusCode::ACCEPTED, Json(created)))
 }

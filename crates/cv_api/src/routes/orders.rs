@@ -8,7 +8,6 @@ use axum::{
     extract::{Path, State},
     http::StatusCode,
 };
-use cv_domain::ActionKind;
 
 use super::{Accepted, enqueue};
 use crate::{
@@ -42,8 +41,7 @@ pub async fn import(
 ) -> Result<Accepted, ApiError> {
     let payload = order::import(&body, state.config.orders_import_limit)?;
     let total = payload.orders.len() as u64;
-    let (_, created) =
-        enqueue(&state, &project.0, ActionKind::OrdersImport, &payload, total).await?;
+    let (_, created) = enqueue(&state, &project.0, &payload, total).await?;
     Ok((StatusCode::OK, created))
 }
 

@@ -10,7 +10,7 @@ use axum::{
     http::StatusCode,
 };
 use cv_domain::{
-    ActionId, ActionKind,
+    ActionId,
     payload::{ProductsImportCsv, SkusImportCsv},
 };
 
@@ -42,7 +42,7 @@ pub async fn bulk_update(
 ) -> Result<Accepted, ApiError> {
     let payload = product::bulk_update(&body)?;
     let total = payload.products.len() as u64;
-    enqueue(&state, &project.0, ActionKind::ProductsBulkUpdate, &payload, total).await
+    enqueue(&state, &project.0, &payload, total).await
 }
 
 /// PRODUCTS.METADATA_UPDATE.
@@ -64,7 +64,7 @@ pub async fn metadata_update(
 ) -> Result<Accepted, ApiError> {
     let payload = product::metadata_update(&body)?;
     let total = payload.source_ids.len() as u64;
-    enqueue(&state, &project.0, ActionKind::ProductsMetadataUpdate, &payload, total).await
+    enqueue(&state, &project.0, &payload, total).await
 }
 
 /// Stores the multipart field `file` under a new action id.
@@ -100,8 +100,7 @@ pub async fn import_csv(
 ) -> Result<Accepted, ApiError> {
     let (id, upload) = receive(&state, multipart).await?;
     let payload = ProductsImportCsv { upload };
-    let kind = ActionKind::ProductsImportCsv;
-    let (_, body) = enqueue_as(&state, &project.0, id, kind, &payload, upload.rows).await?;
+    let (_, body) = enqueue_as(&state, &project.0, id, &payload, upload.rows).await?;
     Ok((StatusCode::OK, body))
 }
 
@@ -125,7 +124,6 @@ pub async fn import_skus_csv(
 ) -> Result<Accepted, ApiError> {
     let (id, upload) = receive(&state, multipart).await?;
     let payload = SkusImportCsv { upload };
-    let kind = ActionKind::SkusImportCsv;
-    let (_, body) = enqueue_as(&state, &project.0, id, kind, &payload, upload.rows).await?;
+    let (_, body) = enqueue_as(&state, &project.0, id, &payload, upload.rows).await?;
     Ok((StatusCode::OK, body))
 }

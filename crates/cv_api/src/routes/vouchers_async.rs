@@ -9,7 +9,7 @@ use axum::{
     Extension,
     extract::{Multipart, State, multipart::MultipartRejection},
 };
-use cv_domain::{ActionId, ActionKind, payload::VouchersImportCsv};
+use cv_domain::{ActionId, payload::VouchersImportCsv};
 
 use super::{Accepted, enqueue, enqueue_as};
 use crate::{
@@ -39,7 +39,7 @@ pub async fn bulk_update(
 ) -> Result<Accepted, ApiError> {
     let payload = voucher::bulk_update(&body)?;
     let total = payload.vouchers.len() as u64;
-    enqueue(&state, &project.0, ActionKind::VouchersBulkUpdate, &payload, total).await
+    enqueue(&state, &project.0, &payload, total).await
 }
 
 /// VOUCHERS.METADATA_UPDATE.
@@ -61,7 +61,7 @@ pub async fn metadata_update(
 ) -> Result<Accepted, ApiError> {
     let payload = voucher::metadata_update(&body)?;
     let total = payload.codes.len() as u64;
-    enqueue(&state, &project.0, ActionKind::VouchersMetadataUpdate, &payload, total).await
+    enqueue(&state, &project.0, &payload, total).await
 }
 
 /// VOUCHERS.IMPORT. Codes repeated in the body, or that exist already, refuse the request
@@ -91,7 +91,7 @@ pub async fn import(
         )));
     }
     let total = payload.vouchers.len() as u64;
-    enqueue(&state, &project.0, ActionKind::VouchersImport, &payload, total).await
+    enqueue(&state, &project.0, &payload, total).await
 }
 
 /// VOUCHERS.IMPORT_CSV: multipart field `file`; the optional form field `webhooks_enable` is
@@ -119,5 +119,5 @@ pub async fn import_csv(
     let id = ActionId::generate();
     let upload = upload::store_csv(&state, &id, multipart).await?;
     let payload = VouchersImportCsv { upload };
-    enqueue_as(&state, &project.0, id, ActionKind::VouchersImportCsv, &payload, upload.rows).await
+    enqueue_as(&state, &project.0, id, &payload, upload.rows).await
 }

@@ -1,6 +1,6 @@
 //! Async-action responses (SPEC.md §1, §2).
 
-use cv_domain::{ActionStatus, OperationStatus, Timestamp};
+use cv_domain::{ActionResult, ActionStatus, OperationStatus, Timestamp};
 use cv_store::{ActionPage, ActionRecord};
 use serde::Serialize;
 use serde_json::Value;
@@ -70,7 +70,7 @@ impl<'a> AsyncAction<'a> {
     /// under `base_url`.
     pub fn new(action: &'a ActionRecord, base_url: &str) -> Self {
         let result = match (&action.result, action.status.is_final()) {
-            (Some(result), true) => Some(absolute_reports(result.clone(), base_url)),
+            (Some(result), true) => Some(render_result(result, base_url)),
             _ => None,
         };
         Self { item: AsyncActionItem::from(action), result }
@@ -101,17 +101,17 @@ impl<'a> LiveAsyncAction<'a> {
     }
 }
 
-fn absolute_reports(mut result: Value, base_url: &str) -> Value {
-    if let Some(Value::Array(reports)) = result.get_mut("reports") {
-        for report in reports.iter_mut() {
-            if let Value::String(path) = report
-                && path.starts_with('/')
-            {
-                *path = format!("{}{path}", base_url.trim_end_matches('/'));
-            }
+/// An action's `result` as the API and webhook events show it: the domain result's fields
+/// (SPEC.md §3.1), with report paths made absolute under `base_url`. The one place a result
+/// becomes JSON for clients.
+pub fn render_result(result: &ActionResult, base_url: &str) -> Value {
+    let mut result = result.clone();
+    if let ActionResult::BulkReport(report) = &mut result {
+        for path in report.reports.iter_mut().filter(|p| p.starts_with('/')) {
+            *path = format!("{}{path}", base_url.trim_end_matches('/'));
         }
     }
-    result
+    serde_json::to_value(&result).unwrap_or(Value::Null)
 }
 
 /// `GET /v1/async-actions`.

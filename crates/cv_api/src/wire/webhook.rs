@@ -245,6 +245,16 @@ impl<'a> WebhookEventBody<'a> {
     }
 }
 
+/// The body of `delivery`'s event about `action` (report links absolute under `base_url`), as
+/// the webhook sender POSTs it (`cv_webhooks::RenderEvent`).
+pub fn event_body(
+    delivery: &DeliveryRecord,
+    action: &ActionRecord,
+    base_url: &str,
+) -> serde_json::Result<Vec<u8>> {
+    serde_json::to_vec(&WebhookEventBody::new(delivery, action, base_url))
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

@@ -2,14 +2,14 @@
 
 use std::{sync::Arc, time::Duration};
 
-use cv_domain::{ActionStatus, ProjectId};
-use serde_json::json;
+use cv_domain::ProjectId;
 
 use crate::{
-    ActionChange, ActionChangeReceiver, ChunkCommit, CommitMode, ReportMode, Store, StoreError,
+    ActionChange, ActionChangeReceiver, ChunkCommit, ChunkWrites, CommitMode, ReportMode, Store,
+    StoreError,
 };
 
-use super::{LEASE, enqueue, patch, project, t};
+use super::{LEASE, done, enqueue, failure, patch, project, t};
 
 /// How long a committed change may take to arrive (PostgreSQL: through LISTEN).
 const DELIVERY: Duration = Duration::from_secs(10);
@@ -68,12 +68,12 @@ pub async fn action_changes_follow_every_committed_write(store: Arc<dyn Store>) 
         if c.record.id == id {
             break c;
         }
-        store.finish_action(&c.fence, t(2), ActionStatus::Done, json!({})).await.expect("finish");
+        store.finish_action(&c.fence, t(2), &done(), None).await.expect("finish");
         assert_eq!(next(&mut rx).await, ActionChange::changed(&p, &c.record.id), "finish");
     };
     let chunk = ChunkCommit {
         first_item: 0,
-        items: vec![patch("s1", "One")],
+        writes: ChunkWrites::from(vec![patch("s1", "One")]),
         next_cursor: 1,
         report: ReportMode::AllItems,
         mode: CommitMode::Commit,
@@ -95,18 +95,18 @@ pub async fn action_changes_follow_every_committed_write(store: Arc<dyn Store>) 
     store.extend_lease(&claimed.fence, t(4), LEASE).await.expect("heartbeat");
     nothing_for(&*store, &mut rx, &p, "a rolled-back or stale chunk, or a heartbeat").await;
 
-    store.finish_action(&claimed.fence, t(5), ActionStatus::Done, json!({})).await.expect("finish");
+    store.finish_action(&claimed.fence, t(5), &done(), None).await.expect("finish");
     assert_eq!(next(&mut rx).await, ActionChange::changed(&p, &id), "finish");
-    let err = store.finish_action(&claimed.fence, t(6), ActionStatus::Done, json!({})).await;
+    let err = store.finish_action(&claimed.fence, t(6), &done(), None).await;
     assert!(matches!(err, Err(StoreError::LeaseLost(_))), "{err:?}");
     nothing_for(&*store, &mut rx, &p, "a second finish").await;
 
     // Another project's action names that project; a cancel of a queued action is a change.
     let theirs = enqueue(&*store, &q, t(7), 0).await;
     assert_eq!(next(&mut rx).await, ActionChange::changed(&q, &theirs), "other project");
-    assert!(store.cancel_idle(&q, &theirs, 0, 0, t(8), json!({})).await.expect("cancel"));
+    assert!(store.cancel_idle(&q, &theirs, 0, 0, t(8), &failure()).await.expect("cancel"));
     assert_eq!(next(&mut rx).await, ActionChange::changed(&q, &theirs), "cancel");
-    assert!(!store.cancel_idle(&q, &theirs, 0, 0, t(9), json!({})).await.expect("cancel"));
+    assert!(!store.cancel_idle(&q, &theirs, 0, 0, t(9), &failure()).await.expect("cancel"));
     nothing_for(&*store, &mut rx, &p, "a cancel that matched nothing").await;
 }
 
@@ -140,7 +140,7 @@ pub async fn write_generation_moves_with_every_write(store: Arc<dyn Store>) {
             ChunkCommit {
                 first_item: 0,
                 next_cursor: 1,
-                items: vec![patch("c1", "One")],
+                writes: ChunkWrites::from(vec![patch("c1", "One")]),
                 mode: CommitMode::RollbackAfterWrites,
                 report: ReportMode::AllItems,
             },

@@ -3,17 +3,20 @@
 use std::sync::Arc;
 
 use cv_domain::ActionStatus;
-use serde_json::json;
 
-use super::{LEASE, enqueue, patch, project, t};
+use cv_domain::ActionResult;
+
+use super::{LEASE, done, enqueue, failure, patch, project, t};
 use crate::{
-    CancelOutcome, ChunkCommit, CommitMode, ReportMode, Store, StoreError, cancel, cancelled_result,
+    CancelOutcome, ChunkCommit, ChunkWrites, CommitMode, ReportMode, Store, StoreError, cancel,
 };
 
 fn chunk(first: u64, items: usize) -> ChunkCommit {
     ChunkCommit {
         first_item: first,
-        items: (0..items).map(|i| patch(&format!("s{}", first as usize + i), "N")).collect(),
+        writes: ChunkWrites::from(
+            (0..items).map(|i| patch(&format!("s{}", first as usize + i), "N")).collect::<Vec<_>>(),
+        ),
         next_cursor: first + items as u64,
         report: ReportMode::AllItems,
         mode: CommitMode::Commit,
@@ -37,7 +40,7 @@ pub async fn cancellation_follows_the_holder(store: Arc<dyn Store>) {
         panic!("a queued action is cancelled at once");
     };
     assert_eq!(rec.status, ActionStatus::Failed);
-    assert_eq!(rec.result, Some(cancelled_result(&rec)));
+    assert_eq!(rec.result, Some(ActionResult::cancelled(0, 0)));
     assert!(store.claim_next("w", t(2), LEASE).await.expect("claim").is_none());
 
     let held = enqueue(&*store, &p, t(10), 4).await;
@@ -52,7 +55,7 @@ pub async fn cancellation_follows_the_holder(store: Arc<dyn Store>) {
     assert!(store.cancel_requested(&claim.fence).await.expect("flag"));
     assert!(
         !store
-            .cancel_idle(&p, &held, rec.attempt, rec.cursor, t(14), json!({}))
+            .cancel_idle(&p, &held, rec.attempt, rec.cursor, t(14), &failure())
             .await
             .expect("idle"),
         "the lease is live"
@@ -66,7 +69,7 @@ pub async fn cancellation_follows_the_holder(store: Arc<dyn Store>) {
         panic!("an action whose lease expired is cancelled at once");
     };
     assert_eq!((rec.done_count, rec.status), (2, ActionStatus::Failed));
-    assert_eq!(rec.result.as_ref().and_then(|r| r.get("done_count")), Some(&json!(2)));
+    assert_eq!(rec.result, Some(ActionResult::cancelled(2, 0)));
     let err = store.commit_chunk(&claim.fence, after, chunk(2, 2)).await;
     assert!(matches!(err, Err(StoreError::LeaseLost(_))), "{err:?}");
     assert!(matches!(store.cancel_requested(&claim.fence).await, Err(StoreError::LeaseLost(_))));
@@ -98,10 +101,7 @@ pub async fn retention_deletes_only_old_finished_actions(store: Arc<dyn Store>) 
         store.put_upload_part(&id, 0, b"a,b\n".to_vec()).await.expect("upload");
         let claim = store.claim_next("w", t(10 + i), LEASE).await.expect("claim").expect("claimed");
         store.commit_chunk(&claim.fence, t(20 + i), chunk(0, 1)).await.expect("commit");
-        store
-            .finish_action(&claim.fence, t(100 + i), ActionStatus::Done, json!({}))
-            .await
-            .expect("finish");
+        store.finish_action(&claim.fence, t(100 + i), &done(), None).await.expect("finish");
         finished.push(id);
     }
     let running = enqueue(&*store, &p, t(5), 1).await;
@@ -132,7 +132,7 @@ pub async fn retention_deletes_only_old_finished_actions(store: Arc<dyn Store>) 
     let claim = store.claim_next("w", t(201), LEASE).await.expect("claim").expect("claimed");
     assert_eq!(claim.fence.action_id, done);
     store
-        .finish_action(&claim.fence, t(202), ActionStatus::Done, json!({"done_count": 0}))
+        .finish_action(&claim.fence, t(202), &ActionResult::count("Done.".into(), 0), None)
         .await
         .expect("finish");
     assert_eq!(store.drop_finished_payloads(10).await.expect("drop"), 2, "one payload, one part");

@@ -2,12 +2,11 @@
 
 use std::sync::Arc;
 
-use cv_domain::{ActionId, ActionKind, ActionStatus, ProjectId, RequestId, Timestamp};
-use serde_json::json;
+use cv_domain::{ActionId, ActionKind, ActionStatus, ProjectId, Timestamp};
 
-use crate::{ActionFilter, ActionRecord, NewAction, Store};
+use crate::{ActionFilter, ActionPages, ActionRecord, Store};
 
-use super::{LEASE, project, t};
+use super::{LEASE, done, failure, new_action_of, project, t};
 
 async fn create(
     store: &dyn Store,
@@ -16,16 +15,7 @@ async fn create(
     kind: ActionKind,
 ) -> ActionId {
     let id = ActionId::generate();
-    let new = NewAction {
-        id: id.clone(),
-        project_id: project.clone(),
-        kind,
-        request_id: RequestId::generate(),
-        payload: b"{}".to_vec(),
-        total_items: 0,
-        created_at: at,
-    };
-    store.create_action(new).await.expect("create action");
+    store.create_action(new_action_of(kind, &id, project, at, 0)).await.expect("create action");
     id
 }
 
@@ -63,18 +53,17 @@ pub async fn list_filters_page_by_end_date(store: Arc<dyn Store>) {
         // The other project has actions of the same types at the same instants; all FAILED,
         // so that the claims below take only this project's.
         let theirs = create(&*store, &other, t(at), kinds[i % 2]).await;
-        assert!(store.cancel_idle(&other, &theirs, 0, 0, t(20), json!({})).await.expect("cancel"));
+        assert!(store.cancel_idle(&other, &theirs, 0, 0, t(20), &failure()).await.expect("cancel"));
     }
     // Statuses: three FAILED (cancelled while queued), the four oldest runnable DONE and the
     // next IN_PROGRESS (claims take the oldest first), the rest ENQUEUED.
     for i in [2, 5, 9] {
-        assert!(store.cancel_idle(&p, &ids[i], 0, 0, t(20), json!({})).await.expect("cancel"));
+        assert!(store.cancel_idle(&p, &ids[i], 0, 0, t(20), &failure()).await.expect("cancel"));
     }
     for n in 0..5 {
         let claimed = store.claim_next("w", t(30), LEASE).await.expect("claim").expect("claimed");
         if n < 4 {
-            let finish = store.finish_action(&claimed.fence, t(31), ActionStatus::Done, json!({}));
-            finish.await.expect("finish");
+            store.finish_action(&claimed.fence, t(31), &done(), None).await.expect("finish");
         }
     }
     let all: Vec<ActionRecord> = store.list_actions(&p, None, 100).await.expect("all").actions;

@@ -6,15 +6,15 @@ use std::sync::Arc;
 
 use cv_domain::{
     ActionId, ActionKind, ActionStatus, CustomerPatch, Metadata, OrderRecord, OrderStatus,
-    ProjectId, RequestId, Timestamp,
+    ProjectId, Timestamp,
     customer::Field,
     order::{CustomerRef, ItemProductRecord, ItemSkuRecord, OrderItemRecord, RelatedObject},
 };
 use serde_json::json;
 
-use crate::{ChunkCommit, ChunkItem, CommitMode, NewAction, ReportMode, Store};
+use crate::{ChunkCommit, ChunkWrites, CommitMode, Item, ReportMode, Store};
 
-use super::{LEASE, project, t};
+use super::{LEASE, done, failure, new_action_of, project, t};
 
 fn meta(v: serde_json::Value) -> Metadata {
     v.as_object().cloned().unwrap_or_default()
@@ -28,15 +28,7 @@ async fn enqueue_kind(
 ) -> ActionId {
     let id = ActionId::generate();
     store
-        .create_action(NewAction {
-            id: id.clone(),
-            project_id: project.clone(),
-            kind,
-            request_id: RequestId::generate(),
-            payload: b"{}".to_vec(),
-            total_items: 10,
-            created_at,
-        })
+        .create_action(new_action_of(kind, &id, project, created_at, 10))
         .await
         .expect("create action");
     id
@@ -66,15 +58,15 @@ fn order(source_id: Option<&str>, items: Vec<OrderItemRecord>) -> OrderRecord {
     }
 }
 
-fn import(orders: Vec<OrderRecord>) -> Vec<ChunkItem> {
-    orders.into_iter().map(|o| ChunkItem::OrderImport(Box::new(o))).collect()
+fn import(orders: Vec<OrderRecord>) -> ChunkWrites {
+    ChunkWrites::from(orders.into_iter().map(Item::Write).collect::<Vec<_>>())
 }
 
-fn chunk(first_item: u64, items: Vec<ChunkItem>) -> ChunkCommit {
-    let next_cursor = first_item + items.len() as u64;
+fn chunk(first_item: u64, writes: ChunkWrites) -> ChunkCommit {
+    let next_cursor = first_item + writes.len() as u64;
     ChunkCommit {
         first_item,
-        items,
+        writes,
         next_cursor,
         report: ReportMode::AllItems,
         mode: CommitMode::Commit,
@@ -393,7 +385,7 @@ pub async fn serial_group_actions_run_one_at_a_time(store: Arc<dyn Store>) {
     assert_eq!(id, bulk, "other kinds do not wait");
     assert!(claim(20).await.is_none());
     for fence in [bulk_fence, elsewhere_fence] {
-        store.finish_action(&fence, t(21), ActionStatus::Done, json!({})).await.expect("finish");
+        store.finish_action(&fence, t(21), &done(), None).await.expect("finish");
     }
     // The first import's worker dies: it is re-claimed after its lease, still before the
     // second one.
@@ -401,20 +393,14 @@ pub async fn serial_group_actions_run_one_at_a_time(store: Arc<dyn Store>) {
     assert_eq!((id, fence2.attempt), (first.clone(), 2));
     assert!(store.extend_lease(&fence, t(22 + LEASE), LEASE).await.is_err());
     assert!(claim(22 + LEASE).await.is_none(), "the second import still waits");
-    store
-        .finish_action(&fence2, t(23 + LEASE), ActionStatus::Done, json!({}))
-        .await
-        .expect("finish");
+    store.finish_action(&fence2, t(23 + LEASE), &done(), None).await.expect("finish");
     let (id, running) = claim(24 + LEASE).await.expect("second import");
     assert_eq!(id, second);
     // An import that arrives with an older created_at (another node's clock) waits for the
     // running one.
     let late = enqueue_kind(&*store, &p, ActionKind::OrdersImport, t(0)).await;
     assert!(claim(25 + LEASE).await.is_none());
-    store
-        .finish_action(&running, t(26 + LEASE), ActionStatus::Failed, json!({}))
-        .await
-        .expect("finish");
+    store.finish_action(&running, t(26 + LEASE), &failure(), None).await.expect("finish");
     assert_eq!(claim(27 + LEASE).await.map(|c| c.0), Some(late));
     let rec = store.get_action(&p, &second).await.expect("get").expect("second");
     assert_eq!(rec.status, ActionStatus::Failed);
@@ -447,15 +433,9 @@ pub async fn serial_group_claim_race_starts_one_import(store: Arc<dyn Store>) {
         assert_eq!(winners[0].record.id, a);
         let waiting = store.get_action(&p, &b).await.expect("get").expect("b");
         assert_eq!(waiting.status, ActionStatus::Enqueued);
-        store
-            .finish_action(&winners[0].fence, t(base + 3), ActionStatus::Done, json!({}))
-            .await
-            .expect("finish");
+        store.finish_action(&winners[0].fence, t(base + 3), &done(), None).await.expect("finish");
         let next = store.claim_next("w", t(base + 4), LEASE).await.expect("claim").expect("b");
         assert_eq!(next.record.id, b);
-        store
-            .finish_action(&next.fence, t(base + 5), ActionStatus::Done, json!({}))
-            .await
-            .expect("finish");
+        store.finish_action(&next.fence, t(base + 5), &done(), None).await.expect("finish");
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use cv_domain::{Metadata, ProductPatch, ProductRecord, SkuPatch, SkuRecord, customer::Field};
 use serde_json::json;
 
-use crate::{ChunkCommit, ChunkItem, CommitMode, ItemError, ReportMode, Store, StoreError};
+use crate::{ChunkCommit, ChunkWrites, CommitMode, Item, ItemError, ReportMode, Store, StoreError};
 
 use super::{LEASE, enqueue, project, t};
 
@@ -27,8 +27,8 @@ fn sku_row(
     product: &str,
     price: Option<i64>,
     attributes: serde_json::Value,
-) -> ChunkItem {
-    ChunkItem::SkuImport(SkuRecord {
+) -> Item<SkuRecord> {
+    Item::Write(SkuRecord {
         source_id: source_id.to_owned(),
         product: product.to_owned(),
         sku: Some(format!("SKU {source_id}")),
@@ -39,9 +39,10 @@ fn sku_row(
     })
 }
 
-fn chunk(first_item: u64, items: Vec<ChunkItem>, report: ReportMode) -> ChunkCommit {
-    let next_cursor = first_item + items.len() as u64;
-    ChunkCommit { first_item, items, next_cursor, report, mode: CommitMode::Commit }
+fn chunk(first_item: u64, writes: impl Into<ChunkWrites>, report: ReportMode) -> ChunkCommit {
+    let writes = writes.into();
+    let next_cursor = first_item + writes.len() as u64;
+    ChunkCommit { first_item, writes, next_cursor, report, mode: CommitMode::Commit }
 }
 
 /// Product upserts by source_id merge metadata and keep unset fields; lookups by id or
@@ -209,10 +210,10 @@ pub async fn product_and_sku_imports_follow_voucherify_rules(store: Arc<dyn Stor
         .await
         .expect("seed");
     let items = vec![
-        ChunkItem::Product(product_patch("old", "Old 2", json!({"x": 1}))),
-        ChunkItem::Product(product_patch("new", "New", json!({}))),
-        ChunkItem::Product(product_patch("new", "New again", json!({"y": 2}))),
-        ChunkItem::Failed {
+        Item::Write(product_patch("old", "Old 2", json!({"x": 1}))),
+        Item::Write(product_patch("new", "New", json!({}))),
+        Item::Write(product_patch("new", "New again", json!({"y": 2}))),
+        Item::Failed {
             key: "bad".into(),
             error: ItemError {
                 message: "Invalid payload".into(),
@@ -250,7 +251,7 @@ pub async fn product_and_sku_imports_follow_voucherify_rules(store: Arc<dyn Stor
     );
 
     let import = |source_id: Option<&str>, name: &str, attributes: &[&str]| {
-        ChunkItem::ProductImport(ProductRecord {
+        Item::Write(ProductRecord {
             source_id: source_id.map(str::to_owned),
             name: name.to_owned(),
             price: Some(999),
@@ -298,7 +299,7 @@ pub async fn product_and_sku_imports_follow_voucherify_rules(store: Arc<dyn Stor
         (shirt.id.clone(), Some(1300), meta(json!({"color": "blue", "size": "XS"})))
     );
     let items = vec![
-        ChunkItem::SkuImport(SkuRecord {
+        Item::Write(SkuRecord {
             source_id: "s-blue".into(),
             product: "shirt".into(),
             sku: Some("Navy".into()),

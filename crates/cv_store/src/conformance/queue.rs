@@ -2,15 +2,14 @@
 
 use std::sync::Arc;
 
-use cv_domain::ActionStatus;
-use serde_json::json;
+use cv_domain::{ActionResult, ActionStatus};
 
 use crate::{
-    ActionCount, ChunkCommit, ChunkCounts, ChunkItem, CommitMode, Fence, ItemError, NewAction,
+    ActionCount, ChunkCommit, ChunkCounts, ChunkWrites, CommitMode, Fence, Item, ItemError,
     ReportMode, Store, StoreError,
 };
 
-use super::{LEASE, enqueue, patch, project, t};
+use super::{LEASE, done, enqueue, failure, new_action_of, patch, project, t};
 
 /// Two claimers racing for one action: exactly one wins, at attempt 1.
 pub async fn claim_race_has_exactly_one_winner(store: Arc<dyn Store>) {
@@ -74,7 +73,7 @@ pub async fn stale_attempt_commit_changes_nothing(store: Arc<dyn Store>) {
     assert_eq!(new.fence.attempt, 2);
     let chunk = ChunkCommit {
         first_item: 0,
-        items: vec![patch("s1", "Old"), patch("s2", "Old")],
+        writes: ChunkWrites::from(vec![patch("s1", "Old"), patch("s2", "Old")]),
         next_cursor: 2,
         report: ReportMode::AllItems,
         mode: CommitMode::Commit,
@@ -85,7 +84,7 @@ pub async fn stale_attempt_commit_changes_nothing(store: Arc<dyn Store>) {
     assert!(store.report_lines(&id, None, 10).await.expect("lines").is_empty());
     let rec = store.get_action(&p, &id).await.expect("get").expect("exists");
     assert_eq!((rec.cursor, rec.done_count, rec.attempt), (0, 0, 2));
-    let err = store.finish_action(&old.fence, t(4 + LEASE), ActionStatus::Done, json!({})).await;
+    let err = store.finish_action(&old.fence, t(4 + LEASE), &done(), None).await;
     assert!(matches!(err, Err(StoreError::LeaseLost(_))), "{err:?}");
     // The current owner commits normally.
     store.commit_chunk(&new.fence, t(5 + LEASE), chunk).await.expect("commit");
@@ -94,7 +93,7 @@ pub async fn stale_attempt_commit_changes_nothing(store: Arc<dyn Store>) {
     // Replaying the same chunk (same first_item) after the cursor moved is refused too.
     let replay = ChunkCommit {
         first_item: 0,
-        items: vec![patch("s1", "Again")],
+        writes: ChunkWrites::from(vec![patch("s1", "Again")]),
         next_cursor: 1,
         report: ReportMode::AllItems,
         mode: CommitMode::Commit,
@@ -110,7 +109,7 @@ pub async fn chunk_commit_is_atomic(store: Arc<dyn Store>) {
     let p = project(&*store, "default").await;
     let id = enqueue(&*store, &p, t(0), 4).await;
     let claim = store.claim_next("a", t(1), LEASE).await.expect("claim").expect("claimed");
-    let failed = ChunkItem::Failed {
+    let failed = Item::Failed {
         key: "bad".into(),
         error: ItemError {
             message: "Invalid payload".into(),
@@ -120,7 +119,7 @@ pub async fn chunk_commit_is_atomic(store: Arc<dyn Store>) {
     };
     let rolled_back = ChunkCommit {
         first_item: 0,
-        items: vec![patch("s1", "A"), failed.clone()],
+        writes: ChunkWrites::from(vec![patch("s1", "A"), failed.clone()]),
         next_cursor: 2,
         report: ReportMode::AllItems,
         mode: CommitMode::RollbackAfterWrites,
@@ -133,7 +132,7 @@ pub async fn chunk_commit_is_atomic(store: Arc<dyn Store>) {
 
     let chunk = ChunkCommit {
         first_item: 0,
-        items: vec![patch("s1", "A"), failed],
+        writes: ChunkWrites::from(vec![patch("s1", "A"), failed]),
         next_cursor: 2,
         report: ReportMode::AllItems,
         mode: CommitMode::Commit,
@@ -151,7 +150,7 @@ pub async fn chunk_commit_is_atomic(store: Arc<dyn Store>) {
 
     let chunk = ChunkCommit {
         first_item: 2,
-        items: vec![patch("s1", "B"), patch("s2", "C")],
+        writes: ChunkWrites::from(vec![patch("s1", "B"), patch("s2", "C")]),
         next_cursor: 4,
         report: ReportMode::AllItems,
         mode: CommitMode::Commit,
@@ -165,12 +164,12 @@ pub async fn chunk_commit_is_atomic(store: Arc<dyn Store>) {
     let rec = store.get_action(&p, &id).await.expect("get").expect("exists");
     assert_eq!(rec.progress.get(), 99, "progress stays below 100 until finished");
     store
-        .finish_action(&claim.fence, t(5), ActionStatus::Done, json!({"done_count": 3}))
+        .finish_action(&claim.fence, t(5), &ActionResult::count("Three.".into(), 3), None)
         .await
         .expect("finish");
     let rec = store.get_action(&p, &id).await.expect("get").expect("exists");
     assert_eq!((rec.status, rec.progress.get()), (ActionStatus::Done, 100));
-    assert_eq!(rec.result, Some(json!({"done_count": 3})));
+    assert_eq!(rec.result, Some(ActionResult::count("Three.".into(), 3)));
     assert!(
         store.claim_next("b", t(10 * LEASE), LEASE).await.expect("claim").is_none(),
         "finished actions are never claimed"
@@ -185,7 +184,7 @@ pub async fn released_lease_is_claimable_at_once(store: Arc<dyn Store>) {
     let claim = store.claim_next("a", t(1), LEASE).await.expect("claim").expect("claimed");
     let chunk = ChunkCommit {
         first_item: 0,
-        items: vec![patch("s1", "A")],
+        writes: ChunkWrites::from(vec![patch("s1", "A")]),
         next_cursor: 1,
         report: ReportMode::AllItems,
         mode: CommitMode::Commit,
@@ -231,7 +230,7 @@ pub async fn claims_follow_the_queue(store: Arc<dyn Store>) {
     let first = &order[0];
     assert_eq!(
         store.load_payload(&first.fence.action_id).await.expect("payload"),
-        br#"{"items":[]}"#.to_vec()
+        br#"{"customers":[]}"#.to_vec()
     );
 }
 
@@ -251,7 +250,7 @@ async fn burst(
 /// Actions are counted by type and status across all projects, only the pairs that have
 /// actions, and each count follows the actions through claims and ends.
 pub async fn actions_are_counted_by_type_and_status(store: Arc<dyn Store>) {
-    use cv_domain::{ActionId, ActionKind, RequestId};
+    use cv_domain::{ActionId, ActionKind};
 
     assert!(store.count_actions().await.expect("count").is_empty(), "an empty store counts none");
     let p = project(&*store, "default").await;
@@ -261,24 +260,19 @@ pub async fn actions_are_counted_by_type_and_status(store: Arc<dyn Store>) {
     }
     enqueue(&*store, &other, t(3), 1).await;
     store
-        .create_action(NewAction {
-            id: ActionId::generate(),
-            project_id: other.clone(),
-            kind: ActionKind::CustomersImportCsv,
-            request_id: RequestId::generate(),
-            payload: b"{}".to_vec(),
-            total_items: 5,
-            created_at: t(100),
-        })
+        .create_action(new_action_of(
+            ActionKind::CustomersImportCsv,
+            &ActionId::generate(),
+            &other,
+            t(100),
+            5,
+        ))
         .await
         .expect("create import");
-    let done = store.claim_next("w", t(200), LEASE).await.expect("claim").expect("claimed");
-    store.finish_action(&done.fence, t(201), ActionStatus::Done, json!({})).await.expect("done");
+    let claimed = store.claim_next("w", t(200), LEASE).await.expect("claim").expect("claimed");
+    store.finish_action(&claimed.fence, t(201), &done(), None).await.expect("done");
     let failed = store.claim_next("w", t(202), LEASE).await.expect("claim").expect("claimed");
-    store
-        .finish_action(&failed.fence, t(203), ActionStatus::Failed, json!({}))
-        .await
-        .expect("failed");
+    store.finish_action(&failed.fence, t(203), &failure(), None).await.expect("failed");
     store.claim_next("w", t(204), LEASE).await.expect("claim").expect("claimed");
 
     let bulk = ActionKind::CustomersBulkUpdate;

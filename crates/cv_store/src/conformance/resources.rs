@@ -2,10 +2,10 @@
 
 use std::{collections::HashSet, sync::Arc};
 
-use cv_domain::{ActionId, ActionStatus, CustomerPatch, customer::Field};
+use cv_domain::{ActionId, ActionResult, CustomerPatch, customer::Field};
 use serde_json::json;
 
-use crate::{ActionRecord, Store};
+use crate::{ActionPages, ActionRecord, Store};
 
 use super::{LEASE, enqueue, project, t};
 
@@ -56,12 +56,12 @@ pub async fn listed_actions_leave_out_the_result(store: Arc<dyn Store>) {
     let second = enqueue(&*store, &p, t(5), 1).await;
     for _ in 0..2 {
         let claim = store.claim_next("w", t(6), LEASE).await.expect("claim").expect("claimed");
-        let result = json!({"done_count": 1, "id": claim.record.id.as_str()});
-        store.finish_action(&claim.fence, t(7), ActionStatus::Done, result).await.expect("finish");
+        let result = ActionResult::count(claim.record.id.to_string(), 1);
+        store.finish_action(&claim.fence, t(7), &result, None).await.expect("finish");
     }
     for id in [&first, &second] {
         let got = store.get_action(&p, id).await.expect("get").expect("found");
-        assert_eq!(got.result, Some(json!({"done_count": 1, "id": id.as_str()})));
+        assert_eq!(got.result, Some(ActionResult::count(id.to_string(), 1)));
     }
     // limit 1 < the group of 2 at t(5): the page is the whole group (`list_actions_at`).
     for limit in [1, 10] {
@@ -220,7 +220,7 @@ pub async fn customers_round_trip(store: Arc<dyn Store>) {
 pub async fn imports_replace_profiles_and_reject_repeated_rows(store: Arc<dyn Store>) {
     use cv_domain::CustomerRecord;
 
-    use crate::{ChunkCommit, ChunkCounts, ChunkItem, CommitMode, ItemError, ReportMode};
+    use crate::{ChunkCommit, ChunkCounts, ChunkWrites, CommitMode, Item, ItemError, ReportMode};
 
     let p = project(&*store, "default").await;
     let meta = |v: serde_json::Value| v.as_object().cloned().unwrap_or_default();
@@ -242,14 +242,14 @@ pub async fn imports_replace_profiles_and_reject_repeated_rows(store: Arc<dyn St
     let id = enqueue(&*store, &p, t(2), 6).await;
     let claim = store.claim_next("w", t(3), 30_000).await.expect("claim").expect("claimed");
     let record = |source_id: &str, name: &str, metadata: serde_json::Value| {
-        ChunkItem::CustomerImport(CustomerRecord {
+        Item::Write(CustomerRecord {
             source_id: source_id.into(),
             name: Some(name.into()),
             metadata: meta(metadata),
             ..Default::default()
         })
     };
-    let bad = ChunkItem::Failed {
+    let bad = Item::Failed {
         key: "s9".into(),
         error: ItemError {
             message: "Invalid payload".into(),
@@ -259,12 +259,12 @@ pub async fn imports_replace_profiles_and_reject_repeated_rows(store: Arc<dyn St
     };
     let chunk = ChunkCommit {
         first_item: 0,
-        items: vec![
+        writes: ChunkWrites::from(vec![
             record("s1", "New", json!({"b": 2})),
             record("s2", "Two", json!({})),
             record("s1", "Again", json!({})),
             bad,
-        ],
+        ]),
         next_cursor: 4,
         report: ReportMode::FailuresOnly,
         mode: CommitMode::Commit,
@@ -284,7 +284,10 @@ pub async fn imports_replace_profiles_and_reject_repeated_rows(store: Arc<dyn St
     assert_eq!((s2.created_at, s2.updated_at), (t(4), None));
     let chunk = ChunkCommit {
         first_item: 4,
-        items: vec![record("s2", "Three", json!({})), record("s3", "Three", json!({}))],
+        writes: ChunkWrites::from(vec![
+            record("s2", "Three", json!({})),
+            record("s3", "Three", json!({})),
+        ]),
         next_cursor: 6,
         report: ReportMode::FailuresOnly,
         mode: CommitMode::Commit,

@@ -9,7 +9,7 @@ use cv_domain::{
 };
 use serde_json::json;
 
-use crate::{ChunkCommit, ChunkItem, CommitMode, ReportMode, Store};
+use crate::{ChunkCommit, ChunkWrites, CommitMode, Item, ReportMode, Store, VoucherWrites};
 
 use super::{LEASE, enqueue, project, t};
 
@@ -30,20 +30,19 @@ fn gift(code: &str, cents: i64) -> VoucherRecord {
     record
 }
 
-fn import(record: VoucherRecord, update: bool) -> ChunkItem {
-    ChunkItem::VoucherImport { record, update }
+fn import(update: bool, records: Vec<VoucherRecord>) -> ChunkWrites {
+    let items = records.into_iter().map(Item::Write).collect();
+    ChunkWrites::Vouchers(VoucherWrites::Import { update, items })
 }
 
-fn merge(code: &str, metadata: serde_json::Value) -> ChunkItem {
-    ChunkItem::VoucherMetadata(VoucherMetadataPatch {
-        code: code.to_owned(),
-        metadata: meta(metadata),
-    })
+fn merge(code: &str, metadata: serde_json::Value) -> ChunkWrites {
+    let patch = VoucherMetadataPatch { code: code.to_owned(), metadata: meta(metadata) };
+    ChunkWrites::from(vec![Item::Write(patch)])
 }
 
-fn chunk(first_item: u64, items: Vec<ChunkItem>, report: ReportMode) -> ChunkCommit {
-    let next_cursor = first_item + items.len() as u64;
-    ChunkCommit { first_item, items, next_cursor, report, mode: CommitMode::Commit }
+fn chunk(first_item: u64, writes: ChunkWrites, report: ReportMode) -> ChunkCommit {
+    let next_cursor = first_item + writes.len() as u64;
+    ChunkCommit { first_item, writes, next_cursor, report, mode: CommitMode::Commit }
 }
 
 /// Direct imports create vouchers and skip existing codes; lookups by code or id; newest-first
@@ -100,29 +99,32 @@ pub async fn voucher_chunks_follow_voucherify_rules(store: Arc<dyn Store>) {
 
     let id = enqueue(&*store, &p, t(2), 8).await;
     let claim = store.claim_next("w", t(3), LEASE).await.expect("claim").expect("claimed");
-    let items = vec![
-        import(amount("NEW", 500), false),
-        import(amount("OLD", 1), false),
-        import(amount("NEW", 2), false),
-        import(gift("CSV", 1000), true),
-    ];
-    store
-        .commit_chunk(&claim.fence, t(4), chunk(0, items, ReportMode::FailuresOnly))
-        .await
-        .expect("imports");
     let mut again = gift("OLD", 700);
     again.active = false;
     again.metadata = meta(json!({"row": 2}));
-    let items = vec![
-        import(again, true),
-        merge("NEW", json!({"lang": "en"})),
-        merge("MISSING", json!({"lang": "en"})),
-        import(gift("CSV", 2000), true),
+    let merges = vec![
+        Item::Write(VoucherMetadataPatch {
+            code: "NEW".into(),
+            metadata: meta(json!({"lang": "en"})),
+        }),
+        Item::Write(VoucherMetadataPatch {
+            code: "MISSING".into(),
+            metadata: meta(json!({"lang": "en"})),
+        }),
     ];
-    store
-        .commit_chunk(&claim.fence, t(5), chunk(4, items, ReportMode::FailuresOnly))
-        .await
-        .expect("updates");
+    let chunks = [
+        (t(4), import(false, vec![amount("NEW", 500), amount("OLD", 1), amount("NEW", 2)])),
+        (t(4), import(true, vec![gift("CSV", 1000)])),
+        (t(5), import(true, vec![again])),
+        (t(5), ChunkWrites::from(merges)),
+        (t(5), import(true, vec![gift("CSV", 2000)])),
+    ];
+    let mut cursor = 0;
+    for (at, writes) in chunks {
+        let commit = chunk(cursor, writes, ReportMode::FailuresOnly);
+        cursor = commit.next_cursor;
+        store.commit_chunk(&claim.fence, at, commit).await.expect("chunk");
+    }
     let lines = store.report_lines(&id, None, 20).await.expect("lines");
     let failures: Vec<(u64, &str, &str, &str)> = lines
         .iter()
@@ -170,11 +172,12 @@ pub async fn vouchers_are_isolated_between_projects(store: Arc<dyn Store>) {
 
     let id = enqueue(&*store, &b, t(2), 2).await;
     let claim = store.claim_next("w", t(3), LEASE).await.expect("claim").expect("claimed");
-    let items = vec![merge("C", json!({"x": 1})), import(amount("C", 2), false)];
-    store
-        .commit_chunk(&claim.fence, t(4), chunk(0, items, ReportMode::FailuresOnly))
-        .await
-        .expect("b chunk");
+    for (first, writes) in
+        [(0, merge("C", json!({"x": 1}))), (1, import(false, vec![amount("C", 2)]))]
+    {
+        let commit = chunk(first, writes, ReportMode::FailuresOnly);
+        store.commit_chunk(&claim.fence, t(4), commit).await.expect("b chunk");
+    }
     let lines = store.report_lines(&id, None, 10).await.expect("lines");
     assert_eq!(lines.len(), 1, "B's metadata merge cannot reach A's voucher");
     let b_voucher = store.get_voucher(&b, "C").await.expect("get").expect("b's own");

@@ -7,9 +7,8 @@ use cv_domain::{
     ActionId, ActionStatus, DeliveryStatus, ProjectId, Timestamp, WebhookEndpoint, WebhookEvent,
     WebhookEvents, WebhookId,
 };
-use serde_json::json;
 
-use super::{LEASE, enqueue, project, t};
+use super::{LEASE, done, enqueue, failure, project, t};
 use crate::{
     CancelOutcome, DeliveryAttempt, DeliveryOutcome, DeliveryRecord, Store, StoreError, cancel,
 };
@@ -32,7 +31,8 @@ async fn finished(store: &dyn Store, p: &ProjectId, at: i64, status: ActionStatu
     let id = enqueue(store, p, t(at), 1).await;
     let claim = store.claim_next("w", t(at), LEASE).await.expect("claim").expect("claimed");
     assert_eq!(claim.record.id, id, "the test's actions run one at a time");
-    store.finish_action(&claim.fence, t(at + 1), status, json!({})).await.expect("finish");
+    let result = if status == ActionStatus::Done { done() } else { failure() };
+    store.finish_action(&claim.fence, t(at + 1), &result, None).await.expect("finish");
     id
 }
 
@@ -103,14 +103,11 @@ pub async fn finishing_an_action_queues_its_deliveries_atomically(store: Arc<dyn
     let slow = enqueue(&*store, &p, t(200), 1).await;
     let stale = store.claim_next("a", t(200), LEASE).await.expect("claim").expect("claimed");
     let fresh = store.claim_next("b", t(201 + LEASE), LEASE).await.expect("claim").expect("again");
-    let refused =
-        store.finish_action(&stale.fence, t(202 + LEASE), ActionStatus::Failed, json!({}));
+    let failed = failure();
+    let refused = store.finish_action(&stale.fence, t(202 + LEASE), &failed, None);
     assert!(matches!(refused.await, Err(StoreError::LeaseLost(_))));
     assert_eq!(deliveries(&*store, &p, &all).await.len(), 1);
-    store
-        .finish_action(&fresh.fence, t(203 + LEASE), ActionStatus::Failed, json!({}))
-        .await
-        .expect("finish");
+    store.finish_action(&fresh.fence, t(203 + LEASE), &failure(), None).await.expect("finish");
     let failed = deliveries(&*store, &p, &failures).await;
     assert_eq!(failed.len(), 1);
     assert_eq!((&failed[0].action_id, failed[0].event), (&slow, WebhookEvent::AsyncActionFailed));
@@ -118,7 +115,7 @@ pub async fn finishing_an_action_queues_its_deliveries_atomically(store: Arc<dyn
 
     // A cancel of an idle action queues its failure; one that changes nothing queues nothing.
     let cancelled = enqueue(&*store, &p, t(100_000), 3).await;
-    assert!(!store.cancel_idle(&p, &cancelled, 7, 0, t(100_001), json!({})).await.expect("idle"));
+    assert!(!store.cancel_idle(&p, &cancelled, 7, 0, t(100_001), &failure()).await.expect("idle"));
     assert_eq!(deliveries(&*store, &p, &failures).await.len(), 1);
     let outcome = cancel(&*store, &p, &cancelled, t(100_002)).await.expect("cancel");
     assert!(matches!(outcome, CancelOutcome::Cancelled(_)), "{outcome:?}");

@@ -1,16 +1,12 @@
-//! Backend-independent parts of a metadata-key purge chunk: reading the chunk's items as one
-//! batch (one table, one key, the ids), and removing the key from a stored JSON document,
+//! Backend-independent parts of a metadata-key purge chunk: the batch a store applies (one
+//! table, one key, the ids), and removing the key from a stored JSON document,
 //! which SQLite does in Rust inside its writer transaction (PostgreSQL does the same in SQL
 //! with JSONB `-`; the conformance suite pins that both agree).
 
-use anyhow::anyhow;
-use cv_domain::Timestamp;
+use cv_domain::{Timestamp, metadata_schema::MetadataResource};
 use serde_json::Value;
 
-use crate::{
-    ChunkItem, StoreError,
-    sql::metadata_purge::{MetadataLayout, MetadataTable, metadata_table},
-};
+use crate::sql::metadata_purge::{MetadataLayout, MetadataTable, metadata_table};
 
 /// A purge chunk as its store applies it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,32 +19,11 @@ pub struct PurgeBatch {
     pub ids: Vec<String>,
 }
 
-/// Whether a chunk is a metadata-key purge.
-pub fn is_purge_chunk(items: &[ChunkItem]) -> bool {
-    items.iter().any(|i| matches!(i, ChunkItem::MetadataKeyPurge { .. }))
-}
-
-/// The chunk's items as one batch. Every item must be a purge of the same resource and key
-/// (the purge action makes them so); anything else is a bug and fails the chunk.
-pub fn purge_batch(items: Vec<ChunkItem>) -> Result<PurgeBatch, StoreError> {
-    let mut target = None;
-    let mut ids = Vec::with_capacity(items.len());
-    for item in items {
-        let ChunkItem::MetadataKeyPurge { resource, id, key } = item else {
-            let key = item.key();
-            return Err(StoreError::Other(anyhow!("another item ({key:?}) in a purge chunk")));
-        };
-        match &target {
-            None => target = Some((resource, key)),
-            Some((r, k)) if *r == resource && *k == key => {}
-            Some(_) => {
-                return Err(StoreError::Other(anyhow!("a purge chunk mixes resources or keys")));
-            }
-        }
-        ids.push(id);
+impl PurgeBatch {
+    /// The batch that removes `key` from the objects `ids` of `resource`.
+    pub fn new(resource: MetadataResource, key: String, ids: Vec<String>) -> Self {
+        Self { table: metadata_table(resource), key, ids }
     }
-    let (resource, key) = target.ok_or_else(|| StoreError::Other(anyhow!("an empty purge")))?;
-    Ok(PurgeBatch { table: metadata_table(resource), key, ids })
 }
 
 /// Removes `key` from a stored document: the metadata object itself ([`MetadataLayout::Column`])
@@ -75,14 +50,9 @@ pub fn updated_at(now: Timestamp) -> Value {
 
 #[cfg(test)]
 mod tests {
-    use cv_domain::metadata_schema::MetadataResource;
     use serde_json::json;
 
     use super::*;
-
-    fn purge(resource: MetadataResource, id: &str, key: &str) -> ChunkItem {
-        ChunkItem::MetadataKeyPurge { resource, id: id.to_owned(), key: key.to_owned() }
-    }
 
     #[test]
     fn removing_a_key_keeps_the_other_keys_their_types_and_order() {
@@ -105,27 +75,12 @@ mod tests {
     }
 
     #[test]
-    fn a_batch_is_one_table_and_one_key() {
-        let items = vec![
-            purge(MetadataResource::Voucher, "v_1", "k"),
-            purge(MetadataResource::Voucher, "v_2", "k"),
-        ];
-        let batch = purge_batch(items).expect("batch");
+    fn a_batch_names_the_resource_table() {
+        let ids = vec!["v_1".to_owned(), "v_2".to_owned()];
+        let batch = PurgeBatch::new(MetadataResource::Voucher, "k".to_owned(), ids);
         assert_eq!((batch.table.table, batch.key.as_str()), ("vouchers", "k"));
         assert_eq!(batch.ids, ["v_1", "v_2"]);
-        let mixed = vec![
-            purge(MetadataResource::Voucher, "v_1", "k"),
-            purge(MetadataResource::Customer, "c_1", "k"),
-        ];
-        assert!(purge_batch(mixed).is_err());
-        let keys = vec![
-            purge(MetadataResource::Product, "p_1", "k"),
-            purge(MetadataResource::Product, "p_2", "K"),
-        ];
-        assert!(purge_batch(keys).is_err());
-        let orders =
-            purge_batch(vec![purge(MetadataResource::Order, "ord_1", "k")]).expect("batch");
+        let orders = PurgeBatch::new(MetadataResource::Order, "k".to_owned(), Vec::new());
         assert_eq!(orders.table.table, "orders");
-        assert!(purge_batch(Vec::new()).is_err());
     }
 }

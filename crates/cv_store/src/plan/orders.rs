@@ -19,8 +19,8 @@ use cv_domain::{
     order::{CustomerRef, OrderItemRecord, Reference},
 };
 
-use super::products::{misplaced, sku_in_use};
-use crate::{ChunkItem, ItemError, ReportLine};
+use super::products::sku_in_use;
+use crate::{Item, ItemError, ReportLine};
 
 /// Every key an order chunk names, sorted and without repeats.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -65,16 +65,11 @@ fn push(ids: &mut Vec<String>, sources: &mut Vec<String>, reference: Option<Refe
     }
 }
 
-/// Whether a chunk holds order import items.
-pub fn is_order_chunk(items: &[ChunkItem]) -> bool {
-    items.iter().any(|i| matches!(i, ChunkItem::OrderImport(_)))
-}
-
 /// The keys of the rows an order chunk reads before planning.
-pub fn order_keys(items: &[ChunkItem]) -> OrderKeys {
+pub fn order_keys(items: &[Item<OrderRecord>]) -> OrderKeys {
     let mut k = OrderKeys::default();
     for item in items {
-        let ChunkItem::OrderImport(order) = item else { continue };
+        let Item::Write(order) = item else { continue };
         k.order_ids.extend(order.id.clone());
         k.order_sources.extend(order.source_id.clone());
         for customer in [&order.customer, &order.referrer].into_iter().flatten() {
@@ -443,7 +438,7 @@ impl Planner {
 /// Orders apply in item order, each all or nothing (see the module docs).
 pub fn plan_orders(
     rows: OrderRows,
-    items: Vec<ChunkItem>,
+    items: Vec<Item<OrderRecord>>,
     first_line: u64,
     now: Timestamp,
 ) -> OrderPlan {
@@ -459,8 +454,8 @@ pub fn plan_orders(
     for (offset, item) in items.into_iter().enumerate() {
         let line = first_line + offset as u64;
         let record = match item {
-            ChunkItem::OrderImport(record) => record,
-            ChunkItem::Failed { key, error } => {
+            Item::Write(record) => record,
+            Item::Failed { key, error } => {
                 lines.push(ReportLine {
                     line,
                     key,
@@ -470,14 +465,9 @@ pub fn plan_orders(
                 });
                 continue;
             }
-            other => {
-                rejected += 1;
-                lines.push(misplaced(line, &other, "order"));
-                continue;
-            }
         };
         let key = record.source_id.clone().unwrap_or_default();
-        match planner.order(*record) {
+        match planner.order(record) {
             Ok(found) => {
                 planner.commit();
                 lines.push(ReportLine { line, key, found, updated: true, error: None });

@@ -6,9 +6,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use cv_domain::{Product, ProductId, Sku, SkuId, SkuPatch, SkuRecord, Timestamp};
+use cv_domain::{
+    Product, ProductId, ProductPatch, ProductRecord, Sku, SkuId, SkuPatch, SkuRecord, Timestamp,
+};
 
-use crate::{ChunkItem, ItemError, ReportLine, StoreError};
+use crate::{Item, ItemError, ProductWrites, ReportLine, StoreError};
 
 /// What a chunk of product items turns into.
 #[derive(Debug, Default)]
@@ -17,9 +19,6 @@ pub struct ProductPlan {
     pub rows: Vec<Product>,
     /// One report line per item, in item order.
     pub lines: Vec<ReportLine>,
-    /// Items the action sent as writes that planning refused (only an item of another kind,
-    /// a bug): the store moves them from done to failed.
-    pub rejected: i64,
 }
 
 /// What a chunk of SKU import rows turns into.
@@ -34,62 +33,70 @@ pub struct SkuPlan {
     pub rejected: i64,
 }
 
-/// Whether a chunk holds product or SKU items (rather than customer ones).
-pub fn is_product_chunk(items: &[ChunkItem]) -> bool {
-    items.iter().any(|i| {
-        matches!(i, ChunkItem::Product(_) | ChunkItem::ProductImport(_) | ChunkItem::SkuImport(_))
-    })
-}
-
-/// Whether a chunk is a SKU import (planned by [`plan_skus`]) rather than product writes
-/// (planned by [`plan_products`]).
-pub fn is_sku_chunk(items: &[ChunkItem]) -> bool {
-    items.iter().any(|i| matches!(i, ChunkItem::SkuImport(_)))
-}
-
 fn sorted(mut keys: Vec<String>) -> Vec<String> {
     keys.sort_unstable();
     keys.dedup();
     keys
 }
 
+/// A product write: a merge (bulk and metadata updates) or an import row.
+trait ProductWrite {
+    fn source_id(&self) -> Option<&String>;
+    fn create(self, id: ProductId, now: Timestamp) -> Product;
+    fn apply(self, product: &mut Product, now: Timestamp);
+}
+
+impl ProductWrite for ProductPatch {
+    fn source_id(&self) -> Option<&String> {
+        self.source_id.as_ref()
+    }
+    fn create(self, id: ProductId, now: Timestamp) -> Product {
+        ProductPatch::create(self, id, now)
+    }
+    fn apply(self, product: &mut Product, now: Timestamp) {
+        ProductPatch::apply(self, product, now)
+    }
+}
+
+impl ProductWrite for ProductRecord {
+    fn source_id(&self) -> Option<&String> {
+        self.source_id.as_ref()
+    }
+    fn create(self, id: ProductId, now: Timestamp) -> Product {
+        ProductRecord::create(self, id, now)
+    }
+    fn apply(self, product: &mut Product, now: Timestamp) {
+        ProductRecord::apply(self, product, now)
+    }
+}
+
 /// The product source_ids a product chunk needs to look up before planning.
-pub fn product_keys(items: &[ChunkItem]) -> Vec<String> {
-    sorted(
+pub fn product_keys(writes: &ProductWrites) -> Vec<String> {
+    fn keys<W: ProductWrite>(items: &[Item<W>]) -> Vec<String> {
         items
             .iter()
             .filter_map(|item| match item {
-                ChunkItem::Product(patch) => patch.source_id.clone(),
-                ChunkItem::ProductImport(record) => record.source_id.clone(),
-                _ => None,
+                Item::Write(w) => w.source_id().cloned(),
+                Item::Failed { .. } => None,
             })
-            .collect(),
-    )
+            .collect()
+    }
+    sorted(match writes {
+        ProductWrites::Upserts(items) => keys(items),
+        ProductWrites::Import(items) => keys(items),
+    })
 }
 
 /// The product source_ids and the SKU source_ids a SKU import chunk needs to look up.
-pub fn sku_keys(items: &[ChunkItem]) -> (Vec<String>, Vec<String>) {
+pub fn sku_keys(items: &[Item<SkuRecord>]) -> (Vec<String>, Vec<String>) {
     let (products, skus) = items
         .iter()
         .filter_map(|item| match item {
-            ChunkItem::SkuImport(record) => {
-                Some((record.product.clone(), record.source_id.clone()))
-            }
-            _ => None,
+            Item::Write(record) => Some((record.product.clone(), record.source_id.clone())),
+            Item::Failed { .. } => None,
         })
         .unzip();
     (sorted(products), sorted(skus))
-}
-
-/// The report line of an item that reached the planner of another kind of resource: a bug,
-/// reported rather than dropped.
-pub fn misplaced(line: u64, item: &ChunkItem, planner: &str) -> ReportLine {
-    let error = ItemError {
-        message: "Internal error".to_owned(),
-        details: format!("an item was planned as a {planner} write"),
-        key: "internal_error".to_owned(),
-    };
-    ReportLine { line, key: item.key(), found: false, updated: false, error: Some(error) }
 }
 
 fn failed_line(line: u64, key: String, error: ItemError) -> ReportLine {
@@ -100,13 +107,25 @@ fn done_line(line: u64, key: String, found: bool) -> ReportLine {
     ReportLine { line, key, found, updated: true, error: None }
 }
 
-/// Applies product patches and import rows (numbered from `first_line`) on top of the
+/// Applies product patches or import rows (numbered from `first_line`) on top of the
 /// `existing` products, keyed by source_id. Items apply in order, so a source_id repeated
 /// within the chunk sees the earlier item's result. An item without a source_id always
 /// creates a product.
 pub fn plan_products(
     existing: Vec<Product>,
-    items: Vec<ChunkItem>,
+    writes: ProductWrites,
+    first_line: u64,
+    now: Timestamp,
+) -> ProductPlan {
+    match writes {
+        ProductWrites::Upserts(items) => plan_product_items(existing, items, first_line, now),
+        ProductWrites::Import(items) => plan_product_items(existing, items, first_line, now),
+    }
+}
+
+fn plan_product_items<W: ProductWrite>(
+    existing: Vec<Product>,
+    items: Vec<Item<W>>,
     first_line: u64,
     now: Timestamp,
 ) -> ProductPlan {
@@ -118,60 +137,30 @@ pub fn plan_products(
     let mut plan = ProductPlan::default();
     for (offset, item) in items.into_iter().enumerate() {
         let line = first_line + offset as u64;
-        let (key, found) = match item {
-            ChunkItem::Failed { key, error } => {
+        let write = match item {
+            Item::Failed { key, error } => {
                 plan.lines.push(failed_line(line, key, error));
                 continue;
             }
-            ChunkItem::Product(patch) => match patch.source_id.clone() {
-                None => {
-                    unkeyed.push(patch.create(ProductId::generate(), now));
-                    (String::new(), false)
-                }
-                Some(key) => {
-                    let found = match by_source.get_mut(&key) {
-                        Some(product) => {
-                            patch.apply(product, now);
-                            true
-                        }
-                        None => {
-                            by_source.insert(key.clone(), patch.create(ProductId::generate(), now));
-                            false
-                        }
-                    };
-                    (key, found)
-                }
-            },
-            ChunkItem::ProductImport(record) => match record.source_id.clone() {
-                None => {
-                    unkeyed.push(record.create(ProductId::generate(), now));
-                    (String::new(), false)
-                }
-                Some(key) => {
-                    let found = match by_source.get_mut(&key) {
-                        Some(product) => {
-                            record.apply(product, now);
-                            true
-                        }
-                        None => {
-                            let product = record.create(ProductId::generate(), now);
-                            by_source.insert(key.clone(), product);
-                            false
-                        }
-                    };
-                    (key, found)
-                }
-            },
-            item @ (ChunkItem::Customer(_)
-            | ChunkItem::CustomerImport(_)
-            | ChunkItem::SkuImport(_)
-            | ChunkItem::VoucherMetadata(_)
-            | ChunkItem::VoucherImport { .. }
-            | ChunkItem::MetadataKeyPurge { .. }
-            | ChunkItem::OrderImport(_)) => {
-                plan.rejected += 1;
-                plan.lines.push(misplaced(line, &item, "product"));
-                continue;
+            Item::Write(write) => write,
+        };
+        let (key, found) = match write.source_id().cloned() {
+            None => {
+                unkeyed.push(write.create(ProductId::generate(), now));
+                (String::new(), false)
+            }
+            Some(key) => {
+                let found = match by_source.get_mut(&key) {
+                    Some(product) => {
+                        write.apply(product, now);
+                        true
+                    }
+                    None => {
+                        by_source.insert(key.clone(), write.create(ProductId::generate(), now));
+                        false
+                    }
+                };
+                (key, found)
             }
         };
         if !key.is_empty() && touched.insert(key.clone()) {
@@ -243,7 +232,7 @@ pub fn sku_in_use(source_id: &str, product: &ProductId) -> ItemError {
 pub fn plan_skus(
     products: Vec<Product>,
     existing: Vec<Sku>,
-    items: Vec<ChunkItem>,
+    items: Vec<Item<SkuRecord>>,
     first_line: u64,
     now: Timestamp,
 ) -> SkuPlan {
@@ -257,14 +246,9 @@ pub fn plan_skus(
     for (offset, item) in items.into_iter().enumerate() {
         let line = first_line + offset as u64;
         let record = match item {
-            ChunkItem::SkuImport(record) => record,
-            ChunkItem::Failed { key, error } => {
+            Item::Write(record) => record,
+            Item::Failed { key, error } => {
                 plan.lines.push(failed_line(line, key, error));
-                continue;
-            }
-            other => {
-                plan.rejected += 1;
-                plan.lines.push(misplaced(line, &other, "SKU"));
                 continue;
             }
         };

@@ -5,11 +5,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use cv_domain::{Timestamp, Voucher, VoucherId};
+use cv_domain::{Timestamp, Voucher, VoucherId, VoucherRecord, voucher::VoucherMetadataPatch};
 
-use crate::{ChunkItem, ItemError, ReportLine};
-
-use super::products::misplaced;
+use crate::{Item, ItemError, ReportLine, VoucherWrites};
 
 /// What a chunk of voucher items turns into.
 #[derive(Debug, Default)]
@@ -23,23 +21,21 @@ pub struct VoucherPlan {
     pub rejected: i64,
 }
 
-/// Whether a chunk holds voucher items.
-pub fn is_voucher_chunk(items: &[ChunkItem]) -> bool {
-    items
-        .iter()
-        .any(|i| matches!(i, ChunkItem::VoucherMetadata(_) | ChunkItem::VoucherImport { .. }))
-}
-
 /// The codes a voucher chunk needs to look up before planning, sorted and without repeats.
-pub fn voucher_codes(items: &[ChunkItem]) -> Vec<String> {
-    let mut codes: Vec<String> = items
-        .iter()
-        .filter_map(|item| match item {
-            ChunkItem::VoucherMetadata(patch) => Some(patch.code.clone()),
-            ChunkItem::VoucherImport { record, .. } => Some(record.code.clone()),
-            _ => None,
-        })
-        .collect();
+pub fn voucher_codes(writes: &VoucherWrites) -> Vec<String> {
+    fn codes<T>(items: &[Item<T>], code: impl Fn(&T) -> &String) -> Vec<String> {
+        items
+            .iter()
+            .filter_map(|item| match item {
+                Item::Write(w) => Some(code(w).clone()),
+                Item::Failed { .. } => None,
+            })
+            .collect()
+    }
+    let mut codes = match writes {
+        VoucherWrites::Metadata(items) => codes(items, |p: &VoucherMetadataPatch| &p.code),
+        VoucherWrites::Import { items, .. } => codes(items, |r: &VoucherRecord| &r.code),
+    };
     codes.sort_unstable();
     codes.dedup();
     codes
@@ -68,12 +64,80 @@ fn line(line: u64, key: String, found: bool, error: Option<ItemError>) -> Report
     ReportLine { line, key, found, updated, error }
 }
 
-/// Applies voucher items (numbered from `first_line`) on top of the `existing` vouchers,
+/// A voucher write, as the planner applies it to the voucher with its code.
+trait VoucherWrite {
+    fn code(&self) -> &str;
+    /// Applies the write to `existing` (the voucher with its code, if any): the voucher it
+    /// creates, `None` after changing `existing` in place, or why it is refused.
+    fn apply(
+        self,
+        existing: Option<&mut Voucher>,
+        update: bool,
+        now: Timestamp,
+    ) -> Result<Option<Voucher>, ItemError>;
+}
+
+impl VoucherWrite for VoucherMetadataPatch {
+    fn code(&self) -> &str {
+        &self.code
+    }
+
+    fn apply(
+        self,
+        existing: Option<&mut Voucher>,
+        _update: bool,
+        now: Timestamp,
+    ) -> Result<Option<Voucher>, ItemError> {
+        let voucher = existing.ok_or_else(|| voucher_not_found(&self.code))?;
+        voucher.metadata.extend(self.metadata);
+        voucher.updated_at = Some(now);
+        Ok(None)
+    }
+}
+
+impl VoucherWrite for VoucherRecord {
+    fn code(&self) -> &str {
+        &self.code
+    }
+
+    fn apply(
+        self,
+        existing: Option<&mut Voucher>,
+        update: bool,
+        now: Timestamp,
+    ) -> Result<Option<Voucher>, ItemError> {
+        match existing {
+            Some(voucher) if update => {
+                self.apply(voucher, now);
+                Ok(None)
+            }
+            Some(_) => Err(duplicate_code(&self.code)),
+            None => Ok(Some(self.create(VoucherId::generate(), now))),
+        }
+    }
+}
+
+/// Applies voucher writes (numbered from `first_line`) on top of the `existing` vouchers,
 /// keyed by code. Items apply in order, so a code repeated within the chunk sees the earlier
 /// item's result.
 pub fn plan_vouchers(
     existing: Vec<Voucher>,
-    items: Vec<ChunkItem>,
+    writes: VoucherWrites,
+    first_line: u64,
+    now: Timestamp,
+) -> VoucherPlan {
+    match writes {
+        VoucherWrites::Metadata(items) => plan_items(existing, items, false, first_line, now),
+        VoucherWrites::Import { update, items } => {
+            plan_items(existing, items, update, first_line, now)
+        }
+    }
+}
+
+fn plan_items<W: VoucherWrite>(
+    existing: Vec<Voucher>,
+    items: Vec<Item<W>>,
+    update: bool,
     first_line: u64,
     now: Timestamp,
 ) -> VoucherPlan {
@@ -84,59 +148,31 @@ pub fn plan_vouchers(
     let mut plan = VoucherPlan::default();
     for (offset, item) in items.into_iter().enumerate() {
         let at = first_line + offset as u64;
-        let (code, found) = match item {
-            ChunkItem::Failed { key, error } => {
+        let write = match item {
+            Item::Failed { key, error } => {
                 plan.lines.push(line(at, key, false, Some(error)));
                 continue;
             }
-            ChunkItem::VoucherMetadata(patch) => match by_code.get_mut(&patch.code) {
-                Some(voucher) => {
-                    voucher.metadata.extend(patch.metadata);
-                    voucher.updated_at = Some(now);
-                    (patch.code, true)
-                }
-                None => {
-                    plan.rejected += 1;
-                    let error = voucher_not_found(&patch.code);
-                    plan.lines.push(line(at, patch.code, false, Some(error)));
-                    continue;
-                }
-            },
-            ChunkItem::VoucherImport { record, update } => {
-                let code = record.code.clone();
-                match by_code.get_mut(&code) {
-                    Some(voucher) if update => {
-                        record.apply(voucher, now);
-                        (code, true)
-                    }
-                    Some(_) => {
-                        plan.rejected += 1;
-                        let error = duplicate_code(&code);
-                        plan.lines.push(line(at, code, true, Some(error)));
-                        continue;
-                    }
-                    None => {
-                        by_code.insert(code.clone(), record.create(VoucherId::generate(), now));
-                        (code, false)
-                    }
-                }
-            }
-            item @ (ChunkItem::Customer(_)
-            | ChunkItem::CustomerImport(_)
-            | ChunkItem::Product(_)
-            | ChunkItem::ProductImport(_)
-            | ChunkItem::SkuImport(_)
-            | ChunkItem::MetadataKeyPurge { .. }
-            | ChunkItem::OrderImport(_)) => {
-                plan.rejected += 1;
-                plan.lines.push(misplaced(at, &item, "voucher"));
-                continue;
-            }
+            Item::Write(write) => write,
         };
-        if touched.insert(code.clone()) {
-            order.push(code.clone());
+        let code = write.code().to_owned();
+        let existing = by_code.get_mut(&code);
+        let found = existing.is_some();
+        match write.apply(existing, update, now) {
+            Ok(created) => {
+                if let Some(voucher) = created {
+                    by_code.insert(code.clone(), voucher);
+                }
+                if touched.insert(code.clone()) {
+                    order.push(code.clone());
+                }
+                plan.lines.push(line(at, code, found, None));
+            }
+            Err(error) => {
+                plan.rejected += 1;
+                plan.lines.push(line(at, code, found, Some(error)));
+            }
         }
-        plan.lines.push(line(at, code, found, None));
     }
     plan.rows = order.into_iter().filter_map(|k| by_code.remove(&k)).collect();
     plan

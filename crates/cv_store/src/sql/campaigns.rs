@@ -28,14 +28,28 @@ pub const COUNT_CAMPAIGNS: &str =
 pub const BIN_CAMPAIGN: &str =
     "UPDATE campaigns SET binned = 1 WHERE project_id = $1 AND id = $2 AND binned = 0";
 
-/// `$1` project, `$2` campaign id: moves the campaign's vouchers to the bin. Counts every
-/// voucher of the campaign, binned before or not, so a repeat answers the same.
-pub const BIN_CAMPAIGN_VOUCHERS: &str =
-    "UPDATE vouchers SET binned = 1 WHERE project_id = $1 AND campaign_id = $2";
+/// `$1` project, `$2` campaign id, `$3` limit: the vouchers a forced delete still has to
+/// remove, newest first.
+pub const SELECT_VOUCHERS_TO_DELETE: &str = "SELECT id FROM vouchers \
+     WHERE project_id = $1 AND campaign_id = $2 ORDER BY created_at DESC, id DESC LIMIT $3";
 
-/// `$1` project, `$2` campaign id: deletes the campaign's vouchers for good.
-pub const DELETE_CAMPAIGN_VOUCHERS: &str =
-    "DELETE FROM vouchers WHERE project_id = $1 AND campaign_id = $2";
+/// `$1` project, `$2` campaign id, `$3` limit: the vouchers a delete into the bin still has to
+/// move there, newest first.
+pub const SELECT_VOUCHERS_TO_BIN: &str = "SELECT id FROM vouchers \
+     WHERE project_id = $1 AND campaign_id = $2 AND binned = 0 \
+     ORDER BY created_at DESC, id DESC LIMIT $3";
+
+/// `$1` project, `$2` campaign id.
+pub const COUNT_VOUCHERS_TO_DELETE: &str =
+    "SELECT COUNT(*) FROM vouchers WHERE project_id = $1 AND campaign_id = $2";
+
+/// `$1` project, `$2` campaign id.
+pub const COUNT_VOUCHERS_TO_BIN: &str =
+    "SELECT COUNT(*) FROM vouchers WHERE project_id = $1 AND campaign_id = $2 AND binned = 0";
 
 /// `$1` project, `$2` id: deletes a campaign (binned or not) for good, freeing its name.
 pub const DELETE_CAMPAIGN: &str = "DELETE FROM campaigns WHERE project_id = $1 AND id = $2";
+
+/// `$1` project, `$2` campaign id: the vouchers a campaign holds (its `vouchers_count`).
+pub const COUNT_CAMPAIGN_VOUCHERS: &str =
+    "SELECT COUNT(*) FROM vouchers WHERE project_id = $1 AND campaign_id = $2 AND binned = 0";

@@ -69,8 +69,3 @@ pub fn select_holders(t: MetadataTable, has_key: &str) -> String {
 pub fn count_holders(t: MetadataTable, has_key: &str) -> String {
     format!("SELECT COUNT(*) FROM {} WHERE project_id = $1 AND {has_key}", t.table)
 }
-
-/// Takes `$2` items of action `$1` off its done count: objects a purge chunk named that no
-/// longer had the key (or no longer existed) when the chunk committed.
-pub const UNCOUNT_DONE: &str =
-    "UPDATE async_actions SET done_count = done_count - $2 WHERE id = $1";
