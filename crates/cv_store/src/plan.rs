@@ -4,7 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use cv_domain::{Customer, CustomerId, CustomerPatch, Timestamp};
+use cv_domain::{Customer, CustomerId, CustomerPatch, CustomerRecord, Timestamp};
 
 use crate::{Item, ItemError, ReportLine};
 
@@ -91,6 +91,57 @@ pub fn plan_customers(
     plan
 }
 
+/// The rows of a customer-import chunk that the store tries to write: the first row of each
+/// source_id. A later row with the same source_id is a duplicate whatever the store does, so
+/// both backends decide it alike (see [`import_lines`]).
+pub fn import_rows(items: &[Item<CustomerRecord>]) -> Vec<&CustomerRecord> {
+    let mut seen = HashSet::new();
+    items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Write(c) if seen.insert(c.source_id.as_str()) => Some(c),
+            Item::Write(_) | Item::Failed { .. } => None,
+        })
+        .collect()
+}
+
+/// The report lines of a customer-import chunk (numbered from `first_line`) once the store has
+/// written the [`import_rows`] it could: `written` holds their source_ids (a row whose
+/// source_id an earlier chunk of this action imported is not written). Every other row is a
+/// duplicate; returns the lines and how many duplicates the store moves from done to failed.
+pub fn import_lines(
+    items: Vec<Item<CustomerRecord>>,
+    written: &HashSet<String>,
+    first_line: u64,
+) -> (Vec<ReportLine>, i64) {
+    let mut claimed = HashSet::new();
+    let mut duplicates = 0i64;
+    let lines = items
+        .into_iter()
+        .enumerate()
+        .map(|(offset, item)| {
+            let line = first_line + offset as u64;
+            let (key, error) = match item {
+                Item::Failed { key, error } => (key, Some(error)),
+                // Only the first row of a source_id can be the one the store wrote.
+                Item::Write(c)
+                    if written.contains(&c.source_id) && claimed.insert(c.source_id.clone()) =>
+                {
+                    (c.source_id, None)
+                }
+                Item::Write(c) => {
+                    duplicates += 1;
+                    let error = duplicate_row(&c.source_id);
+                    (c.source_id, Some(error))
+                }
+            };
+            let updated = error.is_none();
+            ReportLine { line, key, found: false, updated, error }
+        })
+        .collect();
+    (lines, duplicates)
+}
+
 /// The failure of an import row whose source_id an earlier row of the same file imported.
 pub fn duplicate_row(source_id: &str) -> ItemError {
     ItemError {
@@ -119,4 +170,43 @@ pub fn recount_campaign(
     }
     campaign.updated_at = Some(now);
     campaign
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(source_id: &str) -> Item<CustomerRecord> {
+        Item::Write(CustomerRecord { source_id: source_id.to_owned(), ..Default::default() })
+    }
+
+    #[test]
+    fn the_first_row_of_a_source_id_is_written_and_every_other_is_a_duplicate() {
+        let refused = ItemError {
+            message: "Invalid row".to_owned(),
+            details: "bad".to_owned(),
+            key: "invalid_row".to_owned(),
+        };
+        let items = vec![row("a"), row("b"), row("a"), Item::failed("c", refused), row("d")];
+        let tried: Vec<&str> = import_rows(&items).iter().map(|c| c.source_id.as_str()).collect();
+        assert_eq!(tried, ["a", "b", "d"]);
+        // `b` was imported by an earlier chunk of the action, so the store did not write it.
+        let written: HashSet<String> = ["a", "d"].map(str::to_owned).into();
+        let (lines, duplicates) = import_lines(items, &written, 10);
+        let outcome: Vec<(u64, &str, Option<&str>)> = lines
+            .iter()
+            .map(|l| (l.line, l.key.as_str(), l.error.as_ref().map(|e| e.key.as_str())))
+            .collect();
+        assert_eq!(
+            outcome,
+            [
+                (10, "a", None),
+                (11, "b", Some("duplicate_found")),
+                (12, "a", Some("duplicate_found")),
+                (13, "c", Some("invalid_row")),
+                (14, "d", None),
+            ]
+        );
+        assert_eq!(duplicates, 2, "an item the action refused is not moved from done");
+    }
 }

@@ -141,17 +141,9 @@ async fn import_customers(
     now: Timestamp,
 ) -> Result<Vec<ReportLine>, StoreError> {
     let action = fence.action_id.as_str();
-    // The first row of each source_id goes into the batch; a repeat within the chunk is a
-    // duplicate (one statement cannot touch a row twice), and the rows the statement did not
-    // return were written by an earlier chunk of this action: duplicates too.
-    let mut seen = HashSet::new();
-    let batch: Vec<&CustomerRecord> = items
-        .iter()
-        .filter_map(|item| match item {
-            Item::Write(c) if seen.insert(c.source_id.as_str()) => Some(c),
-            _ => None,
-        })
-        .collect();
+    // The first row of each source_id goes into the one statement (which cannot touch a row
+    // twice); the rows it did not return were written by an earlier chunk of this action.
+    let batch = plan::import_rows(&items);
     let written: HashSet<String> = if batch.is_empty() {
         HashSet::new()
     } else {
@@ -185,26 +177,7 @@ async fn import_customers(
         let rows = tx.query(&stmt, params).await.map_err(error)?;
         rows.iter().map(|r| r.try_get::<_, String>(0)).collect::<Result<_, _>>().map_err(error)?
     };
-    let mut claimed = HashSet::new();
-    let mut duplicates = 0i64;
-    let mut lines = Vec::with_capacity(items.len());
-    for (offset, item) in items.into_iter().enumerate() {
-        let line = first_line + offset as u64;
-        // Only the first row of a source_id can be the one the statement wrote.
-        let first_written = matches!(&item, Item::Write(c)
-            if written.contains(&c.source_id) && claimed.insert(c.source_id.clone()));
-        let (key, error) = match item {
-            Item::Failed { key, error } => (key, Some(error)),
-            Item::Write(c) if first_written => (c.source_id, None),
-            Item::Write(c) => {
-                duplicates += 1;
-                let error = plan::duplicate_row(&c.source_id);
-                (c.source_id, Some(error))
-            }
-        };
-        let updated = error.is_none();
-        lines.push(ReportLine { line, key, found: false, updated, error });
-    }
+    let (lines, duplicates) = plan::import_lines(items, &written, first_line);
     if duplicates > 0 {
         tx.execute(q::MOVE_DONE_TO_FAILED, &[&action, &duplicates]).await.map_err(error)?;
     }

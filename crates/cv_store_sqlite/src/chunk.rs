@@ -1,6 +1,8 @@
 //! Chunk commits (one `match` over the write family: customers here, products, vouchers,
 //! orders, purges and campaign deletes in their modules), and the customer writes they share with the customer calls.
 
+use std::collections::HashSet;
+
 use cv_domain::{Customer, CustomerId, CustomerPatch, CustomerRecord, Timestamp};
 use cv_store::{
     ChunkCommit, ChunkCounts, ChunkWrites, CommitMode, Fence, Item, ReportLine, ReportMode,
@@ -178,22 +180,13 @@ fn import_customers(
 ) -> Result<Vec<ReportLine>, StoreError> {
     let mut insert = tx.prepare_cached(INSERT_IMPORTED).map_err(error)?;
     let mut update = tx.prepare_cached(UPDATE_IMPORTED).map_err(error)?;
-    let mut lines = Vec::with_capacity(items.len());
-    let mut duplicates = 0i64;
-    for (offset, item) in items.into_iter().enumerate() {
-        let line = first_line + offset as u64;
-        let (key, error) = match item {
-            Item::Failed { key, error } => (key, Some(error)),
-            Item::Write(c) => {
-                let error = (!import_customer(&mut insert, &mut update, fence, project, &c, now)?)
-                    .then(|| plan::duplicate_row(&c.source_id));
-                duplicates += i64::from(error.is_some());
-                (c.source_id, error)
-            }
-        };
-        let updated = error.is_none();
-        lines.push(ReportLine { line, key, found: false, updated, error });
+    let mut written = HashSet::new();
+    for c in plan::import_rows(&items) {
+        if import_customer(&mut insert, &mut update, fence, project, c, now)? {
+            written.insert(c.source_id.clone());
+        }
     }
+    let (lines, duplicates) = plan::import_lines(items, &written, first_line);
     if duplicates > 0 {
         tx.exec(&sql(q::MOVE_DONE_TO_FAILED), params![fence.action_id.as_str(), duplicates])
             .map_err(error)?;
