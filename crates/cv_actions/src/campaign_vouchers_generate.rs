@@ -15,7 +15,7 @@
 //! written and never recomputed (the cursor moved past it) or not written at all, and a
 //! recomputed chunk simply draws other codes. This was chosen over deriving codes inside the
 //! store transaction because it keeps generation (randomness, the pattern) out of both
-//! backends and uses the same `VoucherImport` chunk item as the voucher imports. A code that a
+//! backends and uses the same `VoucherWrites::Import` writes as the voucher imports. A code that a
 //! concurrent writer takes between the check and the commit fails its item as a duplicate
 //! (reported, counted in `failed_count`) rather than the whole chunk.
 //!

@@ -10,7 +10,7 @@
 //! offset ([`cv_store::CampaignStore::unredeemed_campaign_vouchers`]). The update never
 //! changes `redeemed_quantity`, so that set, and its order, stay the same while the action
 //! runs: a recomputed chunk reads the same vouchers, and re-applying a change is harmless.
-//! Each voucher is written back as a `VoucherImport` item with `update: true`.
+//! Each voucher is written back in a `VoucherWrites::Import` with `update: true`.
 
 use std::sync::Arc;
 

@@ -3,7 +3,7 @@
 //! A page of `GET /v1/async-actions` is a hundred rows decoded and 28 kB of JSON encoded, and
 //! dashboards and pollers ask for the same page over and over; every call looks up its app
 //! key. Each entry is filed under the
-//! store's write generation ([`cv_store::Store::write_generation`]) read *before* the answer
+//! store's write generation ([`cv_store::ActionReads::write_generation`]) read *before* the answer
 //! was computed, and served only while the generation is still that value: any write that
 //! committed, or was in flight, since then moves it on, so a served entry is always what a
 //! fresh read would return. A store that cannot tell (PostgreSQL, written by other nodes too)

@@ -1,4 +1,5 @@
-//! The OAuth part of the storage contract: [`OAuthStore`], a supertrait of [`crate::Store`].
+//! The OAuth part of the storage contract: [`OAuthStore`], part of the API's role
+//! ([`crate::ApiStore`]).
 //! Tokens are stored by the SHA-256 of the access token, never the token itself; a revoked
 //! token is deleted, and expired ones are deleted when their project next issues a token.
 

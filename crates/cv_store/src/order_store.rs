@@ -1,5 +1,6 @@
-//! The order part of the storage contract: [`OrderStore`], a supertrait of [`crate::Store`].
-//! Orders are written only by `ORDERS.IMPORT` chunks ([`crate::ChunkItem::OrderImport`],
+//! The order part of the storage contract: [`OrderStore`], part of the API's role
+//! ([`crate::ApiStore`]).
+//! Orders are written only by `ORDERS.IMPORT` chunks ([`crate::ChunkWrites::OrderImport`],
 //! planned by [`crate::plan::orders`]); these are the reads.
 
 use async_trait::async_trait;

@@ -1,5 +1,5 @@
-//! The product and SKU part of the storage contract: [`ProductStore`], a supertrait of
-//! [`crate::Store`], so every store has it and `dyn Store` callers reach it directly.
+//! The product and SKU part of the storage contract: [`ProductStore`], part of the API's
+//! role ([`crate::ApiStore`]).
 
 use async_trait::async_trait;
 use cv_domain::{Product, ProductId, ProductPatch, ProjectId, Sku, SkuPatch, Timestamp};

@@ -1,6 +1,6 @@
-//! The metadata-purge part of the storage contract: [`MetadataPurgeStore`], a supertrait of
-//! [`crate::Store`]. Purges write through chunk commits
-//! ([`crate::ChunkItem::MetadataKeyPurge`], applied per backend with the shared pieces in
+//! The metadata-purge part of the storage contract: [`MetadataPurgeStore`], which purges
+//! read through [`crate::Inputs`]. Purges write through chunk commits
+//! ([`crate::ChunkWrites::MetadataKeyPurge`], applied per backend with the shared pieces in
 //! [`crate::sql::metadata_purge`] and [`crate::plan::metadata_purge`]); these are the reads
 //! that plan them.
 

@@ -1,7 +1,7 @@
-//! The voucher part of the storage contract: [`VoucherStore`], a supertrait of
-//! [`crate::Store`], so every store has it and `dyn Store` callers reach it directly. Voucher
-//! writes go through chunk commits ([`crate::ChunkItem::VoucherImport`],
-//! [`crate::ChunkItem::VoucherMetadata`]), planned by [`crate::plan::vouchers`].
+//! The voucher part of the storage contract: [`VoucherStore`], part of the API's
+//! role ([`crate::ApiStore`]); actions read vouchers through [`crate::Inputs`]. Voucher
+//! writes go through chunk commits ([`crate::VoucherWrites::Import`],
+//! [`crate::VoucherWrites::Metadata`]), planned by [`crate::plan::vouchers`].
 
 use async_trait::async_trait;
 use cv_domain::{ProjectId, Timestamp, Voucher, VoucherRecord};

@@ -49,7 +49,7 @@ pub(crate) struct Inner {
     next_reader: AtomicUsize,
     pub(crate) wake: Wakeups,
     /// Odd while a write transaction is open, moved on at its start and at its end (see
-    /// `Store::write_generation`). Every write goes through the one writer connection of this
+    /// `ActionReads::write_generation`). Every write goes through the one writer connection of this
     /// process, and a SQLite database is served by one process.
     pub(crate) write_generation: AtomicU64,
     /// Published after each committed change to an action row (see `cv_store::changes`).
