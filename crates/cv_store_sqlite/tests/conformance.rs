@@ -13,4 +13,4 @@ async fn fresh() -> Option<Arc<dyn Store>> {
     Some(Arc::new(store))
 }
 
-cv_store::conformance_tests!(fresh);
+cv_store_conformance::conformance_tests!(fresh);

@@ -1,5 +1,5 @@
 //! `GET /v1/async-actions?status=…&type=…`: Conveyor's list filters (SPEC.md Decision 11),
-//! over HTTP; `cv_store::conformance::list_filters_page_by_end_date` pins the paging rules.
+//! over HTTP; `cv_store_conformance::list_filters_page_by_end_date` pins the paging rules.
 
 use std::collections::HashSet;
 

@@ -1,4 +1,4 @@
-//! Conformance of [`crate::ControlStore`]: cancellation, the maintenance lease, retention.
+//! Conformance of [`cv_store::ControlStore`]: cancellation, the maintenance lease, retention.
 
 use std::sync::Arc;
 
@@ -6,7 +6,7 @@ use cv_domain::ActionStatus;
 use serde_json::json;
 
 use super::{LEASE, enqueue, patch, project, t};
-use crate::{
+use cv_store::{
     CancelOutcome, ChunkCommit, CommitMode, ReportMode, Store, StoreError, cancel, cancelled_result,
 };
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use cv_domain::{Metadata, ProductPatch, ProductRecord, SkuPatch, SkuRecord, customer::Field};
 use serde_json::json;
 
-use crate::{ChunkCommit, ChunkItem, CommitMode, ItemError, ReportMode, Store, StoreError};
+use cv_store::{ChunkCommit, ChunkItem, CommitMode, ItemError, ReportMode, Store, StoreError};
 
 use super::{LEASE, enqueue, project, t};
 

@@ -13,7 +13,7 @@ use cv_domain::{
 };
 use serde_json::{Value, json};
 
-use crate::{ChunkCommit, ChunkItem, CommitMode, MetadataHolder, ReportMode, Store, StoreError};
+use cv_store::{ChunkCommit, ChunkItem, CommitMode, MetadataHolder, ReportMode, Store, StoreError};
 
 use super::{LEASE, campaigns::gift_campaign, enqueue, project, t};
 

@@ -1,4 +1,4 @@
-//! Conformance of [`crate::WebhookStore`]: endpoints, the outbox written with an action's end,
+//! Conformance of [`cv_store::WebhookStore`]: endpoints, the outbox written with an action's end,
 //! exclusive leased claims, and the record of attempts with their retry schedule.
 
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use cv_domain::{
 use serde_json::json;
 
 use super::{LEASE, enqueue, project, t};
-use crate::{
+use cv_store::{
     CancelOutcome, DeliveryAttempt, DeliveryOutcome, DeliveryRecord, Store, StoreError, cancel,
 };
 

@@ -12,7 +12,7 @@ use cv_domain::{
 };
 use serde_json::json;
 
-use crate::{ChunkCommit, ChunkItem, CommitMode, NewAction, ReportMode, Store};
+use cv_store::{ChunkCommit, ChunkItem, CommitMode, NewAction, ReportMode, Store};
 
 use super::{LEASE, project, t};
 

@@ -19,7 +19,7 @@ use cv_domain::{
     ActionId, ActionKind, CustomerPatch, ProjectId, RequestId, Timestamp, customer::Field,
 };
 
-use crate::{ChunkItem, NewAction, Store};
+use cv_store::{ChunkItem, NewAction, Store};
 
 pub use campaigns::*;
 pub use changes::*;
@@ -34,17 +34,17 @@ pub use resources::*;
 pub use vouchers::*;
 pub use webhooks::*;
 
-pub(super) const LEASE: i64 = 30_000;
+pub(crate) const LEASE: i64 = 30_000;
 
-pub(super) fn t(ms: i64) -> Timestamp {
+pub(crate) fn t(ms: i64) -> Timestamp {
     Timestamp::from_millis(1_700_000_000_000 + ms)
 }
 
-pub(super) async fn project(store: &dyn Store, name: &str) -> ProjectId {
+pub(crate) async fn project(store: &dyn Store, name: &str) -> ProjectId {
     store.ensure_project(name, t(0)).await.expect("ensure project")
 }
 
-pub(super) async fn enqueue(
+pub(crate) async fn enqueue(
     store: &dyn Store,
     project: &ProjectId,
     created_at: Timestamp,
@@ -66,7 +66,7 @@ pub(super) async fn enqueue(
     id
 }
 
-pub(super) fn patch(source_id: &str, name: &str) -> ChunkItem {
+pub(crate) fn patch(source_id: &str, name: &str) -> ChunkItem {
     ChunkItem::Customer(CustomerPatch {
         source_id: Some(source_id.to_owned()),
         name: Field::Set(name.to_owned()),
@@ -128,7 +128,7 @@ macro_rules! conformance_tests {
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn $case() {
                 if let Some(store) = $fresh().await {
-                    $crate::conformance::$case(store).await;
+                    $crate::$case(store).await;
                 }
             }
         )*

@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 use cv_domain::{ActionStatus, ProjectId};
 use serde_json::json;
 
-use crate::{
+use cv_store::{
     ActionChange, ActionChangeReceiver, ChunkCommit, CommitMode, ReportMode, Store, StoreError,
 };
 

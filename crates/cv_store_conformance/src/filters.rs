@@ -5,7 +5,7 @@ use std::sync::Arc;
 use cv_domain::{ActionId, ActionKind, ActionStatus, ProjectId, RequestId, Timestamp};
 use serde_json::json;
 
-use crate::{ActionFilter, ActionRecord, NewAction, Store};
+use cv_store::{ActionFilter, ActionRecord, NewAction, Store};
 
 use super::{LEASE, project, t};
 

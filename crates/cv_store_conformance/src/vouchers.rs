@@ -9,7 +9,7 @@ use cv_domain::{
 };
 use serde_json::json;
 
-use crate::{ChunkCommit, ChunkItem, CommitMode, ReportMode, Store};
+use cv_store::{ChunkCommit, ChunkItem, CommitMode, ReportMode, Store};
 
 use super::{LEASE, enqueue, project, t};
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use cv_domain::ActionStatus;
 use serde_json::json;
 
-use crate::{
+use cv_store::{
     ActionCount, ChunkCommit, ChunkCounts, ChunkItem, CommitMode, Fence, ItemError, NewAction,
     ReportMode, Store, StoreError,
 };
