@@ -75,12 +75,12 @@ pub(crate) fn patch(source_id: &str, name: &str) -> ChunkItem {
 }
 
 /// Generates one `#[tokio::test]` per conformance case. `$fresh` is an async fn returning
-/// `Option<Arc<dyn Store>>`: a freshly migrated, empty store, or `None` to skip (a backend
-/// that is not configured on this machine).
+/// `Arc<dyn Store>`, a freshly migrated, empty store. Attributes after it go on every test,
+/// e.g. `#[cfg_attr(…, ignore = "…")]` for a backend that is not configured on this machine.
 #[macro_export]
 macro_rules! conformance_tests {
-    ($fresh:path) => {
-        $crate::conformance_tests!(@cases $fresh;
+    ($fresh:path $(, #[$attr:meta])* $(,)?) => {
+        $crate::conformance_tests!(@cases $fresh; [$(#[$attr])*];
             claim_race_has_exactly_one_winner,
             expired_lease_is_reclaimed_with_next_attempt,
             actions_are_counted_by_type_and_status,
@@ -123,14 +123,16 @@ macro_rules! conformance_tests {
             delivery_attempts_schedule_retries_and_end
         );
     };
-    (@cases $fresh:path; $($case:ident),* $(,)?) => {
+    (@cases $fresh:path; $attrs:tt; $($case:ident),* $(,)?) => {
         $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $case() {
-                if let Some(store) = $fresh().await {
-                    $crate::$case(store).await;
-                }
-            }
+            $crate::conformance_tests!(@case $fresh; $attrs; $case);
         )*
+    };
+    (@case $fresh:path; [$(#[$attr:meta])*]; $case:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        $(#[$attr])*
+        async fn $case() {
+            $crate::$case($fresh().await).await;
+        }
     };
 }

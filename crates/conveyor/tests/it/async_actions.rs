@@ -60,7 +60,7 @@ fn assert_base(a: &Value, kind: &str) {
 
 backend_tests! {
     async fn bulk_update_lifecycle_matches_voucherify_shapes(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let res = app.post("/v1/customers/bulk/async", &customers(3)).await;
         assert_eq!(res.status, 202);
         assert!(res.content_type().starts_with("application/json"));
@@ -107,7 +107,7 @@ backend_tests! {
     }
 
     async fn list_is_newest_first_and_pages_with_end_date(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let mut ids = Vec::new();
         for i in 0..5 {
             ids.push(app.bulk_update(&customers(i)).await);
@@ -149,7 +149,7 @@ backend_tests! {
     }
 
     async fn report_has_one_line_per_item(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         app.post("/v1/customers", &json!({"source_id": "c1", "name": "Existing"})).await;
         let id = app.bulk_update(&json!([
             {"source_id": "c0", "name": "New"},
@@ -182,7 +182,7 @@ backend_tests! {
     }
 
     async fn a_new_action_starts_at_once_on_an_idle_server(backend) {
-        let app = TestApp::spawn_with(backend, |c| c.engine.poll_interval_ms = 600_000).await.expect("app");
+        let app = TestApp::spawn_with(backend, |c| c.engine.poll_interval_ms = 600_000).await;
         let engine = app.engine(cv_engine::FailPoints::none());
         let shutdown = tokio_util::sync::CancellationToken::new();
         let running = tokio::spawn({
@@ -213,7 +213,7 @@ backend_tests! {
     // Pages of the list and single actions may be answered from memory (SQLite), but never
     // older than the last write: each step below changes what the same request must answer.
     async fn a_repeated_list_request_sees_every_write(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let page = |res: crate::support::Resp| res.json()["async_actions"].clone();
         let first = app.bulk_update(&customers(1)).await;
         let before = page(app.get("/v1/async-actions?limit=5").await);

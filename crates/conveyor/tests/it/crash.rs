@@ -36,7 +36,7 @@ async fn customer_total(app: &TestApp) -> u64 {
 
 backend_tests! {
     async fn bulk_update_resumes_from_checkpoint_after_crashes(backend) {
-        let app = TestApp::spawn_with(backend, |c| c.engine.chunk_size = CHUNK).await.expect("app");
+        let app = TestApp::spawn_with(backend, |c| c.engine.chunk_size = CHUNK).await;
         let lease = app.config.engine.lease_ms as i64;
         let mut obs = Observer { id: app.bulk_update(&customers(ITEMS)).await, last_progress: 0 };
 
@@ -104,8 +104,7 @@ backend_tests! {
             c.engine.chunk_size = 100;
             c.engine.workers = 1;
         })
-        .await
-        .expect("app");
+        .await;
         let id = cv_domain::ActionId::from_string(app.bulk_update(&customers(TOTAL as usize)).await);
         let engine = app.engine(FailPoints::none());
         let shutdown = tokio_util::sync::CancellationToken::new();

@@ -25,7 +25,7 @@ async fn wait_for(app: &TestApp, path: &str, what: &str, ready: impl Fn(&Value) 
 backend_tests! {
     async fn a_small_action_finishes_while_a_generation_runs(backend) {
         const CODES: u64 = 30_000;
-        let app = TestApp::spawn_with(backend, |c| c.engine.workers = 4).await.expect("app");
+        let app = TestApp::spawn_with(backend, |c| c.engine.workers = 4).await;
         let engine = app.engine(cv_engine::FailPoints::none());
         let shutdown = tokio_util::sync::CancellationToken::new();
         let running = tokio::spawn({
@@ -68,8 +68,7 @@ backend_tests! {
             c.engine.chunk_size = 1_000;
             c.api.csv_limit_bytes = 50 * 1024 * 1024;
         })
-        .await
-        .expect("app");
+        .await;
         let mut csv = String::from("source_id,name,email\n");
         for i in 0..ROWS {
             csv.push_str(&format!("big-{i},Customer {i},c{i}@example.com\n"));

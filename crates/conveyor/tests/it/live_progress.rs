@@ -18,7 +18,6 @@ async fn app(backend: Backend) -> TestApp {
         c.api.live_recheck_ms = 600_000;
     })
     .await
-    .expect("app")
 }
 
 /// Waits until `n` requests follow an action (they subscribed before reading it, so a change
@@ -248,7 +247,7 @@ backend_tests! {
     }
 
     async fn an_event_stream_keeps_alive_and_ends_at_once_for_a_finished_action(backend) {
-        let app = TestApp::spawn_with(backend, |c| c.api.events_keep_alive_ms = 20).await.expect("app");
+        let app = TestApp::spawn_with(backend, |c| c.api.events_keep_alive_ms = 20).await;
         let id = app.bulk_update(&customers(2)).await;
         let (_, _, mut stream) = EventStream::open(&app, A, &format!("/v1/async-actions/{id}/events")).await;
         assert_eq!(stream.event().await.0, "progress");
@@ -343,8 +342,7 @@ backend_tests! {
             c.engine.lease_ms = 600_000;
             c.api.live_recheck_ms = 600_000;
         })
-        .await
-        .expect("app");
+        .await;
         let id = app.bulk_update(&customers(6)).await;
         // A worker commits a chunk and dies holding the lease: the server's own workers leave
         // the action alone, so it stays IN_PROGRESS at 33 while the server runs.

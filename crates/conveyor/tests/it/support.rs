@@ -79,39 +79,45 @@ impl Resp {
 
 type Opened = (Arc<dyn Store>, Option<tempfile::TempDir>, Option<String>);
 
-async fn open(backend: Backend) -> Option<Opened> {
+/// The PostgreSQL database of the tests. Their PostgreSQL variants are ignored at build time
+/// when it is not configured (`cfg(postgres_unconfigured)`, see `build.rs`), so one that runs
+/// without it fails here.
+pub fn postgres_url() -> String {
+    std::env::var("CONVEYOR_TEST_DATABASE_URL").unwrap_or_else(|_| {
+        panic!(
+            "PostgreSQL is not configured: set CONVEYOR_TEST_DATABASE_URL \
+             (start one with `bash .ci/pg-test.sh start`)"
+        )
+    })
+}
+
+async fn open(backend: Backend) -> Opened {
     match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("temp dir");
             let store =
                 SqliteStore::open(dir.path().join("conveyor.db")).await.expect("open sqlite");
-            Some((Arc::new(store), Some(dir), None))
+            (Arc::new(store), Some(dir), None)
         }
         Backend::Postgres => {
-            let Ok(url) = std::env::var("CONVEYOR_TEST_DATABASE_URL") else {
-                assert!(
-                    std::env::var("CONVEYOR_TEST_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                    "CONVEYOR_TEST_REQUIRE_POSTGRES=1 but CONVEYOR_TEST_DATABASE_URL is not set"
-                );
-                return None;
-            };
+            let url = postgres_url();
             let schema = format!("t_{}", cv_domain::ids::random_secret(12).to_lowercase());
             let store =
                 PostgresStore::connect_in_schema(&url, &schema).await.expect("connect postgres");
-            Some((Arc::new(store), None, Some(schema)))
+            (Arc::new(store), None, Some(schema))
         }
     }
 }
 
 impl TestApp {
-    /// A server with default configuration; `None` when the backend is not available.
-    pub async fn spawn(backend: Backend) -> Option<Self> {
+    /// A server with default configuration.
+    pub async fn spawn(backend: Backend) -> Self {
         Self::spawn_with(backend, |_| {}).await
     }
 
     /// A server whose configuration `adjust` changed first.
-    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<Self> {
-        let (store, dir, schema) = open(backend).await?;
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Self {
+        let (store, dir, schema) = open(backend).await;
         let mut config = Config::default();
         config.engine.chunk_size = 500;
         adjust(&mut config);
@@ -133,7 +139,7 @@ impl TestApp {
         tokio::spawn(async move {
             conveyor::http::serve(listener, router, &api, CancellationToken::new()).await
         });
-        Some(Self {
+        Self {
             store,
             config,
             addr,
@@ -144,7 +150,7 @@ impl TestApp {
             metrics,
             client: reqwest::Client::new(),
             _dir: dir,
-        })
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -170,8 +176,9 @@ impl TestApp {
     pub async fn other_node(&self) -> Arc<dyn Store> {
         match &self.schema {
             Some(schema) => {
-                let url = std::env::var("CONVEYOR_TEST_DATABASE_URL").expect("postgres url");
-                let store = PostgresStore::connect_in_schema(&url, schema).await.expect("connect");
+                let store = PostgresStore::connect_in_schema(&postgres_url(), schema)
+                    .await
+                    .expect("connect");
                 Arc::new(store)
             }
             None => self.store.clone(),
@@ -515,12 +522,6 @@ pub fn assert_no_secrets(text: &str, secrets: &[impl AsRef<str>]) {
     }
 }
 
-/// Whether a PostgreSQL variant of a test should run (see [`backend_tests`]).
-pub fn postgres_wanted() -> bool {
-    std::env::var("CONVEYOR_TEST_DATABASE_URL").is_ok()
-        || std::env::var("CONVEYOR_TEST_REQUIRE_POSTGRES").as_deref() == Ok("1")
-}
-
 /// `n` bulk-update items `c0…c{n-1}`.
 pub fn customers(n: usize) -> Value {
     Value::Array(
@@ -536,8 +537,8 @@ pub fn is_hex_id(value: &str, prefix: &str, len: usize) -> bool {
     })
 }
 
-/// One test body, run once on SQLite and once on PostgreSQL (skipped when PostgreSQL is not
-/// configured, unless CONVEYOR_TEST_REQUIRE_POSTGRES=1).
+/// One test body, run once on SQLite and once on PostgreSQL (ignored when PostgreSQL is not
+/// configured at build time, unless CONVEYOR_TEST_REQUIRE_POSTGRES=1; see [`postgres_url`]).
 macro_rules! backend_tests {
     ($(async fn $name:ident($backend:ident) $body:block)*) => {
         $(
@@ -552,12 +553,12 @@ macro_rules! backend_tests {
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[cfg_attr(
+                    postgres_unconfigured,
+                    ignore = "PostgreSQL is not configured: set CONVEYOR_TEST_DATABASE_URL"
+                )]
                 async fn postgres() {
-                    if std::env::var("CONVEYOR_TEST_DATABASE_URL").is_ok()
-                        || std::env::var("CONVEYOR_TEST_REQUIRE_POSTGRES").as_deref() == Ok("1")
-                    {
-                        run($crate::support::Backend::Postgres).await
-                    }
+                    run($crate::support::Backend::Postgres).await
                 }
             }
         )*
