@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, customers, is_hex_id};
+use crate::support::{TestApp, customers, eventually, is_hex_id};
 
 /// The fields of Voucherify's `AsyncActionBase` (list items); GET-one adds `result`.
 const BASE_FIELDS: &[&str] = &[
@@ -193,15 +193,10 @@ backend_tests! {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         let started = std::time::Instant::now();
         let id = app.bulk_update(&customers(1)).await;
-        let deadline = started + std::time::Duration::from_secs(10);
-        loop {
-            let a = app.get(&format!("/v1/async-actions/{id}")).await.json();
-            if a["status"] == "DONE" {
-                break;
-            }
-            assert!(std::time::Instant::now() < deadline, "not woken: {a}");
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        }
+        eventually("the action DONE", async || {
+            (app.get(&format!("/v1/async-actions/{id}")).await.json()["status"] == "DONE").then_some(())
+        })
+        .await;
         let elapsed = started.elapsed();
         assert!(elapsed < std::time::Duration::from_secs(5), "took {elapsed:?}");
         shutdown.cancel();

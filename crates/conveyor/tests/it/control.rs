@@ -2,13 +2,11 @@
 //! running live), retries of transient database errors with backoff, a panic in action code,
 //! and retention.
 
-use std::time::{Duration, Instant};
-
 use cv_domain::ActionId;
 use cv_engine::{FailPoints, FailureLocation};
 use serde_json::{Value, json};
 
-use crate::support::{B, TestApp, customers};
+use crate::support::{B, TestApp, customers, eventually};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -81,21 +79,17 @@ backend_tests! {
             let shutdown = shutdown.clone();
             async move { engine.run(shutdown).await }
         });
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while action(&app, &id).await["progress"].as_u64() == Some(0) {
-            assert!(Instant::now() < deadline, "the action never started");
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
+        eventually("the action started", async || {
+            (action(&app, &id).await["progress"].as_u64() != Some(0)).then_some(())
+        })
+        .await;
         let res = app.post(&format!("/v1/async-actions/{id}/cancel"), &json!({})).await;
         assert!(matches!(res.status, 200 | 202), "{}", res.text);
-        let a = loop {
+        let a = eventually("the action cancelled", async || {
             let a = action(&app, &id).await;
-            if a["status"] == "FAILED" {
-                break a;
-            }
-            assert!(Instant::now() < deadline, "not cancelled: {a}");
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        };
+            (a["status"] == "FAILED").then_some(a)
+        })
+        .await;
         shutdown.cancel();
         running.await.expect("engine");
         let done = a["result"]["done_count"].as_u64().expect("done_count");

@@ -5,7 +5,7 @@
 use cv_engine::{FailPoints, FailureLocation};
 use serde_json::Value;
 
-use crate::support::{TestApp, customers};
+use crate::support::{TestApp, customers, eventually};
 
 const ITEMS: usize = 2_500;
 const CHUNK: usize = 500;
@@ -113,15 +113,11 @@ backend_tests! {
             async move { engine.run(shutdown).await }
         });
         // Stop as soon as the first chunk is committed.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        loop {
+        eventually("the first chunk committed", async || {
             let a = app.store.get_action(&app.project_a, &id).await.expect("get").expect("exists");
-            if a.cursor > 0 {
-                break;
-            }
-            assert!(std::time::Instant::now() < deadline, "never started");
-            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-        }
+            (a.cursor > 0).then_some(())
+        })
+        .await;
         shutdown.cancel();
         running.await.expect("engine returns after shutdown");
         let a = app.store.get_action(&app.project_a, &id).await.expect("get").expect("exists");

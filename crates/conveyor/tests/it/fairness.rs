@@ -8,18 +8,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, customers};
+use crate::support::{TestApp, customers, eventually};
 
 async fn wait_for(app: &TestApp, path: &str, what: &str, ready: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    eventually(what, async || {
         let v = app.get(path).await.json();
-        if ready(&v) {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}: {v}");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+        ready(&v).then_some(v)
+    })
+    .await
 }
 
 backend_tests! {
@@ -90,14 +86,10 @@ backend_tests! {
             assert_eq!(res.status, 202, "{}", res.text);
             let small = res.json()["async_action_id"].as_str().expect("id").to_owned();
             let small_path = format!("/v1/async-actions/{small}");
-            loop {
-                let a = app.get_as(creds, &small_path).await.json();
-                if a["status"] == "DONE" {
-                    break;
-                }
-                assert!(started.elapsed() < Duration::from_secs(60), "never done: {a}");
-                tokio::time::sleep(Duration::from_millis(2)).await;
-            }
+            eventually(&format!("the small action of {} DONE", creds.0), async || {
+                (app.get_as(creds, &small_path).await.json()["status"] == "DONE").then_some(())
+            })
+            .await;
             let waited = started.elapsed();
             let long = app.get(&path).await.json();
             assert_eq!(long["status"], "IN_PROGRESS", "the import must still be running: {long}");

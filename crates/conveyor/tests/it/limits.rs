@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::{A, TestApp, customers};
+use crate::support::{A, TestApp, customers, eventually};
 
 /// Where a test sends the rest of a stalled upload's body.
 type Rest = tokio::sync::mpsc::UnboundedSender<Result<Vec<u8>, std::io::Error>>;
@@ -90,19 +90,17 @@ backend_tests! {
     async fn uploads_beyond_the_concurrency_limit_get_429(backend) {
         let app = TestApp::spawn_with(backend, |c| c.api.max_concurrent_uploads = 1).await;
         let (tx, first) = stalled_upload(&app, "source_id,name\nc1,One\n");
-        // Wait until the first upload holds the one permit (polled for up to 30 s: on a
-        // loaded machine the stalled request can take a while to reach the handler).
-        let mut busy = None;
-        for _ in 0..3000 {
+        // Wait until the first upload holds the one permit (on a loaded machine the stalled
+        // request can take a while to reach the handler); until then uploads pass.
+        let busy = eventually("a second upload refused while the first is received", async || {
             let res = app.upload("/v1/customers/importCSV", Some("file"), b"source_id\nc2\n".to_vec()).await;
             if res.status == 429 {
-                busy = Some(res);
-                break;
+                return Some(res);
             }
             assert_eq!(res.status, 202, "{}", res.text);
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        let busy = busy.expect("a second upload was refused while the first was received");
+            None
+        })
+        .await;
         let body = busy.json();
         assert_eq!((body["code"].clone(), body["key"].clone(), body["message"].clone()), (json!(429), json!("too_many_uploads"), json!("Too many uploads")));
         assert_eq!(body["details"], "This server receives at most 1 CSV uploads at a time; retry shortly.");

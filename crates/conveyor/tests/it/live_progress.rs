@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use cv_engine::{FailPoints, FailureLocation};
 use serde_json::{Value, json};
 
-use crate::support::{A, B, Backend, TestApp, customers};
+use crate::support::{A, B, Backend, PATIENCE, TestApp, customers, eventually};
 
 /// Six customers in chunks of two: progress 33, 66, 99, then 100 when DONE.
 async fn app(backend: Backend) -> TestApp {
@@ -23,11 +23,10 @@ async fn app(backend: Backend) -> TestApp {
 /// Waits until `n` requests follow an action (they subscribed before reading it, so a change
 /// committed from now on reaches them).
 async fn followers(app: &TestApp, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while app.store.action_changes().subscriber_count() < n {
-        assert!(Instant::now() < deadline, "no request started following");
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
+    eventually(&format!("{n} requests following"), async || {
+        (app.store.action_changes().subscriber_count() >= n).then_some(())
+    })
+    .await;
 }
 
 /// A GET sent from a task of its own, so the test can drive the engine meanwhile.
@@ -112,7 +111,7 @@ impl EventStream {
                 let block: String = self.buf.drain(..end + 2).collect();
                 return Some(parse(block.trim_end()));
             }
-            let chunk = tokio::time::timeout(Duration::from_secs(60), self.res.chunk())
+            let chunk = tokio::time::timeout(PATIENCE, self.res.chunk())
                 .await
                 .expect("the stream stalled")
                 .expect("read");

@@ -6,6 +6,7 @@ use std::{
     future::Future,
     net::SocketAddr,
     sync::{Arc, LazyLock, Mutex, Once},
+    time::Duration,
 };
 
 use conveyor::{Config, bootstrap};
@@ -535,6 +536,27 @@ pub fn is_hex_id(value: &str, prefix: &str, len: usize) -> bool {
     value.strip_prefix(prefix).is_some_and(|rest| {
         rest.len() == len && rest.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
     })
+}
+
+/// How long a test waits for something bound to happen before it fails instead of hanging.
+/// Generous on purpose: only a bug takes this long, and no test uses it to say how fast
+/// anything must be.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+/// The pause between two looks of [`eventually`].
+const LOOK_EVERY: Duration = Duration::from_millis(5);
+
+/// Runs `probe` until it gives a value, a short pause between tries, and returns that value;
+/// panics naming `what` when it still gives none after [`PATIENCE`].
+pub async fn eventually<T>(what: &str, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
+    let tries = PATIENCE.as_millis() / LOOK_EVERY.as_millis();
+    for _ in 0..tries {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        tokio::time::sleep(LOOK_EVERY).await;
+    }
+    panic!("never happened: {what} (looked {tries} times, {LOOK_EVERY:?} apart)");
 }
 
 /// One test body, run once on SQLite and once on PostgreSQL (ignored when PostgreSQL is not

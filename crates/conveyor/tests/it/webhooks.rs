@@ -7,7 +7,6 @@ use std::{
     collections::VecDeque,
     net::SocketAddr,
     sync::{Arc, Mutex},
-    time::Duration,
 };
 
 use axum::{
@@ -20,7 +19,7 @@ use cv_webhooks::signature;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
-use crate::support::{B, Backend, TestApp, customers};
+use crate::support::{B, Backend, PATIENCE, TestApp, customers};
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
@@ -104,10 +103,10 @@ impl Receiver {
         self.log.received.lock().expect("log").clone()
     }
 
-    /// Waits (at most 10 s) until `n` requests have arrived.
+    /// Waits until `n` requests have arrived (failing after [`PATIENCE`]).
     async fn wait_for(&self, n: usize) {
         let mut count = self.log.count.subscribe();
-        tokio::time::timeout(Duration::from_secs(10), count.wait_for(|c| *c >= n))
+        tokio::time::timeout(PATIENCE, count.wait_for(|c| *c >= n))
             .await
             .expect("the requests arrive")
             .expect("receiver alive");
@@ -401,7 +400,7 @@ backend_tests! {
         app.run_pending().await;
         receiver.wait_for(2).await;
         shutdown.cancel();
-        tokio::time::timeout(Duration::from_secs(10), running).await.expect("stops").expect("join");
+        tokio::time::timeout(PATIENCE, running).await.expect("stops").expect("join");
 
         let secret = hook["secret"].as_str().expect("secret");
         let ids: Vec<_> = receiver
