@@ -106,7 +106,7 @@ backend_tests! {
         // Created in the documented example's order: the list shows the bulk update first.
         let res = app.post("/v1/customers/metadata/async", &json!({"source_ids": ["c0", "c1", "c2"], "metadata": {"lang": "en"}})).await;
         let meta = res.json()["async_action_id"].as_str().expect("id").to_owned();
-        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        app.clock.advance(2);
         let bulk = app.bulk_update(&customers(3)).await;
         app.run_pending().await;
 

@@ -160,8 +160,13 @@ impl TestApp {
 
     /// An engine over this app's store with the given failure points, on the test's clock.
     pub fn engine(&self, failpoints: FailPoints) -> Engine {
+        self.engine_on_clock(Arc::new(self.clock.clone()), failpoints)
+    }
+
+    /// An engine over this app's store with the given failure points, on `clock` (one that
+    /// reads [`TestApp::clock`], and tells the test something about how the engine reads it).
+    pub fn engine_on_clock(&self, clock: Arc<dyn Clock>, failpoints: FailPoints) -> Engine {
         let handlers = Arc::new(cv_actions::Registry::new(self.config.actions.clone()));
-        let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());
         Engine::with_parts(
             self.store.clone(),
             handlers,
