@@ -76,9 +76,9 @@ status=0
   fi
 } | tee "$log" || status=$?
 # One closing line for the whole run (cargo prints one per test binary; a failed step other
-# than cargo's counts as one failure).
-awk '/^test result:/ { for (i = 2; i <= NF; i++) { if ($i == "passed;") p += $(i-1); if ($i == "failed;") f += $(i-1) } }
+# than cargo's counts as one failure; ignored tests count as skipped).
+awk '/^test result:/ { for (i = 2; i <= NF; i++) { if ($i == "passed;") p += $(i-1); if ($i == "failed;") f += $(i-1); if ($i == "ignored;") s += $(i-1) } }
      /^failed steps:/ { for (i = 3; i <= NF; i++) if ($i != "cargo-test") f += 1 }
-     END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+     END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
 rm -f "$log"
 exit "$status"

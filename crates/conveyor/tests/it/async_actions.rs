@@ -1,11 +1,46 @@
 //! `GET /v1/async-actions` and `GET /v1/async-actions/{id}` against SPEC.md §1–2 and the
 //! shapes of Voucherify's documented examples.
 
-use std::collections::BTreeSet;
+use std::{
+    collections::BTreeSet,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+};
 
+use cv_domain::Timestamp;
+use cv_engine::{Clock, FailPoints, FailureLocation, ManualClock};
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, customers, is_hex_id};
+use crate::support::{TestApp, customers, eventually, is_hex_id};
+
+/// The test's clock as an engine reads it, telling when the engine first did.
+struct Watched {
+    clock: ManualClock,
+    read: Arc<AtomicBool>,
+}
+
+impl Clock for Watched {
+    fn now(&self) -> Timestamp {
+        // The time first, then the flag: whatever the test does to the clock once it sees the
+        // flag comes after the time this read returned.
+        let now = self.clock.now();
+        self.read.store(true, Ordering::SeqCst);
+        now
+    }
+}
+
+/// Submits an orders import of one order per source id, as project A; the action id.
+async fn import_orders(app: &TestApp, source_ids: &[&str]) -> String {
+    let orders: Vec<Value> = source_ids
+        .iter()
+        .map(|id| json!({"source_id": id, "status": "PAID", "amount": 100}))
+        .collect();
+    let res = app.post("/v1/orders/import", &Value::Array(orders)).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    res.json()["async_action_id"].as_str().expect("id").to_owned()
+}
 
 /// The fields of Voucherify's `AsyncActionBase` (list items); GET-one adds `result`.
 const BASE_FIELDS: &[&str] = &[
@@ -60,7 +95,7 @@ fn assert_base(a: &Value, kind: &str) {
 
 backend_tests! {
     async fn bulk_update_lifecycle_matches_voucherify_shapes(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let res = app.post("/v1/customers/bulk/async", &customers(3)).await;
         assert_eq!(res.status, 202);
         assert!(res.content_type().starts_with("application/json"));
@@ -107,7 +142,7 @@ backend_tests! {
     }
 
     async fn list_is_newest_first_and_pages_with_end_date(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let mut ids = Vec::new();
         for i in 0..5 {
             ids.push(app.bulk_update(&customers(i)).await);
@@ -149,7 +184,7 @@ backend_tests! {
     }
 
     async fn report_has_one_line_per_item(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         app.post("/v1/customers", &json!({"source_id": "c1", "name": "Existing"})).await;
         let id = app.bulk_update(&json!([
             {"source_id": "c0", "name": "New"},
@@ -181,29 +216,45 @@ backend_tests! {
         assert_eq!(res.status, 404);
     }
 
-    async fn a_new_action_starts_at_once_on_an_idle_server(backend) {
-        let app = TestApp::spawn_with(backend, |c| c.engine.poll_interval_ms = 600_000).await.expect("app");
-        let engine = app.engine(cv_engine::FailPoints::none());
+    // An idle worker sleeps until an enqueue wakes it; its poll fallback is ten minutes away.
+    // Nothing it could take exists at its first claim, however late that claim's query runs:
+    // the one orders import there is held by a dead worker, and the import submitted later
+    // waits behind it (a project runs one orders import at a time). Only a claim made after a
+    // wake-up, on a clock past the dead worker's lease, finds work.
+    async fn a_new_action_wakes_an_idle_server(backend) {
+        let app = TestApp::spawn_with(backend, |c| {
+            c.engine.poll_interval_ms = 600_000;
+            c.engine.lease_ms = 600_000;
+            c.engine.workers = 1;
+            c.engine.chunk_size = 1;
+        })
+        .await;
+        let held = import_orders(&app, &["held-1", "held-2"]).await;
+        let dead = app.engine(FailPoints::none().arm(FailureLocation::AfterChunkCommit, 0));
+        assert!(dead.run_pending().await.expect("run").crashed);
+        assert_eq!(app.get(&format!("/v1/async-actions/{held}")).await.json()["status"], "IN_PROGRESS");
+
+        let read = Arc::new(AtomicBool::new(false));
+        let clock = Arc::new(Watched { clock: app.clock.clone(), read: read.clone() });
+        let engine = app.engine_on_clock(clock, FailPoints::none());
         let shutdown = tokio_util::sync::CancellationToken::new();
         let running = tokio::spawn({
             let shutdown = shutdown.clone();
             async move { engine.run(shutdown).await }
         });
-        // Let the workers reach their idle wait (the poll fallback is ten minutes away).
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        let started = std::time::Instant::now();
-        let id = app.bulk_update(&customers(1)).await;
-        let deadline = started + std::time::Duration::from_secs(10);
-        loop {
-            let a = app.get(&format!("/v1/async-actions/{id}")).await.json();
-            if a["status"] == "DONE" {
-                break;
-            }
-            assert!(std::time::Instant::now() < deadline, "not woken: {a}");
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        // The engine first reads its clock for the worker's first claim, which thus finds the
+        // dead worker's lease still running.
+        eventually("the worker's first claim", async || read.load(Ordering::SeqCst).then_some(())).await;
+        // The lease runs out, which wakes nobody; the new import's enqueue does.
+        app.clock.advance(app.config.engine.lease_ms as i64 + 1);
+        let new = import_orders(&app, &["new-1"]).await;
+        for id in [&held, &new] {
+            eventually(&format!("{id} DONE"), async || {
+                (app.get(&format!("/v1/async-actions/{id}")).await.json()["status"] == "DONE").then_some(())
+            })
+            .await;
         }
-        let elapsed = started.elapsed();
-        assert!(elapsed < std::time::Duration::from_secs(5), "took {elapsed:?}");
+        assert_eq!(app.get("/v1/orders").await.json()["total"], 3);
         shutdown.cancel();
         running.await.expect("engine stops on shutdown");
     }
@@ -213,7 +264,7 @@ backend_tests! {
     // Pages of the list and single actions may be answered from memory (SQLite), but never
     // older than the last write: each step below changes what the same request must answer.
     async fn a_repeated_list_request_sees_every_write(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let page = |res: crate::support::Resp| res.json()["async_actions"].clone();
         let first = app.bulk_update(&customers(1)).await;
         let before = page(app.get("/v1/async-actions?limit=5").await);

@@ -45,7 +45,7 @@ async fn voucher_total(app: &TestApp) -> Value {
 
 backend_tests! {
     async fn campaign_delete_into_bin_hides_it_and_keeps_the_name(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let id = campaign(&app, "Binned", 3).await;
         let keep = campaign(&app, "Kept", 2).await;
         let code = app.get(&format!("/v1/vouchers?campaign_id={id}")).await.json()["vouchers"][0]["code"].as_str().expect("code").to_owned();
@@ -72,7 +72,7 @@ backend_tests! {
     }
 
     async fn campaign_delete_with_force_frees_the_name(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let id = campaign(&app, "Gone", 4).await;
         let res = delete(&app, &format!("/v1/campaigns/{id}?force=true")).await;
         assert_eq!(res.status, 202, "{}", res.text);
@@ -89,7 +89,7 @@ backend_tests! {
     }
 
     async fn campaign_delete_unknown_or_other_project_is_404(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let res = delete(&app, "/v1/campaigns/camp_nope").await;
         assert_eq!(res.status, 404, "{}", res.text);
         let e = res.json();
@@ -105,7 +105,7 @@ backend_tests! {
     }
 
     async fn generation_of_a_campaign_deleted_mid_run_fails(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let lease = app.config.engine.lease_ms as i64;
         let res = app.post("/v1/campaigns", &body("Midway", 2000)).await;
         assert_eq!(res.status, 200, "{}", res.text);
@@ -134,7 +134,7 @@ backend_tests! {
 
     async fn campaign_delete_crashed_before_its_finish_reports_exact_counts(backend) {
         for force in [false, true] {
-            let app = TestApp::spawn_with(backend, |c| c.engine.chunk_size = 2).await.expect("app");
+            let app = TestApp::spawn_with(backend, |c| c.engine.chunk_size = 2).await;
             let lease = app.config.engine.lease_ms as i64;
             let name = format!("Crashed {force}");
             let id = campaign(&app, &name, 5).await;
@@ -168,7 +168,7 @@ backend_tests! {
     }
 
     async fn campaign_generation_crashed_before_its_finish_reports_exact_counts(backend) {
-        let app = TestApp::spawn_with(backend, |c| c.engine.chunk_size = 2).await.expect("app");
+        let app = TestApp::spawn_with(backend, |c| c.engine.chunk_size = 2).await;
         let lease = app.config.engine.lease_ms as i64;
         let res = app.post("/v1/campaigns", &body("Generated", 5)).await;
         assert_eq!(res.status, 200, "{}", res.text);
@@ -200,7 +200,7 @@ backend_tests! {
     }
 
     async fn campaign_update_changes_only_unredeemed_vouchers(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let id = campaign(&app, "Upd", 3).await;
         let res = app.upload(&format!("/v1/campaigns/{id}/importCSV"), Some("file"), b"Code,Redeemed Quantity\nRED-1,1\n".to_vec()).await;
         assert_eq!(res.status, 200, "{}", res.text);
@@ -244,7 +244,7 @@ backend_tests! {
     }
 
     async fn campaign_update_unknown_or_other_project_is_404(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let res = app.put("/v1/campaigns/camp_nope", &json!({"description": "x"})).await;
         assert_eq!(res.status, 404, "{}", res.text);
         assert_eq!((res.json()["key"].clone(), res.json()["resource_type"].clone()), (json!("not_found"), json!("campaign")));

@@ -82,7 +82,7 @@ fn error(res: &crate::support::Resp) -> (u16, Value, Value) {
 
 backend_tests! {
     async fn campaign_import_makes_vouchers_of_the_campaign(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let id = discount_campaign(&app, "Spring").await;
         let schema = json!({"related_object": "voucher", "properties": {"unit": {"type": "number", "optional": true}}});
         assert_eq!(app.post("/v1/metadata-schemas", &schema).await.status, 201);
@@ -111,7 +111,7 @@ backend_tests! {
     }
 
     async fn campaign_import_fills_gift_and_loyalty_campaigns(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let gifts = campaign(&app, "Gifts", "GIFT_VOUCHERS", json!({"type": "GIFT_VOUCHER", "gift": {"amount": 1000}})).await;
         let result = import(&app, &gifts, &json!([
             {"code": "G-1", "gift": {"amount": 2500}},
@@ -131,7 +131,7 @@ backend_tests! {
     }
 
     async fn campaign_import_refuses_bad_requests(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let id = discount_campaign(&app, "Strict").await;
         let path = format!("/v1/campaigns/{id}/import");
         import(&app, &id, &json!([{"code": "TAKEN-1"}, {"code": "TAKEN-2"}])).await;
@@ -153,7 +153,7 @@ backend_tests! {
     }
 
     async fn campaign_imports_belong_to_their_project(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let id = discount_campaign(&app, "Private").await;
         for path in [format!("/v1/campaigns/{id}/import"), "/v1/campaigns/Private/import".to_owned()] {
             let res = app.send(reqwest::Method::POST, &path, Some(B), Some(b"[{\"code\":\"X\"}]".to_vec())).await;
@@ -163,7 +163,7 @@ backend_tests! {
     }
 
     async fn campaign_csv_import_applies_the_campaign_and_reports_bad_rows(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let id = discount_campaign(&app, "Csv").await;
         let csv = "Code,Active,Category,Redeemed Quantity,Start Date,Expiration Date,Loyalty Points\n\
             CSV-1,TRUE,Autumn,1,2026-09-01,2026-11-30,\n\
@@ -209,7 +209,7 @@ backend_tests! {
     }
 
     async fn campaign_csv_import_tolerates_the_standalone_template(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let gifts = campaign(&app, "GiftCsv", "GIFT_VOUCHERS", json!({"type": "GIFT_VOUCHER", "gift": {"amount": 1000}})).await;
         let csv = "Code,Voucher Type,Value,Discount Type,Category,Start Date,Expiration Date,Redemption Limit,Redeemed Quantity,Redeemed Amount,Active,Additional Info,Region\n\
             TPL-1,DISCOUNT_VOUCHER,10,AMOUNT,Template,,,5,,2.5,TRUE,info,EU\n";
@@ -227,7 +227,7 @@ backend_tests! {
     }
 
     async fn campaign_csv_import_refuses_unknown_campaigns_and_other_projects(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let id = discount_campaign(&app, "Mine").await;
         let res = upload_as(&app, A, "camp_nope", "Code\nX\n").await;
         assert_eq!((res.status, res.json()["key"].clone(), res.json()["resource_type"].clone()), (404, json!("not_found"), json!("campaign")), "{}", res.text);

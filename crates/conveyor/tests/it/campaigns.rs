@@ -49,7 +49,7 @@ async fn codes_of(app: &TestApp, campaign_id: &str) -> Vec<Value> {
 
 backend_tests! {
     async fn campaign_create_generates_vouchers_in_chunks(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let config = json!({"prefix": "SUMMER-", "pattern": "##-####", "charset": "ABCDEFGH12345678"});
         let res = app.post("/v1/campaigns", &body("Summer", 2500, config)).await;
         assert_eq!(res.status, 200, "{}", res.text);
@@ -81,7 +81,7 @@ backend_tests! {
     }
 
     async fn campaign_generation_fails_when_the_code_space_is_too_small(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let res = app.post("/v1/campaigns", &body("Tiny", 10, json!({"charset": "ab", "length": 2}))).await;
         assert_eq!(res.status, 200, "{}", res.text);
         let a = generation(&app).await;
@@ -92,7 +92,7 @@ backend_tests! {
     }
 
     async fn campaign_create_refuses_bad_requests(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let res = app.post("/v1/campaigns", &body("Once", 1, json!({"length": 6}))).await;
         let c = res.json();
         assert_eq!((res.status, c["vouchers_generation_status"].clone(), c["vouchers_count"].clone()), (200, json!("DONE"), json!(1)));
@@ -116,7 +116,7 @@ backend_tests! {
     }
 
     async fn add_vouchers_is_async_for_many_and_sync_for_one(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let res = app.post("/v1/campaigns", &body("Add", 0, json!({"prefix": "ADD-"}))).await;
         let id = res.json()["id"].as_str().expect("id").to_owned();
         let res = app.post(&format!("/v1/campaigns/{id}/vouchers?vouchers_count=3"), &json!({"category": "extra"})).await;
@@ -136,7 +136,7 @@ backend_tests! {
     }
 
     async fn campaigns_are_isolated_between_projects(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let id = app.post("/v1/campaigns", &body("Mine", 0, Value::Null)).await.json()["id"].as_str().expect("id").to_owned();
         for path in [format!("/v1/campaigns/{id}"), "/v1/campaigns/Mine".to_owned()] {
             let res = app.get_as(B, &path).await;

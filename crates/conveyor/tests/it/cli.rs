@@ -108,7 +108,7 @@ fn json_of(run: &Run) -> Value {
 
 backend_tests! {
     async fn import_prints_the_id_then_follows_the_action_to_done(backend) {
-        let app = TestApp::spawn_with(backend, |c| c.engine.chunk_size = 2).await.expect("app");
+        let app = TestApp::spawn_with(backend, |c| c.engine.chunk_size = 2).await;
         let dir = tempfile::tempdir().expect("dir");
         let file = csv_file(dir.path(), "customers.csv",
             "Name,Source_id,Email\nAnn,ann,a@x.com\nCy,,c@x.com\nBo,bo,\nDi,di,\nEd,ed,\n");
@@ -139,7 +139,7 @@ backend_tests! {
     }
 
     async fn watch_exits_1_when_the_action_fails(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         // A queued action cancelled while it is watched.
         let id = app.bulk_update(&customers(3)).await;
         let mut watch = Running::spawn(&app, &["actions", "watch", &id]);
@@ -171,7 +171,7 @@ backend_tests! {
     }
 
     async fn list_get_and_cancel_print_tables_or_one_json_document(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let done = app.bulk_update(&customers(2)).await;
         app.run_pending().await;
         app.clock.advance(1);
@@ -225,7 +225,7 @@ backend_tests! {
     }
 
     async fn imports_go_to_the_endpoint_of_their_kind(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let dir = tempfile::tempdir().expect("dir");
         let res = app.post("/v1/campaigns", &json!({"name": "Spring sale/2026", "campaign_type": "DISCOUNT_COUPONS",
             "vouchers_count": 0, "voucher": {"type": "DISCOUNT_VOUCHER", "discount": {"type": "PERCENT", "percent_off": 10}}})).await;
@@ -260,7 +260,7 @@ backend_tests! {
     }
 
     async fn errors_exit_2_with_the_api_message(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let dir = tempfile::tempdir().expect("dir");
         let before = app.snapshot().await;
         let unknown = "aa_0123456789abcdef01";

@@ -2,13 +2,11 @@
 //! running live), retries of transient database errors with backoff, a panic in action code,
 //! and retention.
 
-use std::time::{Duration, Instant};
-
 use cv_domain::ActionId;
 use cv_engine::{FailPoints, FailureLocation};
 use serde_json::{Value, json};
 
-use crate::support::{B, TestApp, customers};
+use crate::support::{B, TestApp, customers, eventually};
 
 const DAY_MS: i64 = 86_400_000;
 
@@ -31,7 +29,7 @@ fn cancelled(done: u64, failed: u64) -> Value {
 
 backend_tests! {
     async fn cancelling_a_queued_action_ends_it_at_once(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let id = app.bulk_update(&customers(10)).await;
         let res = app.post(&format!("/v1/async-actions/{id}/cancel"), &json!({})).await;
         assert_eq!(res.status, 200, "{}", res.text);
@@ -48,7 +46,7 @@ backend_tests! {
     }
 
     async fn cancelling_a_held_action_stops_it_at_the_next_chunk_boundary(backend) {
-        let app = TestApp::spawn_with(backend, |c| c.engine.chunk_size = 100).await.expect("app");
+        let app = TestApp::spawn_with(backend, |c| c.engine.chunk_size = 100).await;
         let lease = app.config.engine.lease_ms as i64;
         let id = app.bulk_update(&customers(500)).await;
         // A worker commits two chunks, then dies holding the lease.
@@ -73,8 +71,7 @@ backend_tests! {
             c.engine.chunk_size = 50;
             c.engine.workers = 1;
         })
-        .await
-        .expect("app");
+        .await;
         let id = app.bulk_update(&customers(20_000)).await;
         let engine = app.engine(FailPoints::none());
         let shutdown = tokio_util::sync::CancellationToken::new();
@@ -82,21 +79,17 @@ backend_tests! {
             let shutdown = shutdown.clone();
             async move { engine.run(shutdown).await }
         });
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while action(&app, &id).await["progress"].as_u64() == Some(0) {
-            assert!(Instant::now() < deadline, "the action never started");
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
+        eventually("the action started", async || {
+            (action(&app, &id).await["progress"].as_u64() != Some(0)).then_some(())
+        })
+        .await;
         let res = app.post(&format!("/v1/async-actions/{id}/cancel"), &json!({})).await;
         assert!(matches!(res.status, 200 | 202), "{}", res.text);
-        let a = loop {
+        let a = eventually("the action cancelled", async || {
             let a = action(&app, &id).await;
-            if a["status"] == "FAILED" {
-                break a;
-            }
-            assert!(Instant::now() < deadline, "not cancelled: {a}");
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        };
+            (a["status"] == "FAILED").then_some(a)
+        })
+        .await;
         shutdown.cancel();
         running.await.expect("engine");
         let done = a["result"]["done_count"].as_u64().expect("done_count");
@@ -107,7 +100,7 @@ backend_tests! {
     }
 
     async fn cancelling_a_finished_action_is_refused(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let id = app.bulk_update(&customers(3)).await;
         app.run_pending().await;
         let before = app.snapshot().await;
@@ -146,8 +139,7 @@ backend_tests! {
             c.engine.retry_base_ms = 1;
             c.engine.retry_max_ms = 4;
         })
-        .await
-        .expect("app");
+        .await;
         let id = app.bulk_update(&customers(300)).await;
         let failing = FailPoints::none()
             .arm(FailureLocation::TransientCommitError, 1)
@@ -169,8 +161,7 @@ backend_tests! {
             c.engine.retry_base_ms = 1;
             c.engine.max_retries = 2;
         })
-        .await
-        .expect("app");
+        .await;
         let id = app.bulk_update(&customers(300)).await;
         let mut failing = FailPoints::none();
         for n in 0..3 {
@@ -185,7 +176,7 @@ backend_tests! {
     }
 
     async fn a_panic_fails_its_action_and_the_worker_goes_on(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let doomed = app.bulk_update(&customers(5)).await;
         let fine = app.bulk_update(&json!([{"source_id": "after-panic"}])).await;
         let engine = app.engine(FailPoints::none().arm(FailureLocation::PanicInChunk, 0));
@@ -202,8 +193,7 @@ backend_tests! {
         let app = TestApp::spawn_with(backend, |c| {
             c.engine.retention.keep_finished_days = Some(30);
         })
-        .await
-        .expect("app");
+        .await;
         let old = app.bulk_update(&customers(3)).await;
         app.run_pending().await;
         app.clock.advance(31 * DAY_MS);
@@ -230,8 +220,7 @@ backend_tests! {
 
     async fn retention_can_drop_the_payloads_of_finished_actions(backend) {
         let app = TestApp::spawn_with(backend, |c| c.engine.retention.drop_finished_payloads = true)
-            .await
-            .expect("app");
+            .await;
         let done = app.bulk_update(&customers(3)).await;
         app.run_pending().await;
         let queued = app.bulk_update(&customers(2)).await;

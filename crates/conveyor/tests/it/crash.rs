@@ -5,7 +5,7 @@
 use cv_engine::{FailPoints, FailureLocation};
 use serde_json::Value;
 
-use crate::support::{TestApp, customers};
+use crate::support::{TestApp, customers, eventually};
 
 const ITEMS: usize = 2_500;
 const CHUNK: usize = 500;
@@ -36,7 +36,7 @@ async fn customer_total(app: &TestApp) -> u64 {
 
 backend_tests! {
     async fn bulk_update_resumes_from_checkpoint_after_crashes(backend) {
-        let app = TestApp::spawn_with(backend, |c| c.engine.chunk_size = CHUNK).await.expect("app");
+        let app = TestApp::spawn_with(backend, |c| c.engine.chunk_size = CHUNK).await;
         let lease = app.config.engine.lease_ms as i64;
         let mut obs = Observer { id: app.bulk_update(&customers(ITEMS)).await, last_progress: 0 };
 
@@ -104,8 +104,7 @@ backend_tests! {
             c.engine.chunk_size = 100;
             c.engine.workers = 1;
         })
-        .await
-        .expect("app");
+        .await;
         let id = cv_domain::ActionId::from_string(app.bulk_update(&customers(TOTAL as usize)).await);
         let engine = app.engine(FailPoints::none());
         let shutdown = tokio_util::sync::CancellationToken::new();
@@ -114,15 +113,11 @@ backend_tests! {
             async move { engine.run(shutdown).await }
         });
         // Stop as soon as the first chunk is committed.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        loop {
+        eventually("the first chunk committed", async || {
             let a = app.store.get_action(&app.project_a, &id).await.expect("get").expect("exists");
-            if a.cursor > 0 {
-                break;
-            }
-            assert!(std::time::Instant::now() < deadline, "never started");
-            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-        }
+            (a.cursor > 0).then_some(())
+        })
+        .await;
         shutdown.cancel();
         running.await.expect("engine returns after shutdown");
         let a = app.store.get_action(&app.project_a, &id).await.expect("get").expect("exists");

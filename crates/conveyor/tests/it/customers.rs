@@ -6,7 +6,7 @@ use crate::support::TestApp;
 
 backend_tests! {
     async fn customer_crud_round_trips_in_voucherify_shape(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let res = app.post("/v1/customers", &json!({
             "source_id": "ann", "name": "Ann", "email": "ann@example.com", "phone": "+4712345678",
             "birthdate": "1990-01-31", "address": {"city": "Oslo", "country": "NO"},

@@ -6,7 +6,7 @@ use crate::support::{TestApp, customers};
 
 backend_tests! {
     async fn ten_thousand_customers_in_one_bulk_update(backend) {
-        let app = TestApp::spawn_with(backend, |c| c.engine.chunk_size = 1000).await.expect("app");
+        let app = TestApp::spawn_with(backend, |c| c.engine.chunk_size = 1000).await;
         let id = app.bulk_update(&customers(10_000)).await;
         let report = app.run_pending().await;
         assert_eq!(report.finished, 1);
@@ -28,7 +28,7 @@ backend_tests! {
     }
 
     async fn metadata_update_merges_and_upserts(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         app.post("/v1/customers", &json!({"source_id": "a", "name": "A", "metadata": {"keep": 1, "lang": "pl"}})).await;
         let res = app.post("/v1/customers/metadata/async", &json!({"source_ids": ["a", "b"], "metadata": {"lang": "en", "test": false}})).await;
         assert_eq!(res.status, 202, "{}", res.text);
@@ -49,7 +49,7 @@ backend_tests! {
     }
 
     async fn an_empty_bulk_body_is_an_empty_action(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let res = app.post_raw("/v1/customers/bulk/async", b"").await;
         assert_eq!(res.status, 202, "{}", res.text);
         let id = res.json()["async_action_id"].as_str().expect("id").to_owned();

@@ -19,7 +19,7 @@ async fn finished(app: &TestApp, id: &str) -> Value {
 
 backend_tests! {
     async fn import_creates_replaces_and_reports_bad_rows(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         app.post("/v1/customers", &json!({"source_id": "ann", "name": "Old Ann", "email": "old@example.com", "metadata": {"keep": "no"}})).await;
         // Voucherify's template headers (no Address_ prefix), one metadata column.
         let csv = "Name,Source_id,Description,Email,Phone,Address_line_1,Address_line_2,City,Postal_Code,State,Country,Birthdate,tier\n\
@@ -60,7 +60,7 @@ backend_tests! {
     }
 
     async fn import_accepts_the_api_doc_headers_in_any_case(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let csv = "\u{feff}ID,NAME,EMAIL,PHONE,BIRTHDATE,SOURCE_ID,ADDRESS_LINE_1,ADDRESS_LINE_2,ADDRESS_POSTAL_CODE,ADDRESS_CITY,ADDRESS_STATE,ADDRESS_COUNTRY,DESCRIPTION\r\n\
             ignored,Dee,dee@example.com,123,2001-12-24,dee,L1,L2,PC,City,ST,PL,Desc\r\n";
         let id = app.import_customers(csv).await;
@@ -73,7 +73,7 @@ backend_tests! {
     }
 
     async fn broken_rows_fail_alone(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let mut csv = b"name,source_id\nA,a\n".to_vec();
         csv.extend_from_slice(b"B\xff\xfe,b\n");
         csv.extend_from_slice(b"C,c\n\"D,d\nE,e\n");
@@ -89,7 +89,7 @@ backend_tests! {
     }
 
     async fn refused_uploads_change_nothing(backend) {
-        let app = TestApp::spawn_with(backend, |c| c.api.csv_limit_bytes = 1_000).await.expect("app");
+        let app = TestApp::spawn_with(backend, |c| c.api.csv_limit_bytes = 1_000).await;
         let before = app.snapshot().await;
         let bad = |details: &str| json!({"code": 400, "key": "invalid_payload", "message": "Invalid payload", "details": details});
         let cases: Vec<(Option<&str>, Vec<u8>, Value)> = vec![
@@ -120,8 +120,7 @@ backend_tests! {
             c.engine.chunk_size = 500;
             c.api.csv_limit_bytes = 100_000_000;
         })
-        .await
-        .expect("app");
+        .await;
         let mut csv = String::from("name,source_id,email,segment\n");
         for i in 0..ROWS {
             csv.push_str(&format!("Customer {i},c{i},c{i}@example.com,s{}\n", i % 7));

@@ -50,7 +50,7 @@ fn referenced_files(text: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dashboard_and_its_files_are_served_without_credentials_under_a_strict_policy() {
-    let app = TestApp::spawn(Backend::Sqlite).await.expect("app");
+    let app = TestApp::spawn(Backend::Sqlite).await;
     let get = |path: &'static str| app.send(reqwest::Method::GET, path, None, None);
 
     let page = get("/dashboard").await;

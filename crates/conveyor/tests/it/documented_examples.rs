@@ -101,12 +101,12 @@ backend_tests! {
     async fn responses_have_the_shapes_of_voucherifys_examples(backend) {
         let Some(dir) = openapi_dir() else { return };
         let doc: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("async-actions.json")).expect("read")).expect("parse");
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
 
         // Created in the documented example's order: the list shows the bulk update first.
         let res = app.post("/v1/customers/metadata/async", &json!({"source_ids": ["c0", "c1", "c2"], "metadata": {"lang": "en"}})).await;
         let meta = res.json()["async_action_id"].as_str().expect("id").to_owned();
-        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        app.clock.advance(2);
         let bulk = app.bulk_update(&customers(3)).await;
         app.run_pending().await;
 
@@ -141,7 +141,7 @@ backend_tests! {
     async fn oauth_responses_have_the_shapes_of_voucherifys_examples(backend) {
         let Some(dir) = openapi_dir() else { return };
         let doc: Value = serde_json::from_str(&std::fs::read_to_string(dir.join("oauth.json")).expect("read")).expect("parse");
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
 
         let documented = post_example(&doc, "/v1/oauth/token", "200", "OAuth response");
         let issued = post_form(&app, "/v1/oauth/token", "grant_type=client_credentials&scope=api").await;
@@ -182,7 +182,7 @@ backend_tests! {
             serde_json::from_str(&std::fs::read_to_string(dir.join(file)).expect("read")).expect("parse")
         };
         let (actions_doc, orders_doc) = (read("async-actions.json"), read("orders.json"));
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
 
         // The documented ORDERS.IMPORT result: one imported, one failed without a source_id.
         let item = |source_id: &str, price: i64, name: &str| json!({

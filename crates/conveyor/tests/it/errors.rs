@@ -29,7 +29,7 @@ fn assert_error(
 
 backend_tests! {
     async fn bad_payloads_are_rejected_and_change_nothing(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         app.bulk_update(&customers(2)).await;
         app.run_pending().await;
         let before = app.snapshot().await;
@@ -59,7 +59,7 @@ backend_tests! {
     }
 
     async fn bad_query_params_are_rejected(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         app.bulk_update(&customers(1)).await;
         let before = app.snapshot().await;
         let cases = [
@@ -82,7 +82,7 @@ backend_tests! {
     }
 
     async fn unknown_ids_answer_not_found(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let before = app.snapshot().await;
         for id in ["aa_0aeb82bd55d5beffb0", "aa_nothex", "whatever"] {
             let res = app.get(&format!("/v1/async-actions/{id}")).await;
@@ -99,7 +99,7 @@ backend_tests! {
     }
 
     async fn oversized_bodies_get_413_in_boom_shape(backend) {
-        let app = TestApp::spawn_with(backend, |c| c.api.body_limit_bytes = 10_000).await.expect("app");
+        let app = TestApp::spawn_with(backend, |c| c.api.body_limit_bytes = 10_000).await;
         let before = app.snapshot().await;
         let big = customers(1_000).to_string();
         assert!(big.len() > 10_000);
@@ -117,7 +117,7 @@ backend_tests! {
     }
 
     async fn auth_routes_and_methods_answer_json(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let before = app.snapshot().await;
         let get = reqwest::Method::GET;
         for creds in [None, Some((A.0, "wrong")), Some(("nobody", A.1)), Some(("", ""))] {

@@ -1,31 +1,26 @@
 //! Small actions never wait behind a long one: with several workers, a one-customer bulk
 //! update submitted while a voucher generation runs finishes while the generation is still
 //! going; with a single worker, busy with a long import, the long action gives its worker up
-//! after a slice, so a small action of the same project or another one is DONE within about
-//! one slice — and the import, resumed from where it stopped, still imports every row once.
-
-use std::time::{Duration, Instant};
+//! after a slice, so a small action of the same project or another one is DONE while the
+//! import is still under way — and the import, resumed from where it stopped, still imports
+//! every row once. The tests check the order of these events, never how long anything took.
 
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, customers};
+use crate::support::{TestApp, customers, eventually};
 
 async fn wait_for(app: &TestApp, path: &str, what: &str, ready: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
+    eventually(what, async || {
         let v = app.get(path).await.json();
-        if ready(&v) {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}: {v}");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+        ready(&v).then_some(v)
+    })
+    .await
 }
 
 backend_tests! {
     async fn a_small_action_finishes_while_a_generation_runs(backend) {
         const CODES: u64 = 30_000;
-        let app = TestApp::spawn_with(backend, |c| c.engine.workers = 4).await.expect("app");
+        let app = TestApp::spawn_with(backend, |c| c.engine.workers = 4).await;
         let engine = app.engine(cv_engine::FailPoints::none());
         let shutdown = tokio_util::sync::CancellationToken::new();
         let running = tokio::spawn({
@@ -48,10 +43,9 @@ backend_tests! {
         assert_eq!(list["async_actions"][0]["type"], "CAMPAIGN.VOUCHERS_GENERATE");
 
         let small = app.bulk_update(&customers(1)).await;
-        let done = wait_for(&app, &format!("/v1/async-actions/{small}"), "the small action", |a| a["status"] == "DONE").await;
+        wait_for(&app, &format!("/v1/async-actions/{small}"), "the small action", |a| a["status"] == "DONE").await;
         let long = app.get(&format!("/v1/async-actions/{generation}")).await.json();
         assert_eq!(long["status"], "IN_PROGRESS", "the small action finished first: {long}");
-        assert!(done["processing_time"].as_u64().is_some_and(|ms| ms < 1_000), "{done}");
 
         let finished = wait_for(&app, &format!("/v1/async-actions/{generation}"), "the generation", |a| a["status"] == "DONE").await;
         assert_eq!(finished["result"]["done_count"], CODES);
@@ -68,8 +62,7 @@ backend_tests! {
             c.engine.chunk_size = 1_000;
             c.api.csv_limit_bytes = 50 * 1024 * 1024;
         })
-        .await
-        .expect("app");
+        .await;
         let mut csv = String::from("source_id,name,email\n");
         for i in 0..ROWS {
             csv.push_str(&format!("big-{i},Customer {i},c{i}@example.com\n"));
@@ -84,29 +77,22 @@ backend_tests! {
         let path = format!("/v1/async-actions/{import}");
         wait_for(&app, &path, "the import to start", |a| a["progress"].as_u64().is_some_and(|p| p > 0)).await;
 
+        let import_id = cv_domain::ActionId::from_string(import.as_str());
         for creds in [crate::support::A, crate::support::B] {
             let body = serde_json::to_vec(&customers(10)).expect("json");
-            let started = Instant::now();
             let res = app.send(reqwest::Method::POST, "/v1/customers/bulk/async", Some(creds), Some(body)).await;
             assert_eq!(res.status, 202, "{}", res.text);
             let small = res.json()["async_action_id"].as_str().expect("id").to_owned();
             let small_path = format!("/v1/async-actions/{small}");
-            loop {
-                let a = app.get_as(creds, &small_path).await.json();
-                if a["status"] == "DONE" {
-                    break;
-                }
-                assert!(started.elapsed() < Duration::from_secs(60), "never done: {a}");
-                tokio::time::sleep(Duration::from_millis(2)).await;
-            }
-            let waited = started.elapsed();
-            let long = app.get(&path).await.json();
-            assert_eq!(long["status"], "IN_PROGRESS", "the import must still be running: {long}");
-            assert!(
-                waited < Duration::from_millis(1_000),
-                "a 10-item action of {} waited {waited:?} behind the import (slice {SLICE_MS} ms)",
-                creds.0
-            );
+            eventually(&format!("the small action of {} DONE", creds.0), async || {
+                (app.get_as(creds, &small_path).await.json()["status"] == "DONE").then_some(())
+            })
+            .await;
+            // The one worker ran the small action, so the import gave it up before its end:
+            // it is still under way, with rows left to import.
+            let long = app.store.get_action(&app.project_a, &import_id).await.expect("get").expect("exists");
+            assert_eq!(long.status, cv_domain::ActionStatus::InProgress, "the import must still be running");
+            assert!(long.cursor < ROWS as u64, "the import stopped at {} of {ROWS} rows", long.cursor);
         }
 
         let finished = wait_for(&app, &path, "the import", |a| a["status"] == "DONE").await;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::support::{A, TestApp, customers};
+use crate::support::{A, TestApp, customers, eventually};
 
 /// Where a test sends the rest of a stalled upload's body.
 type Rest = tokio::sync::mpsc::UnboundedSender<Result<Vec<u8>, std::io::Error>>;
@@ -52,7 +52,7 @@ fn tokio_stream_of(
 
 backend_tests! {
     async fn a_request_over_its_time_limit_gets_408(backend) {
-        let app = TestApp::spawn_with(backend, |c| c.api.request_timeout_ms = 300).await.expect("app");
+        let app = TestApp::spawn_with(backend, |c| c.api.request_timeout_ms = 300).await;
         let id = app.bulk_update(&customers(1)).await;
         let res = app.get(&format!("/v1/async-actions/{id}?wait=5")).await;
         assert_eq!(res.status, 408, "{}", res.text);
@@ -68,8 +68,7 @@ backend_tests! {
             c.api.header_read_timeout_ms = 300;
             c.api.max_header_bytes = 16 * 1024;
         })
-        .await
-        .expect("app");
+        .await;
         // A client that never finishes its headers is cut off.
         let mut slow = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
         slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.expect("write");
@@ -89,21 +88,19 @@ backend_tests! {
     }
 
     async fn uploads_beyond_the_concurrency_limit_get_429(backend) {
-        let app = TestApp::spawn_with(backend, |c| c.api.max_concurrent_uploads = 1).await.expect("app");
+        let app = TestApp::spawn_with(backend, |c| c.api.max_concurrent_uploads = 1).await;
         let (tx, first) = stalled_upload(&app, "source_id,name\nc1,One\n");
-        // Wait until the first upload holds the one permit (polled for up to 30 s: on a
-        // loaded machine the stalled request can take a while to reach the handler).
-        let mut busy = None;
-        for _ in 0..3000 {
+        // Wait until the first upload holds the one permit (on a loaded machine the stalled
+        // request can take a while to reach the handler); until then uploads pass.
+        let busy = eventually("a second upload refused while the first is received", async || {
             let res = app.upload("/v1/customers/importCSV", Some("file"), b"source_id\nc2\n".to_vec()).await;
             if res.status == 429 {
-                busy = Some(res);
-                break;
+                return Some(res);
             }
             assert_eq!(res.status, 202, "{}", res.text);
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        let busy = busy.expect("a second upload was refused while the first was received");
+            None
+        })
+        .await;
         let body = busy.json();
         assert_eq!((body["code"].clone(), body["key"].clone(), body["message"].clone()), (json!(429), json!("too_many_uploads"), json!("Too many uploads")));
         assert_eq!(body["details"], "This server receives at most 1 CSV uploads at a time; retry shortly.");
@@ -118,7 +115,7 @@ backend_tests! {
     }
 
     async fn files_over_the_row_limit_are_refused(backend) {
-        let app = TestApp::spawn_with(backend, |c| c.api.csv_row_limit = 3).await.expect("app");
+        let app = TestApp::spawn_with(backend, |c| c.api.csv_row_limit = 3).await;
         let before = app.snapshot().await;
         let res = app.upload("/v1/customers/importCSV", Some("file"), b"source_id\na\nb\nc\nd\n".to_vec()).await;
         assert_eq!(res.status, 400, "{}", res.text);
@@ -130,7 +127,7 @@ backend_tests! {
     }
 
     async fn an_upload_over_its_time_limit_gets_408_and_leaves_nothing(backend) {
-        let app = TestApp::spawn_with(backend, |c| c.api.upload_timeout_ms = 300).await.expect("app");
+        let app = TestApp::spawn_with(backend, |c| c.api.upload_timeout_ms = 300).await;
         let before = app.snapshot().await;
         let (tx, pending) = stalled_upload(&app, "source_id,name\nc1,One\n");
         let (status, text) = pending.await.expect("response");

@@ -1,5 +1,5 @@
 //! `GET /v1/async-actions?status=…&type=…`: Conveyor's list filters (SPEC.md Decision 11),
-//! over HTTP; `cv_store::conformance::list_filters_page_by_end_date` pins the paging rules.
+//! over HTTP; `cv_store_conformance::list_filters_page_by_end_date` pins the paging rules.
 
 use std::collections::HashSet;
 
@@ -24,7 +24,7 @@ async fn list(app: &TestApp, query: String) -> Value {
 
 backend_tests! {
     async fn the_list_filters_by_status_and_type_and_pages_with_them(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let mut bulk = Vec::new();
         for n in 0..5 {
             bulk.push(app.bulk_update(&customers(1)).await);
@@ -71,7 +71,7 @@ backend_tests! {
     }
 
     async fn unknown_filter_values_are_refused(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         app.bulk_update(&customers(1)).await;
         let before = app.snapshot().await;
         let statuses = "ENQUEUED, IN_PROGRESS, DONE, FAILED";

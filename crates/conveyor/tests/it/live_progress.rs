@@ -3,13 +3,16 @@
 //! another node (PostgreSQL: another store, woken only through LISTEN/NOTIFY) drives chunk by
 //! chunk with failure points. The safety-net recheck is set to ten minutes, so every answer
 //! within the test's time comes from a change notification.
-
-use std::time::{Duration, Instant};
+//!
+//! No test measures how long a request took. A long-poll that times out answers with the
+//! action as it first read it, so an answer showing a change made during the wait proves the
+//! change woke it before its deadline; and a request answered while such a poll, sent before
+//! it with the same 30 s wait, was still waiting did not wait for a deadline of its own.
 
 use cv_engine::{FailPoints, FailureLocation};
 use serde_json::{Value, json};
 
-use crate::support::{A, B, Backend, TestApp, customers};
+use crate::support::{A, B, Backend, PATIENCE, TestApp, customers, eventually};
 
 /// Six customers in chunks of two: progress 33, 66, 99, then 100 when DONE.
 async fn app(backend: Backend) -> TestApp {
@@ -18,17 +21,26 @@ async fn app(backend: Backend) -> TestApp {
         c.api.live_recheck_ms = 600_000;
     })
     .await
-    .expect("app")
 }
 
 /// Waits until `n` requests follow an action (they subscribed before reading it, so a change
 /// committed from now on reaches them).
 async fn followers(app: &TestApp, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while app.store.action_changes().subscriber_count() < n {
-        assert!(Instant::now() < deadline, "no request started following");
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
+    eventually(&format!("{n} requests following"), async || {
+        (app.store.action_changes().subscriber_count() >= n).then_some(())
+    })
+    .await;
+}
+
+/// Ends a witness: a long-poll of an ENQUEUED action, waiting 30 s, sent before the requests
+/// the test made since. The action runs now; an answer that shows it (a deadline would answer
+/// with the ENQUEUED action as first read) proves the witness was still waiting, so those
+/// requests answered before deadlines of their own.
+async fn still_waiting(app: &TestApp, witness: tokio::task::JoinHandle<(u16, Value)>) {
+    app.run_pending().await;
+    let (code, body) = witness.await.expect("poll");
+    assert_eq!(code, 200, "{body}");
+    assert_ne!(body["status"], "ENQUEUED", "the witness answered at its deadline: {body}");
 }
 
 /// A GET sent from a task of its own, so the test can drive the engine meanwhile.
@@ -113,7 +125,7 @@ impl EventStream {
                 let block: String = self.buf.drain(..end + 2).collect();
                 return Some(parse(block.trim_end()));
             }
-            let chunk = tokio::time::timeout(Duration::from_secs(60), self.res.chunk())
+            let chunk = tokio::time::timeout(PATIENCE, self.res.chunk())
                 .await
                 .expect("the stream stalled")
                 .expect("read");
@@ -175,15 +187,14 @@ backend_tests! {
             let path = format!(
                 "/v1/async-actions/{id}?wait=30&since_status={seen_status}&since_progress={seen_progress}"
             );
-            let started = Instant::now();
             let poll = spawn_get(&app, &path);
             followers(&app, 1).await;
             assert!(!poll.is_finished(), "nothing changed yet: the request waits");
             drive(&app, &node, step).await;
             let (code, body) = poll.await.expect("poll");
             assert_eq!(code, 200, "{body}");
-            assert!(started.elapsed() < Duration::from_secs(25), "woken by the change, not the deadline");
             assert_eq!(body["id"], json!(id));
+            // The state after the step: woken by the change, not the deadline.
             assert_eq!(state(&body), (status.to_owned(), progress, processed), "{body}");
             assert_eq!(body["total_items"], 6);
             assert_eq!(body.get("result").is_some(), status == "DONE", "{body}");
@@ -191,11 +202,14 @@ backend_tests! {
         let done = app.get(&format!("/v1/async-actions/{id}")).await.json();
         assert_eq!(done["result"]["done_count"], 6);
         assert!(done.get("processed_items").is_none(), "a plain GET has Voucherify's fields only");
-        // A finished action answers a long-poll at once, whatever the client saw.
-        let started = Instant::now();
+        // A finished action answers a long-poll at once, whatever the client saw: while a
+        // poll of another action, sent first, still waits.
+        let other = app.bulk_update(&customers(1)).await;
+        let witness = spawn_get(&app, &format!("/v1/async-actions/{other}?wait=30"));
+        followers(&app, 1).await;
         let res = app.get(&format!("/v1/async-actions/{id}?wait=30&since_status=DONE")).await;
-        assert!(started.elapsed() < Duration::from_secs(5));
         assert_eq!(res.json()["status"], "DONE");
+        still_waiting(&app, witness).await;
     }
 
     async fn an_event_stream_sends_every_change_then_the_end(backend) {
@@ -248,7 +262,7 @@ backend_tests! {
     }
 
     async fn an_event_stream_keeps_alive_and_ends_at_once_for_a_finished_action(backend) {
-        let app = TestApp::spawn_with(backend, |c| c.api.events_keep_alive_ms = 20).await.expect("app");
+        let app = TestApp::spawn_with(backend, |c| c.api.events_keep_alive_ms = 20).await;
         let id = app.bulk_update(&customers(2)).await;
         let (_, _, mut stream) = EventStream::open(&app, A, &format!("/v1/async-actions/{id}/events")).await;
         assert_eq!(stream.event().await.0, "progress");
@@ -269,11 +283,9 @@ backend_tests! {
         let id = app.bulk_update(&customers(2)).await;
         let plain = app.get(&format!("/v1/async-actions/{id}")).await;
 
-        let started = Instant::now();
+        // Nothing changes: at its deadline the answer is the action as it was, in its live form.
         let res = app.get(&format!("/v1/async-actions/{id}?wait=1")).await;
-        let waited = started.elapsed();
         assert_eq!(res.status, 200);
-        assert!(waited >= Duration::from_millis(990) && waited < Duration::from_secs(10), "{waited:?}");
         let body = res.json();
         assert_eq!(state(&body), ("ENQUEUED".to_owned(), 0, 0));
         assert_eq!(body["total_items"], 2);
@@ -282,12 +294,16 @@ backend_tests! {
         without_live.remove("processed_items");
         assert_eq!(Value::Object(without_live), plain.json(), "otherwise the plain action");
 
-        // wait=0 answers at once; since_* without wait is ignored, byte for byte.
-        let started = Instant::now();
-        assert_eq!(app.get(&format!("/v1/async-actions/{id}?wait=0&since_status=ENQUEUED")).await.status, 200);
-        assert!(started.elapsed() < Duration::from_secs(5));
+        // wait=0 answers at once (while a 30 s poll of the action, sent first, waits); since_*
+        // without wait is ignored, byte for byte.
+        let poll = spawn_get(&app, &format!("/v1/async-actions/{id}?wait=30"));
+        followers(&app, 1).await;
+        let res = app.get(&format!("/v1/async-actions/{id}?wait=0&since_status=ENQUEUED")).await;
+        assert_eq!((res.status, state(&res.json())), (200, ("ENQUEUED".to_owned(), 0, 0)));
         let ignored = app.get(&format!("/v1/async-actions/{id}?since_progress=zzz&since_status=x&%zz")).await;
         assert_eq!((ignored.status, ignored.text), (200, plain.text));
+        // A change during the wait answers it early, with the change.
+        still_waiting(&app, poll).await;
     }
 
     async fn malformed_waits_are_refused_and_unknown_ids_are_not_found(backend) {
@@ -298,6 +314,9 @@ backend_tests! {
             res.json()["async_action_id"].as_str().expect("id").to_owned()
         };
         let before = app.snapshot().await;
+        // Refusals do not wait: they all answer while a 30 s poll, sent first, still waits.
+        let witness = spawn_get(&app, &format!("/v1/async-actions/{id}?wait=30"));
+        followers(&app, 1).await;
         let cases = [
             ("wait=abc", "Property .wait should be integer"),
             ("wait=", "Property .wait should be integer"),
@@ -321,7 +340,6 @@ backend_tests! {
                 "{query}"
             );
         }
-        let started = Instant::now();
         let unknown = "aa_0123456789abcdef01";
         for (creds, target) in [(A, unknown), (A, "not-an-id"), (A, theirs.as_str()), (B, id.as_str())] {
             for path in [format!("/v1/async-actions/{target}?wait=30"), format!("/v1/async-actions/{target}/events")] {
@@ -333,8 +351,8 @@ backend_tests! {
                 assert_eq!(body["resource_id"], json!(target));
             }
         }
-        assert!(started.elapsed() < Duration::from_secs(10), "a 404 does not wait");
         assert_eq!(app.snapshot().await, before, "nothing changed");
+        still_waiting(&app, witness).await;
     }
 
     async fn shutting_down_ends_event_streams_and_long_polls(backend) {
@@ -343,13 +361,16 @@ backend_tests! {
             c.engine.lease_ms = 600_000;
             c.api.live_recheck_ms = 600_000;
         })
-        .await
-        .expect("app");
+        .await;
         let id = app.bulk_update(&customers(6)).await;
         // A worker commits a chunk and dies holding the lease: the server's own workers leave
         // the action alone, so it stays IN_PROGRESS at 33 while the server runs.
         let crashed = app.engine(FailPoints::none().arm(FailureLocation::AfterChunkCommit, 0));
         assert!(crashed.run_pending().await.expect("run").crashed);
+        // A poll of the action on the test's own server, which keeps running: sent before the
+        // one the stopping server gets, it is still waiting when that one has answered.
+        let witness = spawn_get(&app, &format!("/v1/async-actions/{id}?wait=30&since_status=IN_PROGRESS&since_progress=33"));
+        followers(&app, 1).await;
 
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("addr"));
@@ -367,21 +388,24 @@ backend_tests! {
                 .header("X-App-Token", A.1)
                 .send(),
         );
-        // The stream, the long-poll, and the server's webhook delivery loop.
-        followers(&app, 3).await;
+        // The witness, the stream, the long-poll, and the server's webhook delivery loop.
+        followers(&app, 4).await;
 
-        let started = Instant::now();
+        // The stream has no deadline: a server that waited for its followers would never stop.
         shutdown.cancel();
-        tokio::time::timeout(Duration::from_secs(20), server)
-            .await
-            .expect("the server stops without waiting for its followers")
-            .expect("join")
-            .expect("serve");
-        assert!(started.elapsed() < Duration::from_secs(20));
+        eventually("the server stopped", async || server.is_finished().then_some(())).await;
+        server.await.expect("join").expect("serve");
         assert!(stream.next().await.is_none(), "the stream ended");
         let res = poll.await.expect("join").expect("answered");
         assert_eq!(res.status(), 200);
         let body: Value = res.json().await.expect("json");
         assert_eq!(state(&body), ("IN_PROGRESS".to_owned(), 33, 2), "the action as it is");
+
+        // The witness waited on: the long-poll ended with the server, not at its deadline.
+        app.clock.advance(app.config.engine.lease_ms as i64 + 1);
+        app.run_pending().await;
+        let (code, body) = witness.await.expect("poll");
+        assert_eq!(code, 200, "{body}");
+        assert!(body["progress"].as_u64().is_some_and(|p| p > 33), "woken by the change: {body}");
     }
 }

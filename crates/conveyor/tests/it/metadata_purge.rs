@@ -117,7 +117,7 @@ async fn action(app: &TestApp, id: &str) -> Value {
 
 backend_tests! {
     async fn purge_removes_the_key_from_every_object_of_each_resource(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         // Singular and plural path names both work.
         for (resource, path, noun) in [
             ("customer", "customers", "customers"),
@@ -162,7 +162,7 @@ backend_tests! {
     }
 
     async fn a_key_nobody_has_finishes_with_nothing_updated(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         seed(&app, A, "customer", "c1", json!({"tier": "gold"})).await;
         seed(&app, B, "customer", "c1", json!({"nobody": 1})).await;
         let customers = || async {
@@ -181,7 +181,7 @@ backend_tests! {
     }
 
     async fn malformed_purge_requests_are_refused_and_change_nothing(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         seed(&app, A, "customer", "c1", json!({"k": 1})).await;
         let before = app.snapshot().await;
         let cases: Vec<(&[u8], &str)> = vec![
@@ -233,7 +233,7 @@ backend_tests! {
     }
 
     async fn an_order_purge_removes_the_key_from_every_order(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let orders: Vec<Value> = (0..4)
             .map(|n| json!({"source_id": format!("ord-{n}"), "amount": 1000, "metadata": metadata(n)}))
             .collect();
@@ -268,7 +268,7 @@ backend_tests! {
     }
 
     async fn a_voucher_purge_resumes_after_a_crash_inside_a_chunk(backend) {
-        let app = TestApp::spawn_with(backend, |c| c.engine.chunk_size = 2).await.expect("app");
+        let app = TestApp::spawn_with(backend, |c| c.engine.chunk_size = 2).await;
         for n in 0..5 {
             seed(&app, A, "voucher", &format!("V{n}"), metadata(n)).await;
         }
@@ -293,7 +293,7 @@ backend_tests! {
     async fn purging_100_000_customers_reports_rising_progress_and_survives_crashes(backend) {
         const TOTAL: i64 = 100_000;
         const CHUNK: usize = 10_000;
-        let app = TestApp::spawn_with(backend, |c| c.engine.chunk_size = CHUNK).await.expect("app");
+        let app = TestApp::spawn_with(backend, |c| c.engine.chunk_size = CHUNK).await;
         let lease = app.config.engine.lease_ms as i64;
         for batch in 0..(TOTAL / 5_000) {
             let patches = (batch * 5_000..(batch + 1) * 5_000)

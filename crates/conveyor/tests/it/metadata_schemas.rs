@@ -21,7 +21,7 @@ fn customer_schema() -> Value {
 
 backend_tests! {
     async fn metadata_schema_api_round_trips(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let res = app.post("/v1/metadata-schemas", &customer_schema()).await;
         assert_eq!(res.status, 201, "{}", res.text);
         let created = res.json();
@@ -55,7 +55,7 @@ backend_tests! {
     }
 
     async fn imports_type_metadata_through_the_schema(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         assert_eq!(app.post("/v1/metadata-schemas", &customer_schema()).await.status, 201);
         let csv = "source_id,tier,points,vip,tags,since,note\n\
             a,gold,12,TRUE,\"x, y\",2020-01-31,hello\n\
@@ -83,7 +83,7 @@ backend_tests! {
     }
 
     async fn bulk_updates_validate_metadata_through_the_schema(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         assert_eq!(app.post("/v1/metadata-schemas", &customer_schema()).await.status, 201);
         let id = app.bulk_update(&json!([
             {"source_id": "a", "metadata": {"points": 3, "tier": "gold", "free": {"any": "thing"}}},

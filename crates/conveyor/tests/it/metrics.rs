@@ -116,8 +116,7 @@ backend_tests! {
     async fn metrics_follow_the_work_of_the_api_and_the_engine(backend) {
         // No slices: a worker keeps its action, so every claim here is one the test makes.
         let app = TestApp::spawn_with(backend, |c| c.engine.slice_ms = 3_600_000)
-            .await
-            .expect("app");
+            .await;
         assert_eq!(app.config.engine.chunk_size, 500);
         let import = app.import_customers(&import_csv(1_200)).await;
         let bulk = app.bulk_update(&customers(700)).await;
@@ -211,8 +210,7 @@ backend_tests! {
             c.webhooks.retry_max_ms = 1_000;
             c.webhooks.retry_for_secs = 2;
         })
-        .await
-        .expect("app");
+        .await;
         let receiver = axum::Router::new()
             .route("/ok", post(|| async { StatusCode::OK }))
             .route("/down", post(|| async { StatusCode::INTERNAL_SERVER_ERROR }));
@@ -244,8 +242,7 @@ backend_tests! {
 
     async fn a_metrics_token_guards_the_endpoint(backend) {
         let app = TestApp::spawn_with(backend, |c| c.api.metrics_token = Some("m-secret".into()))
-            .await
-            .expect("app");
+            .await;
         let scrape = |auth: Option<&'static str>| {
             let client = reqwest::Client::new();
             let mut req = client.get(app.url("/metrics"));
@@ -278,8 +275,8 @@ backend_tests! {
     }
 
     async fn servers_in_one_process_keep_their_metrics_apart(backend) {
-        let one = TestApp::spawn(backend).await.expect("app");
-        let two = TestApp::spawn(backend).await.expect("app");
+        let one = TestApp::spawn(backend).await;
+        let two = TestApp::spawn(backend).await;
         one.bulk_update(&customers(3)).await;
         one.run_pending().await;
         let (one, two) = (Scrape::of(&one).await, Scrape::of(&two).await);

@@ -111,7 +111,7 @@ const AREAS: [(&str, &str, u16); 7] = [
 
 backend_tests! {
     async fn issued_tokens_have_voucherifys_shape(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let before = now_secs(&app);
         let res = form(&app, "/v1/oauth/token", A, "grant_type=client_credentials&scope=customers+vouchers%20customers").await;
         assert_eq!(res.status, 200, "{}", res.text);
@@ -146,7 +146,7 @@ backend_tests! {
     }
 
     async fn introspection_shows_live_tokens_of_the_callers_project(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let issued = issue_as(&app, A, "customers api").await;
         let token = issued["access_token"].as_str().expect("token");
         let res = form(&app, "/v1/oauth/introspect", A, &format!("access_token={token}")).await;
@@ -175,7 +175,7 @@ backend_tests! {
     }
 
     async fn revoked_tokens_stop_working(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let token = issue(&app, "async-actions").await;
         assert_eq!(bearer_get(&app, "/v1/async-actions", &token).await.status, 200);
         let revoke = format!("access_token={token}");
@@ -197,7 +197,7 @@ backend_tests! {
     }
 
     async fn tokens_expire_after_their_lifetime(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let token = issue(&app, "api").await;
         app.clock.advance(899_000);
         assert_eq!(bearer_get(&app, "/v1/customers", &token).await.status, 200);
@@ -213,8 +213,7 @@ backend_tests! {
             c.api.oauth_token_ttl_secs = 60;
             c.api.oauth_token_limit = 2;
         })
-        .await
-        .expect("app");
+        .await;
         let issued = issue_as(&app, A, "api").await;
         assert_eq!(issued["expires_in"], json!(60));
         issue(&app, "api").await;
@@ -227,7 +226,7 @@ backend_tests! {
     }
 
     async fn each_scope_opens_its_own_paths_and_no_others(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         for (scope, _, _) in AREAS {
             let token = issue(&app, scope).await;
             for (area, path, allowed) in AREAS {
@@ -254,7 +253,7 @@ backend_tests! {
     }
 
     async fn scopes_cover_producers_and_nested_paths(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let res = app.post("/v1/products", &json!({"source_id": "p1", "name": "P1"})).await;
         assert_eq!(res.status, 200, "{}", res.text);
         let before = app.snapshot().await;
@@ -283,7 +282,7 @@ backend_tests! {
     }
 
     async fn bearer_headers_are_read_strictly(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let token = issue(&app, "api").await;
         let get = reqwest::Method::GET;
         let lower = format!("bearer {token}");
@@ -310,7 +309,7 @@ backend_tests! {
     }
 
     async fn a_project_holds_at_most_1000_live_tokens(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let client = reqwest::Client::new();
         let url = app.url("/v1/oauth/token");
         let (mut tokens, mut refused) = (Vec::new(), Vec::new());
@@ -371,7 +370,7 @@ backend_tests! {
     }
 
     async fn token_requests_are_refused_with_voucherifys_bodies(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let api = issue(&app, "api").await;
         let invalid_scope = |names: &str| json!({"code": 400, "key": "invalid_scope", "message": format!("Invalid scope: {names}")});
         let cases = [
@@ -418,7 +417,7 @@ backend_tests! {
     }
 
     async fn a_token_works_only_in_its_own_project(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let id = app.bulk_update(&customers(2)).await;
         let b = issue_as(&app, B, "api").await["access_token"].as_str().expect("token").to_owned();
         let res = bearer_get(&app, &format!("/v1/async-actions/{id}"), &b).await;

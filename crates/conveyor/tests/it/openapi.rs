@@ -28,7 +28,7 @@ fn method(verb: cv_api::Verb) -> Method {
 
 backend_tests! {
     async fn the_served_document_describes_every_route(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let res = app.send(Method::GET, "/openapi.json", None, None).await;
         assert_eq!(res.status, 200, "{}", res.text);
         assert_eq!(res.content_type(), "application/json");
@@ -68,7 +68,7 @@ backend_tests! {
     }
 
     async fn events_carry_the_documented_action(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let id = app.bulk_update(&customers(2)).await;
         app.run_pending().await;
         let res = app.get(&format!("/v1/async-actions/{id}/events")).await;

@@ -39,7 +39,7 @@ fn order(source_id: &str) -> Value {
 
 backend_tests! {
     async fn orders_import_upserts_references_and_reports_failed_orders(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let schema = json!({"related_object": "order", "properties": {"channel": {"type": "string", "optional": true}}});
         assert_eq!(app.post("/v1/metadata-schemas", &schema).await.status, 201);
         let vase = app.post("/v1/products", &json!({"source_id": "vase", "name": "Vase", "price": 1500})).await.json();
@@ -164,7 +164,7 @@ backend_tests! {
     }
 
     async fn orders_import_refuses_malformed_bodies_and_changes_nothing(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         submit(&app, &json!([order("kept")])).await;
         app.run_pending().await;
         let before = app.snapshot().await;
@@ -206,7 +206,7 @@ backend_tests! {
     }
 
     async fn a_projects_imports_run_one_at_a_time(backend) {
-        let app = TestApp::spawn_with(backend, |c| c.engine.chunk_size = 1).await.expect("app");
+        let app = TestApp::spawn_with(backend, |c| c.engine.chunk_size = 1).await;
         let x = submit(&app, &json!([order("x1"), order("x2")])).await;
         let y = submit(&app, &json!([order("y1"), order("y2")])).await;
 
@@ -251,7 +251,7 @@ backend_tests! {
     }
 
     async fn orders_belong_to_their_project(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         submit(&app, &json!([order("mine")])).await;
         app.run_pending().await;
         let mine = app.get("/v1/orders/mine").await.json();

@@ -10,7 +10,7 @@ fn ids_of(list: &Value, key: &str, field: &str) -> Vec<Value> {
 
 backend_tests! {
     async fn product_crud_round_trips_in_voucherify_shape(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let res = app.post("/v1/products", &json!({
             "source_id": "shirt", "name": "Shirt", "price": 2100, "attributes": ["color", "size"],
             "image_url": "https://img.example.com/shirt.png", "metadata": {"vendor": "Acme", "eco": true}
@@ -95,7 +95,7 @@ backend_tests! {
     }
 
     async fn product_bodies_are_validated_with_json_paths(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let cases = [
             ("/v1/products", json!({"name": "A", "price": 10.5}), "Property .price should be integer"),
             ("/v1/products", json!({"price": "10"}), "Property .price should be integer"),
@@ -121,7 +121,7 @@ backend_tests! {
     }
 
     async fn another_projects_products_and_skus_answer_not_found(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let product = app.post("/v1/products", &json!({"source_id": "p", "name": "P", "attributes": ["color"]})).await.json();
         let sku = app.post("/v1/products/p/skus", &json!({"source_id": "s", "attributes": {"color": "red"}})).await.json();
         let (pid, sid) = (product["id"].as_str().expect("id"), sku["id"].as_str().expect("id"));

@@ -23,7 +23,7 @@ async fn done(app: &TestApp, id: &str) -> Value {
 
 backend_tests! {
     async fn products_metadata_update_fails_every_item_the_schema_refuses(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let schema = json!({"properties": {"weight": {"type": "number"}}});
         assert_eq!(app.put("/v1/metadata-schemas/product", &schema).await.status, 200);
         app.post("/v1/products", &json!({"source_id": "a", "name": "A", "metadata": {"weight": 1}})).await;
@@ -44,7 +44,7 @@ backend_tests! {
     }
 
     async fn products_bulk_update_upserts_and_reports_every_item(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let schema = json!({"related_object": "product", "properties": {"vendor": {"type": "string", "eq": ["Vendor 1", "Vendor 2"]}}});
         assert_eq!(app.post("/v1/metadata-schemas", &schema).await.status, 201);
         app.post("/v1/products", &json!({"source_id": "old", "name": "Old", "price": 100, "metadata": {"keep": 1}})).await;
@@ -77,7 +77,7 @@ backend_tests! {
     }
 
     async fn products_metadata_update_merges_and_upserts(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         app.post("/v1/products", &json!({"source_id": "a", "name": "A", "metadata": {"keep": 1, "lang": "pl"}})).await;
         let id = accepted(&app, "/v1/products/metadata/async", &json!({"source_ids": ["a", "b"], "metadata": {"lang": "en", "test": false}})).await;
         let a = done(&app, &id).await;
@@ -92,7 +92,7 @@ backend_tests! {
     }
 
     async fn an_empty_products_bulk_body_is_an_empty_action(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let res = app.post_raw("/v1/products/bulk/async", b"").await;
         assert_eq!(res.status, 202, "{}", res.text);
         let id = res.json()["async_action_id"].as_str().expect("id").to_owned();

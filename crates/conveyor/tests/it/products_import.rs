@@ -35,7 +35,7 @@ async fn products_snapshot(app: &TestApp) -> String {
 
 backend_tests! {
     async fn product_import_creates_renames_and_reports_bad_rows(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         app.post("/v1/products", &json!({"source_id": "old", "name": "Old", "price": 500, "attributes": ["a"], "metadata": {"keep": true}})).await;
         let csv = "Name,Source_ID,Price,Attributes,Image_URL,vendor\n\
             Shirt,shirt,21,\"color,size,ranking\",https://img/shirt.png,Acme\n\
@@ -74,7 +74,7 @@ backend_tests! {
     }
 
     async fn product_import_types_metadata_through_the_product_schema(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let schema = json!({"related_object": "product", "properties": {
             "vendor": {"type": "string", "optional": false, "eq": ["Vendor 1", "Vendor 2"]},
             "weight": {"type": "number"},
@@ -96,7 +96,7 @@ backend_tests! {
     }
 
     async fn sku_import_creates_updates_and_reports_bad_rows(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let res = app.post("/v1/products", &json!({"source_id": "shirt", "name": "Shirt", "attributes": ["color", "size"]})).await;
         let shirt = res.json()["id"].as_str().expect("id").to_owned();
         app.post("/v1/products", &json!({"source_id": "cap", "name": "Cap", "attributes": ["color"]})).await;
@@ -145,7 +145,7 @@ backend_tests! {
     }
 
     async fn refused_catalog_uploads_change_nothing(backend) {
-        let app = TestApp::spawn_with(backend, |c| c.api.csv_limit_bytes = 1_000).await.expect("app");
+        let app = TestApp::spawn_with(backend, |c| c.api.csv_limit_bytes = 1_000).await;
         let before = products_snapshot(&app).await;
         for path in ["/v1/products/importCSV", "/v1/skus/importCSV"] {
             let cases: Vec<(Option<&str>, Vec<u8>, &str)> = vec![

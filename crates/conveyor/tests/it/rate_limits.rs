@@ -16,8 +16,7 @@ backend_tests! {
             c.api.rate_limit_per_minute = 3;
             c.api.bulk_rate_limit_per_minute = 2;
         })
-        .await
-        .expect("app");
+        .await;
         // Start at the beginning of a minute, so the window does not roll over mid-test.
         let now = cv_domain::clock::Clock::now(&app.clock).as_millis();
         app.clock.advance(60_000 - now.rem_euclid(60_000) + 1_000);
@@ -64,7 +63,7 @@ backend_tests! {
     }
 
     async fn a_zero_limit_means_none(backend) {
-        let app = TestApp::spawn_with(backend, |c| c.api.rate_limit_per_minute = 0).await.expect("app");
+        let app = TestApp::spawn_with(backend, |c| c.api.rate_limit_per_minute = 0).await;
         for _ in 0..20 {
             let res = app.get("/v1/customers").await;
             assert_eq!((res.status, header(&res, "x-rate-limit-limit")), (200, ""));

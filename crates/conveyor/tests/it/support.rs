@@ -6,6 +6,7 @@ use std::{
     future::Future,
     net::SocketAddr,
     sync::{Arc, LazyLock, Mutex, Once},
+    time::Duration,
 };
 
 use conveyor::{Config, bootstrap};
@@ -79,39 +80,45 @@ impl Resp {
 
 type Opened = (Arc<dyn Store>, Option<tempfile::TempDir>, Option<String>);
 
-async fn open(backend: Backend) -> Option<Opened> {
+/// The PostgreSQL database of the tests. Their PostgreSQL variants are ignored at build time
+/// when it is not configured (`cfg(postgres_unconfigured)`, see `build.rs`), so one that runs
+/// without it fails here.
+pub fn postgres_url() -> String {
+    std::env::var("CONVEYOR_TEST_DATABASE_URL").unwrap_or_else(|_| {
+        panic!(
+            "PostgreSQL is not configured: set CONVEYOR_TEST_DATABASE_URL \
+             (start one with `bash .ci/pg-test.sh start`)"
+        )
+    })
+}
+
+async fn open(backend: Backend) -> Opened {
     match backend {
         Backend::Sqlite => {
             let dir = tempfile::tempdir().expect("temp dir");
             let store =
                 SqliteStore::open(dir.path().join("conveyor.db")).await.expect("open sqlite");
-            Some((Arc::new(store), Some(dir), None))
+            (Arc::new(store), Some(dir), None)
         }
         Backend::Postgres => {
-            let Ok(url) = std::env::var("CONVEYOR_TEST_DATABASE_URL") else {
-                assert!(
-                    std::env::var("CONVEYOR_TEST_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                    "CONVEYOR_TEST_REQUIRE_POSTGRES=1 but CONVEYOR_TEST_DATABASE_URL is not set"
-                );
-                return None;
-            };
+            let url = postgres_url();
             let schema = format!("t_{}", cv_domain::ids::random_secret(12).to_lowercase());
             let store =
                 PostgresStore::connect_in_schema(&url, &schema).await.expect("connect postgres");
-            Some((Arc::new(store), None, Some(schema)))
+            (Arc::new(store), None, Some(schema))
         }
     }
 }
 
 impl TestApp {
-    /// A server with default configuration; `None` when the backend is not available.
-    pub async fn spawn(backend: Backend) -> Option<Self> {
+    /// A server with default configuration.
+    pub async fn spawn(backend: Backend) -> Self {
         Self::spawn_with(backend, |_| {}).await
     }
 
     /// A server whose configuration `adjust` changed first.
-    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Option<Self> {
-        let (store, dir, schema) = open(backend).await?;
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Self {
+        let (store, dir, schema) = open(backend).await;
         let mut config = Config::default();
         config.engine.chunk_size = 500;
         adjust(&mut config);
@@ -133,7 +140,7 @@ impl TestApp {
         tokio::spawn(async move {
             conveyor::http::serve(listener, router, &api, CancellationToken::new()).await
         });
-        Some(Self {
+        Self {
             store,
             config,
             addr,
@@ -144,7 +151,7 @@ impl TestApp {
             metrics,
             client: reqwest::Client::new(),
             _dir: dir,
-        })
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -153,8 +160,13 @@ impl TestApp {
 
     /// An engine over this app's store with the given failure points, on the test's clock.
     pub fn engine(&self, failpoints: FailPoints) -> Engine {
+        self.engine_on_clock(Arc::new(self.clock.clone()), failpoints)
+    }
+
+    /// An engine over this app's store with the given failure points, on `clock` (one that
+    /// reads [`TestApp::clock`], and tells the test something about how the engine reads it).
+    pub fn engine_on_clock(&self, clock: Arc<dyn Clock>, failpoints: FailPoints) -> Engine {
         let handlers = Arc::new(cv_actions::Registry::new(self.config.actions.clone()));
-        let clock: Arc<dyn Clock> = Arc::new(self.clock.clone());
         Engine::with_parts(
             self.store.clone(),
             self.store.clone(),
@@ -171,8 +183,9 @@ impl TestApp {
     pub async fn other_node(&self) -> Arc<dyn Store> {
         match &self.schema {
             Some(schema) => {
-                let url = std::env::var("CONVEYOR_TEST_DATABASE_URL").expect("postgres url");
-                let store = PostgresStore::connect_in_schema(&url, schema).await.expect("connect");
+                let store = PostgresStore::connect_in_schema(&postgres_url(), schema)
+                    .await
+                    .expect("connect");
                 Arc::new(store)
             }
             None => self.store.clone(),
@@ -518,12 +531,6 @@ pub fn assert_no_secrets(text: &str, secrets: &[impl AsRef<str>]) {
     }
 }
 
-/// Whether a PostgreSQL variant of a test should run (see [`backend_tests`]).
-pub fn postgres_wanted() -> bool {
-    std::env::var("CONVEYOR_TEST_DATABASE_URL").is_ok()
-        || std::env::var("CONVEYOR_TEST_REQUIRE_POSTGRES").as_deref() == Ok("1")
-}
-
 /// `n` bulk-update items `c0…c{n-1}`.
 pub fn customers(n: usize) -> Value {
     Value::Array(
@@ -539,8 +546,29 @@ pub fn is_hex_id(value: &str, prefix: &str, len: usize) -> bool {
     })
 }
 
-/// One test body, run once on SQLite and once on PostgreSQL (skipped when PostgreSQL is not
-/// configured, unless CONVEYOR_TEST_REQUIRE_POSTGRES=1).
+/// How long a test waits for something bound to happen before it fails instead of hanging.
+/// Generous on purpose: only a bug takes this long, and no test uses it to say how fast
+/// anything must be.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+/// The pause between two looks of [`eventually`].
+const LOOK_EVERY: Duration = Duration::from_millis(5);
+
+/// Runs `probe` until it gives a value, a short pause between tries, and returns that value;
+/// panics naming `what` when it still gives none after [`PATIENCE`].
+pub async fn eventually<T>(what: &str, mut probe: impl AsyncFnMut() -> Option<T>) -> T {
+    let tries = PATIENCE.as_millis() / LOOK_EVERY.as_millis();
+    for _ in 0..tries {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        tokio::time::sleep(LOOK_EVERY).await;
+    }
+    panic!("never happened: {what} (looked {tries} times, {LOOK_EVERY:?} apart)");
+}
+
+/// One test body, run once on SQLite and once on PostgreSQL (ignored when PostgreSQL is not
+/// configured at build time, unless CONVEYOR_TEST_REQUIRE_POSTGRES=1; see [`postgres_url`]).
 macro_rules! backend_tests {
     ($(async fn $name:ident($backend:ident) $body:block)*) => {
         $(
@@ -555,12 +583,12 @@ macro_rules! backend_tests {
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                #[cfg_attr(
+                    postgres_unconfigured,
+                    ignore = "PostgreSQL is not configured: set CONVEYOR_TEST_DATABASE_URL"
+                )]
                 async fn postgres() {
-                    if std::env::var("CONVEYOR_TEST_DATABASE_URL").is_ok()
-                        || std::env::var("CONVEYOR_TEST_REQUIRE_POSTGRES").as_deref() == Ok("1")
-                    {
-                        run($crate::support::Backend::Postgres).await
-                    }
+                    run($crate::support::Backend::Postgres).await
                 }
             }
         )*

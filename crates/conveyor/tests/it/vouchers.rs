@@ -43,7 +43,7 @@ async fn done(app: &TestApp, id: &str) -> Value {
 
 backend_tests! {
     async fn vouchers_read_back_in_voucherify_shape(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         seed(&app).await;
         let v = app.get("/v1/vouchers/A1").await.json();
         let id = v["id"].as_str().expect("id").to_owned();
@@ -74,7 +74,7 @@ backend_tests! {
     }
 
     async fn vouchers_bulk_update_merges_metadata_and_fails_missing_codes(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         seed(&app).await;
         let schema = json!({"related_object": "voucher", "properties": {"lang": {"type": "string", "eq": ["en", "pl"]}}});
         assert_eq!(app.post("/v1/metadata-schemas", &schema).await.status, 201);
@@ -108,7 +108,7 @@ backend_tests! {
     }
 
     async fn vouchers_metadata_update_merges_without_upsert(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         seed(&app).await;
         let id = accepted(&app, "/v1/vouchers/metadata/async", &json!({"codes": ["A1", "NOPE", "G1"], "metadata": {"authorized_internally": true}})).await;
         let a = done(&app, &id).await;
@@ -126,7 +126,7 @@ backend_tests! {
     }
 
     async fn another_projects_vouchers_answer_not_found(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         seed(&app).await;
         let id = app.get("/v1/vouchers/A1").await.json()["id"].as_str().expect("id").to_owned();
         for path in ["/v1/vouchers/A1".to_owned(), format!("/v1/vouchers/{id}")] {

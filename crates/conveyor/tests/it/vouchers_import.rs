@@ -26,7 +26,7 @@ fn error(res: &crate::support::Resp) -> (u16, Value, Value, Value) {
 
 backend_tests! {
     async fn vouchers_import_creates_and_reports_failed_items(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let schema = json!({"related_object": "voucher", "properties": {"unit": {"type": "number", "eq": [1, 2], "optional": true}}});
         assert_eq!(app.post("/v1/metadata-schemas", &schema).await.status, 201);
         let result = import(&app, &json!([
@@ -63,7 +63,7 @@ backend_tests! {
     }
 
     async fn vouchers_import_refuses_bad_requests_at_once(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         import(&app, &json!([{"code": "TAKEN", "discount": {"type": "AMOUNT", "amount_off": 1}}])).await;
         let amount = json!({"type": "AMOUNT", "amount_off": 1});
         let res = app.post("/v1/vouchers/import", &json!([{"code": "A", "discount": amount}, {"discount": amount}])).await;
@@ -82,7 +82,7 @@ backend_tests! {
     }
 
     async fn imported_vouchers_belong_to_their_project(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         import(&app, &json!([{"code": "SHARED", "discount": {"type": "AMOUNT", "amount_off": 1}}])).await;
         assert_eq!(app.get_as(B, "/v1/vouchers/SHARED").await.status, 404);
         // B may import the same code: A's codes are not B's duplicates.

@@ -44,7 +44,7 @@ async fn result(app: &TestApp, creds: (&str, &str), id: &str) -> Value {
 
 backend_tests! {
     async fn voucher_csv_import_creates_updates_and_reports_bad_rows(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let schema = json!({"related_object": "voucher", "properties": {"tier": {"type": "number", "optional": true}}});
         assert_eq!(app.post("/v1/metadata-schemas", &schema).await.status, 201);
         let csv = format!("{HEADER}\n\
@@ -97,7 +97,7 @@ backend_tests! {
     }
 
     async fn voucher_csv_uploads_without_a_file_are_refused(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let res = app.upload("/v1/vouchers/importCSV", None, b"Code\nA\n".to_vec()).await;
         assert_eq!((res.status, res.json()["details"].clone()), (400, json!("Payload should have required property 'file'")), "{}", res.text);
         let res = app.post("/v1/vouchers/importCSV", &json!({"file": "x"})).await;
@@ -106,7 +106,7 @@ backend_tests! {
     }
 
     async fn voucher_csv_imports_belong_to_their_project(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let csv = format!("{HEADER}\nSAME,DISCOUNT_VOUCHER,1,AMOUNT,,,,,,,,,,\n");
         let id = upload(&app, A, &csv).await;
         result(&app, A, &id).await;

@@ -7,7 +7,6 @@ use std::{
     collections::VecDeque,
     net::SocketAddr,
     sync::{Arc, Mutex},
-    time::Duration,
 };
 
 use axum::{
@@ -20,7 +19,7 @@ use cv_webhooks::signature;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
-use crate::support::{B, Backend, TestApp, customers};
+use crate::support::{B, Backend, PATIENCE, TestApp, customers};
 
 /// One request the receiver got.
 #[derive(Debug, Clone)]
@@ -104,10 +103,10 @@ impl Receiver {
         self.log.received.lock().expect("log").clone()
     }
 
-    /// Waits (at most 10 s) until `n` requests have arrived.
+    /// Waits until `n` requests have arrived (failing after [`PATIENCE`]).
     async fn wait_for(&self, n: usize) {
         let mut count = self.log.count.subscribe();
-        tokio::time::timeout(Duration::from_secs(10), count.wait_for(|c| *c >= n))
+        tokio::time::timeout(PATIENCE, count.wait_for(|c| *c >= n))
             .await
             .expect("the requests arrive")
             .expect("receiver alive");
@@ -122,7 +121,6 @@ async fn app(backend: Backend) -> TestApp {
         c.webhooks.retry_for_secs = 60;
     })
     .await
-    .expect("app")
 }
 
 /// Registers `body` and returns the endpoint with its secret.
@@ -386,8 +384,7 @@ backend_tests! {
     async fn the_delivery_loop_sends_as_soon_as_an_action_ends(backend) {
         // Polling alone would take ten minutes: only the end of the action can wake the loop.
         let app = TestApp::spawn_with(backend, |c| c.webhooks.poll_interval_ms = 600_000)
-            .await
-            .expect("app");
+            .await;
         let receiver = Receiver::start().await;
         let hook = register(&app, json!({"target_url": receiver.url("/hook")})).await;
         let deliverer = app.deliverer_on(app.store.clone());
@@ -403,7 +400,7 @@ backend_tests! {
         app.run_pending().await;
         receiver.wait_for(2).await;
         shutdown.cancel();
-        tokio::time::timeout(Duration::from_secs(10), running).await.expect("stops").expect("join");
+        tokio::time::timeout(PATIENCE, running).await.expect("stops").expect("join");
 
         let secret = hook["secret"].as_str().expect("secret");
         let ids: Vec<_> = receiver

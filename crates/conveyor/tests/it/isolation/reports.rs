@@ -32,7 +32,7 @@ fn report_keys(csv: &str) -> Vec<String> {
 
 backend_tests! {
     async fn a_report_download_reads_its_own_action_only(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let x = app.bulk_update(&json!([{"source_id": "x-item-1"}, {"source_id": "x-item-2"}])).await;
         let y = app.bulk_update(&json!([{"source_id": "y-item-1"}])).await;
         let csv_import = app.import_customers("source_id,name\nz-item-1,Z\n").await;

@@ -221,7 +221,7 @@ fn items<'a>(body: &'a Value, field: &str) -> &'a Vec<Value> {
 
 backend_tests! {
     async fn another_projects_credentials_reach_none_of_a_projects_objects(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let fixture = Fixture::create(&app).await;
         let before = fixture.snapshot(&app).await;
         assert_eq!(app.get(&format!("/v1/async-actions/{}/report", fixture.action)).await.status, 200);
@@ -257,7 +257,7 @@ backend_tests! {
     }
 
     async fn expired_and_revoked_tokens_are_refused_everywhere(backend) {
-        let app = TestApp::spawn(backend).await.expect("app");
+        let app = TestApp::spawn(backend).await;
         let fixture = Fixture::create(&app).await;
         let before = fixture.snapshot(&app).await;
         let revoked = token(&app, A).await;

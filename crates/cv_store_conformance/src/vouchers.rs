@@ -9,7 +9,7 @@ use cv_domain::{
 };
 use serde_json::json;
 
-use crate::{ChunkCommit, ChunkWrites, CommitMode, Item, ReportMode, Store, VoucherWrites};
+use cv_store::{ChunkCommit, ChunkWrites, CommitMode, Item, ReportMode, Store, VoucherWrites};
 
 use super::{LEASE, enqueue, project, t};
 

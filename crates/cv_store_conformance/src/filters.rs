@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use cv_domain::{ActionId, ActionKind, ActionStatus, ProjectId, Timestamp};
 
-use crate::{ActionFilter, ActionPages, ActionRecord, Store};
+use cv_store::{ActionFilter, ActionPages, ActionRecord, Store};
 
 use super::{LEASE, done, failure, new_action_of, project, t};
 

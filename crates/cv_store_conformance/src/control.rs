@@ -1,4 +1,4 @@
-//! Conformance of [`crate::ControlStore`]: cancellation, the maintenance lease, retention.
+//! Conformance of [`cv_store::ControlStore`]: cancellation, the maintenance lease, retention.
 
 use std::sync::Arc;
 
@@ -7,7 +7,7 @@ use cv_domain::ActionStatus;
 use cv_domain::ActionResult;
 
 use super::{LEASE, done, enqueue, failure, patch, project, t};
-use crate::{
+use cv_store::{
     CancelOutcome, ChunkCommit, ChunkWrites, CommitMode, ReportMode, Store, StoreError, cancel,
 };
 

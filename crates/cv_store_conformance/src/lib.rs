@@ -21,7 +21,7 @@ use cv_domain::{
     payload::{CustomersBulkUpdate, CustomersImportCsv, OrdersImport, ProductsImportCsv, Upload},
 };
 
-use crate::{Item, NewAction, Store};
+use cv_store::{Item, NewAction, Store};
 
 pub use campaigns::*;
 pub use changes::*;
@@ -36,17 +36,17 @@ pub use resources::*;
 pub use vouchers::*;
 pub use webhooks::*;
 
-pub(super) const LEASE: i64 = 30_000;
+pub(crate) const LEASE: i64 = 30_000;
 
-pub(super) fn t(ms: i64) -> Timestamp {
+pub(crate) fn t(ms: i64) -> Timestamp {
     Timestamp::from_millis(1_700_000_000_000 + ms)
 }
 
-pub(super) async fn project(store: &dyn Store, name: &str) -> ProjectId {
+pub(crate) async fn project(store: &dyn Store, name: &str) -> ProjectId {
     store.ensure_project(name, t(0)).await.expect("ensure project")
 }
 
-pub(super) async fn enqueue(
+pub(crate) async fn enqueue(
     store: &dyn Store,
     project: &ProjectId,
     created_at: Timestamp,
@@ -58,7 +58,7 @@ pub(super) async fn enqueue(
 }
 
 /// A `CUSTOMERS.BULK_UPDATE` of `total` items (its payload lists none; stores do not read it).
-pub(super) fn new_action(
+pub(crate) fn new_action(
     id: &ActionId,
     project: &ProjectId,
     created_at: Timestamp,
@@ -69,7 +69,7 @@ pub(super) fn new_action(
 
 /// An action of `kind` of `total` items, with an empty payload of its type (stores do not read
 /// payloads). Covers the types the suite enqueues.
-pub(super) fn new_action_of(
+pub(crate) fn new_action_of(
     kind: ActionKind,
     id: &ActionId,
     project: &ProjectId,
@@ -101,16 +101,16 @@ pub(super) fn new_action_of(
 }
 
 /// A result that ends an action DONE.
-pub(super) fn done() -> ActionResult {
+pub(crate) fn done() -> ActionResult {
     ActionResult::count("Done.".to_owned(), 0)
 }
 
 /// A result that ends an action FAILED.
-pub(super) fn failure() -> ActionResult {
+pub(crate) fn failure() -> ActionResult {
     ActionResult::failure("action_failed", "Failed.".to_owned())
 }
 
-pub(super) fn patch(source_id: &str, name: &str) -> Item<CustomerPatch> {
+pub(crate) fn patch(source_id: &str, name: &str) -> Item<CustomerPatch> {
     Item::Write(CustomerPatch {
         source_id: Some(source_id.to_owned()),
         name: Field::Set(name.to_owned()),
@@ -119,12 +119,12 @@ pub(super) fn patch(source_id: &str, name: &str) -> Item<CustomerPatch> {
 }
 
 /// Generates one `#[tokio::test]` per conformance case. `$fresh` is an async fn returning
-/// `Option<Arc<dyn Store>>`: a freshly migrated, empty store, or `None` to skip (a backend
-/// that is not configured on this machine).
+/// `Arc<dyn Store>`, a freshly migrated, empty store. Attributes after it go on every test,
+/// e.g. `#[cfg_attr(…, ignore = "…")]` for a backend that is not configured on this machine.
 #[macro_export]
 macro_rules! conformance_tests {
-    ($fresh:path) => {
-        $crate::conformance_tests!(@cases $fresh;
+    ($fresh:path $(, #[$attr:meta])* $(,)?) => {
+        $crate::conformance_tests!(@cases $fresh; [$(#[$attr])*];
             claim_race_has_exactly_one_winner,
             expired_lease_is_reclaimed_with_next_attempt,
             actions_are_counted_by_type_and_status,
@@ -167,14 +167,16 @@ macro_rules! conformance_tests {
             delivery_attempts_schedule_retries_and_end
         );
     };
-    (@cases $fresh:path; $($case:ident),* $(,)?) => {
+    (@cases $fresh:path; $attrs:tt; $($case:ident),* $(,)?) => {
         $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $case() {
-                if let Some(store) = $fresh().await {
-                    $crate::conformance::$case(store).await;
-                }
-            }
+            $crate::conformance_tests!(@case $fresh; $attrs; $case);
         )*
+    };
+    (@case $fresh:path; [$(#[$attr:meta])*]; $case:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        $(#[$attr])*
+        async fn $case() {
+            $crate::$case($fresh().await).await;
+        }
     };
 }

@@ -5,7 +5,7 @@ use std::{collections::HashSet, sync::Arc};
 use cv_domain::{ActionId, ActionResult, CustomerPatch, customer::Field};
 use serde_json::json;
 
-use crate::{ActionPages, ActionRecord, Store};
+use cv_store::{ActionPages, ActionRecord, Store};
 
 use super::{LEASE, enqueue, project, t};
 
@@ -220,7 +220,9 @@ pub async fn customers_round_trip(store: Arc<dyn Store>) {
 pub async fn imports_replace_profiles_and_reject_repeated_rows(store: Arc<dyn Store>) {
     use cv_domain::CustomerRecord;
 
-    use crate::{ChunkCommit, ChunkCounts, ChunkWrites, CommitMode, Item, ItemError, ReportMode};
+    use cv_store::{
+        ChunkCommit, ChunkCounts, ChunkWrites, CommitMode, Item, ItemError, ReportMode,
+    };
 
     let p = project(&*store, "default").await;
     let meta = |v: serde_json::Value| v.as_object().cloned().unwrap_or_default();

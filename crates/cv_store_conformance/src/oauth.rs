@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use cv_domain::{OAuthToken, ProjectId, Scopes, Timestamp};
 
-use crate::{Store, TokenInsert};
+use cv_store::{Store, TokenInsert};
 
 use super::{project, t};
 

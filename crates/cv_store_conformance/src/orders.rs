@@ -12,7 +12,7 @@ use cv_domain::{
 };
 use serde_json::json;
 
-use crate::{ChunkCommit, ChunkWrites, CommitMode, Item, ReportMode, Store};
+use cv_store::{ChunkCommit, ChunkWrites, CommitMode, Item, ReportMode, Store};
 
 use super::{LEASE, done, failure, new_action_of, project, t};
 

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use cv_domain::{Metadata, ProductPatch, ProductRecord, SkuPatch, SkuRecord, customer::Field};
 use serde_json::json;
 
-use crate::{ChunkCommit, ChunkWrites, CommitMode, Item, ItemError, ReportMode, Store, StoreError};
+use cv_store::{
+    ChunkCommit, ChunkWrites, CommitMode, Item, ItemError, ReportMode, Store, StoreError,
+};
 
 use super::{LEASE, enqueue, project, t};
 

@@ -10,7 +10,7 @@ use cv_domain::{
     voucher::{Gift, VoucherType},
 };
 
-use crate::{Store, StoreError};
+use cv_store::{Store, StoreError};
 
 use super::{project, t};
 

@@ -4,7 +4,7 @@ use std::{sync::Arc, time::Duration};
 
 use cv_domain::ProjectId;
 
-use crate::{
+use cv_store::{
     ActionChange, ActionChangeReceiver, ChunkCommit, ChunkWrites, CommitMode, ReportMode, Store,
     StoreError,
 };

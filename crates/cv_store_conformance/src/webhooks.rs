@@ -1,4 +1,4 @@
-//! Conformance of [`crate::WebhookStore`]: endpoints, the outbox written with an action's end,
+//! Conformance of [`cv_store::WebhookStore`]: endpoints, the outbox written with an action's end,
 //! exclusive leased claims, and the record of attempts with their retry schedule.
 
 use std::sync::Arc;
@@ -9,7 +9,7 @@ use cv_domain::{
 };
 
 use super::{LEASE, done, enqueue, failure, project, t};
-use crate::{
+use cv_store::{
     CancelOutcome, DeliveryAttempt, DeliveryOutcome, DeliveryRecord, Store, StoreError, cancel,
 };
 

@@ -13,7 +13,9 @@ use cv_domain::{
 };
 use serde_json::{Value, json};
 
-use crate::{ChunkCommit, ChunkWrites, CommitMode, MetadataHolder, ReportMode, Store, StoreError};
+use cv_store::{
+    ChunkCommit, ChunkWrites, CommitMode, MetadataHolder, ReportMode, Store, StoreError,
+};
 
 use super::{LEASE, campaigns::gift_campaign, done, enqueue, project, t};
 

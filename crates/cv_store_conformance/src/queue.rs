@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use cv_domain::{ActionResult, ActionStatus};
 
-use crate::{
+use cv_store::{
     ActionCount, ChunkCommit, ChunkCounts, ChunkWrites, CommitMode, Fence, Item, ItemError,
     ReportMode, Store, StoreError,
 };
