@@ -1,8 +1,8 @@
 //! Per-project rate limits with Voucherify's headers (SPEC.md §7).
 //!
 //! Two buckets per project: `api_calls` for every authenticated call, and `bulk_api_calls` for
-//! the calls that create async actions ([`BULK_ROUTES`]), which count there instead. Each is
-//! a fixed window of one calendar minute on the state's clock. Every authenticated response
+//! the calls that create async actions (the routes marked `bulk` in [`crate::ROUTES`]), which
+//! count there instead. Each is a fixed window of one calendar minute on the state's clock. Every authenticated response
 //! carries `X-Rate-Limit-Limit`, `X-Rate-Limit-Remaining` and `X-Rate-Limit-Retry` (the epoch
 //! second of the next allowed call); a call over the limit gets 429
 //! `{"code":429,"message":"Too many requests hit the API too quickly."}` with `Retry-After`
@@ -21,34 +21,14 @@ use axum::{
 use cv_domain::ProjectId;
 use serde_json::json;
 
-use crate::{AppState, auth::Project};
-
-/// The route templates whose calls count in the bulk bucket: the ones that create async
-/// actions (Voucherify's "bulk API calls").
-pub const BULK_ROUTES: &[&str] = &[
-    "/v1/campaigns/{id}/import",
-    "/v1/campaigns/{id}/importCSV",
-    "/v1/customers/bulk/async",
-    "/v1/customers/importCSV",
-    "/v1/customers/metadata/async",
-    "/v1/products/bulk/async",
-    "/v1/products/metadata/async",
-    "/v1/products/importCSV",
-    "/v1/skus/importCSV",
-    "/v1/vouchers/import",
-    "/v1/vouchers/importCSV",
-    "/v1/vouchers/bulk/async",
-    "/v1/vouchers/metadata/async",
-    "/v1/orders/import",
-    "/v1/metadata-schemas/{resource}/purge",
-];
+use crate::{AppState, ROUTES, auth::Project};
 
 /// Which bucket a call counts in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Bucket {
     /// Every other authenticated call.
     Api,
-    /// Calls of [`BULK_ROUTES`].
+    /// Calls of the routes marked `bulk` in [`crate::ROUTES`].
     Bulk,
 }
 
@@ -126,7 +106,7 @@ pub async fn enforce(State(state): State<AppState>, request: Request, next: Next
     let bulk = request
         .extensions()
         .get::<MatchedPath>()
-        .is_some_and(|path| BULK_ROUTES.contains(&path.as_str()));
+        .is_some_and(|path| ROUTES.iter().any(|r| r.bulk && r.path == path.as_str()));
     let (bucket, limit) = if bulk {
         (Bucket::Bulk, state.config.bulk_rate_limit_per_minute)
     } else {

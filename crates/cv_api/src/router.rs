@@ -64,6 +64,9 @@ pub struct Route {
     pub path: &'static str,
     /// Who may call it.
     pub access: Access,
+    /// Whether its calls create async actions and so count in the project's bulk bucket
+    /// (Voucherify's "bulk API calls"; see [`crate::rate_limit`]).
+    pub bulk: bool,
     handler: fn(MethodFilter) -> MethodRouter<AppState>,
 }
 
@@ -75,10 +78,17 @@ impl std::fmt::Debug for Route {
 
 macro_rules! route {
     ($verb:ident $path:literal, $access:ident, $handler:path) => {
+        route!(@ $verb $path, $access, $handler, false)
+    };
+    ($verb:ident $path:literal, $access:ident, $handler:path, bulk) => {
+        route!(@ $verb $path, $access, $handler, true)
+    };
+    (@ $verb:ident $path:literal, $access:ident, $handler:path, $bulk:expr) => {
         Route {
             verb: Verb::$verb,
             path: $path,
             access: Access::$access,
+            bulk: $bulk,
             handler: |filter| on(filter, $handler),
         }
     };
@@ -107,16 +117,16 @@ pub const ROUTES: &[Route] = &[
     route!(Put "/v1/campaigns/{id}", Api, routes::campaign_changes::update),
     route!(Delete "/v1/campaigns/{id}", Api, routes::campaign_changes::delete),
     route!(Post "/v1/campaigns/{id}/vouchers", Api, routes::campaigns::add_vouchers),
-    route!(Post "/v1/campaigns/{id}/import", Api, routes::campaigns_async::import),
-    route!(Post "/v1/campaigns/{id}/importCSV", Api, routes::campaigns_async::import_csv),
+    route!(Post "/v1/campaigns/{id}/import", Api, routes::campaigns_async::import, bulk),
+    route!(Post "/v1/campaigns/{id}/importCSV", Api, routes::campaigns_async::import_csv, bulk),
     route!(Get "/v1/customers", Api, routes::customers::list),
     route!(Post "/v1/customers", Api, routes::customers::create),
     route!(Get "/v1/customers/{id}", Api, routes::customers::get),
     route!(Put "/v1/customers/{id}", Api, routes::customers::update),
     route!(Delete "/v1/customers/{id}", Api, routes::customers::delete),
-    route!(Post "/v1/customers/bulk/async", Api, routes::customers_async::bulk_update),
-    route!(Post "/v1/customers/importCSV", Api, routes::customers_async::import_csv),
-    route!(Post "/v1/customers/metadata/async", Api, routes::customers_async::metadata_update),
+    route!(Post "/v1/customers/bulk/async", Api, routes::customers_async::bulk_update, bulk),
+    route!(Post "/v1/customers/importCSV", Api, routes::customers_async::import_csv, bulk),
+    route!(Post "/v1/customers/metadata/async", Api, routes::customers_async::metadata_update, bulk),
     route!(Get "/v1/products", Api, routes::products::list),
     route!(Post "/v1/products", Api, routes::products::create),
     route!(Get "/v1/products/{id}", Api, routes::products::get),
@@ -124,26 +134,26 @@ pub const ROUTES: &[Route] = &[
     route!(Delete "/v1/products/{id}", Api, routes::products::delete),
     route!(Get "/v1/products/{id}/skus", Api, routes::products::list_skus),
     route!(Post "/v1/products/{id}/skus", Api, routes::products::create_sku),
-    route!(Post "/v1/products/bulk/async", Api, routes::products_async::bulk_update),
-    route!(Post "/v1/products/metadata/async", Api, routes::products_async::metadata_update),
-    route!(Post "/v1/products/importCSV", Api, routes::products_async::import_csv),
-    route!(Post "/v1/skus/importCSV", Api, routes::products_async::import_skus_csv),
+    route!(Post "/v1/products/bulk/async", Api, routes::products_async::bulk_update, bulk),
+    route!(Post "/v1/products/metadata/async", Api, routes::products_async::metadata_update, bulk),
+    route!(Post "/v1/products/importCSV", Api, routes::products_async::import_csv, bulk),
+    route!(Post "/v1/skus/importCSV", Api, routes::products_async::import_skus_csv, bulk),
     route!(Get "/v1/skus/{id}", Api, routes::skus::get),
     route!(Get "/v1/vouchers", Api, routes::vouchers::list),
     route!(Get "/v1/vouchers/{code}", Api, routes::vouchers::get),
-    route!(Post "/v1/vouchers/import", Api, routes::vouchers_async::import),
-    route!(Post "/v1/vouchers/importCSV", Api, routes::vouchers_async::import_csv),
-    route!(Post "/v1/vouchers/bulk/async", Api, routes::vouchers_async::bulk_update),
-    route!(Post "/v1/vouchers/metadata/async", Api, routes::vouchers_async::metadata_update),
+    route!(Post "/v1/vouchers/import", Api, routes::vouchers_async::import, bulk),
+    route!(Post "/v1/vouchers/importCSV", Api, routes::vouchers_async::import_csv, bulk),
+    route!(Post "/v1/vouchers/bulk/async", Api, routes::vouchers_async::bulk_update, bulk),
+    route!(Post "/v1/vouchers/metadata/async", Api, routes::vouchers_async::metadata_update, bulk),
     route!(Get "/v1/orders", Api, routes::orders::list),
-    route!(Post "/v1/orders/import", Api, routes::orders::import),
+    route!(Post "/v1/orders/import", Api, routes::orders::import, bulk),
     route!(Get "/v1/orders/{id}", Api, routes::orders::get),
     route!(Get "/v1/metadata-schemas", Api, routes::metadata_schemas::list),
     route!(Post "/v1/metadata-schemas", Api, routes::metadata_schemas::create),
     route!(Get "/v1/metadata-schemas/{resource}", Api, routes::metadata_schemas::get),
     route!(Put "/v1/metadata-schemas/{resource}", Api, routes::metadata_schemas::put),
     route!(Delete "/v1/metadata-schemas/{resource}", Api, routes::metadata_schemas::delete),
-    route!(Post "/v1/metadata-schemas/{resource}/purge", Api, routes::metadata_schemas::purge),
+    route!(Post "/v1/metadata-schemas/{resource}/purge", Api, routes::metadata_schemas::purge, bulk),
     route!(Get "/v1/webhooks", Api, routes::webhooks::list),
     route!(Post "/v1/webhooks", Api, routes::webhooks::create),
     route!(Get "/v1/webhooks/{id}", Api, routes::webhooks::get),
