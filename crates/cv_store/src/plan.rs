@@ -91,44 +91,46 @@ pub fn plan_customers(
     plan
 }
 
-/// The rows of a customer-import chunk that the store tries to write: the first row of each
-/// source_id. A later row with the same source_id is a duplicate whatever the store does, so
-/// both backends decide it alike (see [`import_lines`]).
-pub fn import_rows(items: &[Item<CustomerRecord>]) -> Vec<&CustomerRecord> {
-    let mut seen = HashSet::new();
+/// The rows of a customer-import chunk that the store tries to write, as indices into
+/// `items`: the first row of each source_id. A later row with the same source_id is a
+/// duplicate whatever the store does, so both backends decide it alike (see [`import_lines`]).
+pub fn import_rows(items: &[Item<CustomerRecord>]) -> Vec<usize> {
+    let mut seen = HashSet::with_capacity(items.len());
     items
         .iter()
-        .filter_map(|item| match item {
-            Item::Write(c) if seen.insert(c.source_id.as_str()) => Some(c),
+        .enumerate()
+        .filter_map(|(i, item)| match item {
+            Item::Write(c) if seen.insert(c.source_id.as_str()) => Some(i),
             Item::Write(_) | Item::Failed { .. } => None,
         })
         .collect()
 }
 
 /// The report lines of a customer-import chunk (numbered from `first_line`) once the store has
-/// written the [`import_rows`] it could: `written` holds their source_ids (a row whose
-/// source_id an earlier chunk of this action imported is not written). Every other row is a
-/// duplicate; returns the lines and how many duplicates the store moves from done to failed.
+/// tried the [`import_rows`] `tried`: `written[k]` tells whether it wrote `items[tried[k]]`
+/// (a row whose source_id an earlier chunk of this action imported is not written). Every
+/// other row is a duplicate; returns the lines and how many duplicates the store moves from
+/// done to failed.
 pub fn import_lines(
     items: Vec<Item<CustomerRecord>>,
-    written: &HashSet<String>,
+    tried: &[usize],
+    written: &[bool],
     first_line: u64,
 ) -> (Vec<ReportLine>, i64) {
-    let mut claimed = HashSet::new();
+    let mut ok = vec![false; items.len()];
+    for (&i, &w) in tried.iter().zip(written) {
+        ok[i] = w;
+    }
     let mut duplicates = 0i64;
     let lines = items
         .into_iter()
+        .zip(ok)
         .enumerate()
-        .map(|(offset, item)| {
+        .map(|(offset, (item, ok))| {
             let line = first_line + offset as u64;
             let (key, error) = match item {
                 Item::Failed { key, error } => (key, Some(error)),
-                // Only the first row of a source_id can be the one the store wrote.
-                Item::Write(c)
-                    if written.contains(&c.source_id) && claimed.insert(c.source_id.clone()) =>
-                {
-                    (c.source_id, None)
-                }
+                Item::Write(c) if ok => (c.source_id, None),
                 Item::Write(c) => {
                     duplicates += 1;
                     let error = duplicate_row(&c.source_id);
@@ -188,11 +190,10 @@ mod tests {
             key: "invalid_row".to_owned(),
         };
         let items = vec![row("a"), row("b"), row("a"), Item::failed("c", refused), row("d")];
-        let tried: Vec<&str> = import_rows(&items).iter().map(|c| c.source_id.as_str()).collect();
-        assert_eq!(tried, ["a", "b", "d"]);
+        let tried = import_rows(&items);
+        assert_eq!(tried, [0, 1, 4], "the first row of each source_id");
         // `b` was imported by an earlier chunk of the action, so the store did not write it.
-        let written: HashSet<String> = ["a", "d"].map(str::to_owned).into();
-        let (lines, duplicates) = import_lines(items, &written, 10);
+        let (lines, duplicates) = import_lines(items, &tried, &[true, false, true], 10);
         let outcome: Vec<(u64, &str, Option<&str>)> = lines
             .iter()
             .map(|l| (l.line, l.key.as_str(), l.error.as_ref().map(|e| e.key.as_str())))

@@ -143,8 +143,15 @@ async fn import_customers(
     let action = fence.action_id.as_str();
     // The first row of each source_id goes into the one statement (which cannot touch a row
     // twice); the rows it did not return were written by an earlier chunk of this action.
-    let batch = plan::import_rows(&items);
-    let written: HashSet<String> = if batch.is_empty() {
+    let tried = plan::import_rows(&items);
+    let batch: Vec<&CustomerRecord> = tried
+        .iter()
+        .filter_map(|&i| match &items[i] {
+            Item::Write(c) => Some(c),
+            Item::Failed { .. } => None,
+        })
+        .collect();
+    let returned: HashSet<String> = if batch.is_empty() {
         HashSet::new()
     } else {
         let ids: Vec<String> = batch.iter().map(|_| CustomerId::generate().to_string()).collect();
@@ -177,7 +184,8 @@ async fn import_customers(
         let rows = tx.query(&stmt, params).await.map_err(error)?;
         rows.iter().map(|r| r.try_get::<_, String>(0)).collect::<Result<_, _>>().map_err(error)?
     };
-    let (lines, duplicates) = plan::import_lines(items, &written, first_line);
+    let written: Vec<bool> = batch.iter().map(|c| returned.contains(&c.source_id)).collect();
+    let (lines, duplicates) = plan::import_lines(items, &tried, &written, first_line);
     if duplicates > 0 {
         tx.execute(q::MOVE_DONE_TO_FAILED, &[&action, &duplicates]).await.map_err(error)?;
     }

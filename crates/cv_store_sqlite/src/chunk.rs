@@ -1,8 +1,6 @@
 //! Chunk commits (one `match` over the write family: customers here, products, vouchers,
 //! orders, purges and campaign deletes in their modules), and the customer writes they share with the customer calls.
 
-use std::collections::HashSet;
-
 use cv_domain::{Customer, CustomerId, CustomerPatch, CustomerRecord, Timestamp};
 use cv_store::{
     ChunkCommit, ChunkCounts, ChunkWrites, CommitMode, Fence, Item, ReportLine, ReportMode,
@@ -180,13 +178,13 @@ fn import_customers(
 ) -> Result<Vec<ReportLine>, StoreError> {
     let mut insert = tx.prepare_cached(INSERT_IMPORTED).map_err(error)?;
     let mut update = tx.prepare_cached(UPDATE_IMPORTED).map_err(error)?;
-    let mut written = HashSet::new();
-    for c in plan::import_rows(&items) {
-        if import_customer(&mut insert, &mut update, fence, project, c, now)? {
-            written.insert(c.source_id.clone());
-        }
+    let tried = plan::import_rows(&items);
+    let mut written = Vec::with_capacity(tried.len());
+    for &i in &tried {
+        let Item::Write(c) = &items[i] else { continue };
+        written.push(import_customer(&mut insert, &mut update, fence, project, c, now)?);
     }
-    let (lines, duplicates) = plan::import_lines(items, &written, first_line);
+    let (lines, duplicates) = plan::import_lines(items, &tried, &written, first_line);
     if duplicates > 0 {
         tx.exec(&sql(q::MOVE_DONE_TO_FAILED), params![fence.action_id.as_str(), duplicates])
             .map_err(error)?;
