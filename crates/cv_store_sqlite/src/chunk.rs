@@ -27,11 +27,12 @@ pub fn lease_lost(fence: &Fence) -> StoreError {
     StoreError::LeaseLost(fence.action_id.clone())
 }
 
-/// Applies one chunk in `tx`: the fence, the customer writes, one report line per item; then
-/// commits, or rolls back for [`CommitMode::RollbackAfterWrites`]. Returns the action's
-/// project and what the chunk added to its counters.
+/// Applies one chunk in `tx`: the fence, the writes, one report line per item. For
+/// [`CommitMode::RollbackAfterWrites`] it answers [`StoreError::InjectedFailure`] after the
+/// writes, so the writer rolls them back. Returns the action's project and what the chunk
+/// added to its counters.
 pub fn commit(
-    tx: Transaction<'_>,
+    tx: &Transaction<'_>,
     fence: &Fence,
     now: Timestamp,
     chunk: ChunkCommit,
@@ -57,28 +58,28 @@ pub fn commit(
     let first = chunk.first_item;
     let mut lines = match chunk.writes {
         ChunkWrites::CustomerUpserts(items) => {
-            apply_customer_items(&tx, &project, items, first, now)?.lines
+            apply_customer_items(tx, &project, items, first, now)?.lines
         }
         ChunkWrites::CustomerImport(items) => {
-            import_customers(&tx, fence, &project, items, first, now)?
+            import_customers(tx, fence, &project, items, first, now)?
         }
-        ChunkWrites::Products(writes) => products::commit_items(&tx, &project, writes, first, now)?,
+        ChunkWrites::Products(writes) => products::commit_items(tx, &project, writes, first, now)?,
         ChunkWrites::SkuImport(items) => {
-            products::commit_skus(&tx, fence, &project, items, first, now)?
+            products::commit_skus(tx, fence, &project, items, first, now)?
         }
         ChunkWrites::Vouchers(writes) => {
-            vouchers::commit_items(&tx, fence, &project, writes, first, now)?
+            vouchers::commit_items(tx, fence, &project, writes, first, now)?
         }
         ChunkWrites::OrderImport(items) => {
-            orders::commit_items(&tx, fence, &project, items, first, now)?
+            orders::commit_items(tx, fence, &project, items, first, now)?
         }
         ChunkWrites::MetadataKeyPurge { resource, key, ids } => {
             let batch = PurgeBatch::new(resource, key, ids);
-            metadata_purge::commit_items(&tx, fence, &project, batch, now)?;
+            metadata_purge::commit_items(tx, fence, &project, batch, now)?;
             Vec::new()
         }
         ChunkWrites::CampaignVoucherDeletes { campaign_id, force, ids } => {
-            campaigns::delete_vouchers(&tx, fence, &project, &campaign_id, force, ids, now)?;
+            campaigns::delete_vouchers(tx, fence, &project, &campaign_id, force, ids, now)?;
             Vec::new()
         }
     };
@@ -106,7 +107,7 @@ pub fn commit(
         .map_err(error)?;
     let counts = q::chunk_counts((fenced_done, fenced_failed), (done, failed), after);
     match chunk.mode {
-        CommitMode::Commit => tx.commit().map_err(error).map(|()| (project, counts)),
+        CommitMode::Commit => Ok((project, counts)),
         CommitMode::RollbackAfterWrites => Err(StoreError::InjectedFailure),
     }
 }

@@ -1,4 +1,5 @@
-//! The connections: one writer behind a mutex, a few readers, used from `spawn_blocking`.
+//! The connections: one writer behind a mutex, fed by a queue of writes it runs in groups
+//! (group commit), and a few readers, used from `spawn_blocking`.
 
 use std::{
     path::Path,
@@ -26,7 +27,76 @@ const READERS: usize = 4;
 /// the kernel's page cache, shared by all readers).
 const READER_MMAP_BYTES: u64 = 1 << 30;
 
+/// A queued write: runs in the group's transaction and says whether it succeeded, with what
+/// to do once the transaction has ended.
+/// It is given the group's transaction, or the error that kept the group from starting.
+type Job = Box<dyn FnOnce(Result<&Transaction<'_>, &Shared>) -> (bool, Deliver) + Send>;
+
+/// Hands a write its answer, given how the group's commit went.
+type Deliver = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+
+/// At most this many queued writes share one transaction.
+const GROUP_LIMIT: usize = 256;
+
 impl Inner {
+    /// Takes the writer connection and runs every queued write, in groups of at most
+    /// [`GROUP_LIMIT`] per transaction, until the queue is empty. A caller whose write another
+    /// caller's group already ran finds the queue empty and returns at once.
+    fn run_queued(&self) {
+        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            let jobs: Vec<Job> = {
+                let mut queued = self.queued.lock().unwrap_or_else(|p| p.into_inner());
+                let n = queued.len().min(GROUP_LIMIT);
+                queued.drain(..n).collect()
+            };
+            if jobs.is_empty() {
+                return;
+            }
+            self.run_group(&mut conn, jobs);
+        }
+    }
+
+    /// Runs `jobs` in one immediate transaction, each in a savepoint, commits, and answers
+    /// them.
+    fn run_group(&self, conn: &mut Connection, jobs: Vec<Job>) {
+        // Odd from before the transaction begins until after it has ended either way.
+        self.write_generation.fetch_add(1, Ordering::AcqRel);
+        let ended = WriteEnded(&self.write_generation);
+        let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+            Ok(tx) => tx,
+            Err(err) => {
+                drop(ended);
+                let failed = Shared::from(err);
+                for job in jobs {
+                    let (_, deliver) = job(Err(&failed));
+                    deliver(Ok(()));
+                }
+                return;
+            }
+        };
+        let mut delivers = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            if let Err(err) = tx.execute_batch("SAVEPOINT write") {
+                let (_, deliver) = job(Err(&Shared::from(err)));
+                delivers.push((deliver, None));
+                continue;
+            }
+            let (ok, deliver) = job(Ok(&tx));
+            let close = if ok { "RELEASE write" } else { "ROLLBACK TO write; RELEASE write" };
+            let closed = tx.execute_batch(close).err().map(Shared::from);
+            delivers.push((deliver, closed));
+        }
+        let commit = tx.commit().map_err(Shared::from);
+        drop(ended);
+        for (deliver, failed) in delivers {
+            match (&commit, &failed) {
+                (_, Some(err)) | (Err(err), None) => deliver(Err(err.store_error())),
+                (Ok(()), None) => deliver(Ok(())),
+            }
+        }
+    }
+
     /// A read connection nobody holds, if any.
     fn free_reader(&self) -> Option<MutexGuard<'_, Connection>> {
         self.readers.iter().find_map(|reader| match reader.try_lock() {
@@ -45,6 +115,8 @@ pub struct SqliteStore {
 
 pub(crate) struct Inner {
     pub(crate) writer: Mutex<Connection>,
+    /// Writes waiting for the writer connection (see [`SqliteStore::write`]).
+    queued: Mutex<Vec<Job>>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
     pub(crate) wake: Wakeups,
@@ -67,6 +139,41 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
          PRAGMA cache_size = -32768;",
     )
+}
+
+/// A writer error to hand to every write of a group: the error [`error`] maps it to, rebuilt
+/// for each (a `StoreError` is not `Clone`).
+#[derive(Debug, Clone)]
+struct Shared {
+    transient: bool,
+    message: String,
+}
+
+impl From<rusqlite::Error> for Shared {
+    fn from(err: rusqlite::Error) -> Self {
+        let transient = matches!(
+            error_code(&err),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        );
+        Self { transient, message: err.to_string() }
+    }
+}
+
+impl Shared {
+    fn store_error(&self) -> StoreError {
+        if self.transient {
+            StoreError::Unavailable(self.message.clone())
+        } else {
+            StoreError::Other(anyhow::anyhow!("{}", self.message))
+        }
+    }
+}
+
+fn error_code(err: &rusqlite::Error) -> Option<rusqlite::ErrorCode> {
+    match err {
+        rusqlite::Error::SqliteFailure(e, _) => Some(e.code),
+        _ => None,
+    }
 }
 
 /// Moves the write generation on to even when dropped: after the transaction ended, by
@@ -121,6 +228,7 @@ impl SqliteStore {
         Ok(Self {
             inner: Arc::new(Inner {
                 writer: Mutex::new(writer),
+                queued: Mutex::new(Vec::new()),
                 readers,
                 next_reader: AtomicUsize::new(0),
                 write_generation: AtomicU64::new(0),
@@ -130,40 +238,38 @@ impl SqliteStore {
         })
     }
 
-    /// Runs `f` in an immediate write transaction on the writer connection; commits when
-    /// `f` returns `Ok`.
+    /// Runs `f` in an immediate write transaction on the writer connection and answers once
+    /// that transaction has committed; when `f` fails, its writes are rolled back and its error
+    /// is the answer.
+    ///
+    /// Group commit: writes that arrive while another is running wait in a queue, and the next
+    /// writer to take the connection runs all of them in one transaction, each inside a
+    /// savepoint of its own (a failing one is rolled back alone), then commits once and hands
+    /// each its answer. A write alone in the queue runs at once, as before; many small ones
+    /// (creates, claims, chunk commits, finishes) share the transaction's fixed cost.
     pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
     {
-        self.write_tx(move |tx| {
-            let value = f(&tx)?;
-            tx.commit().map_err(error)?;
-            Ok(value)
-        })
-        .await
-    }
-
-    /// Runs `f` with an immediate write transaction it must commit itself (dropping it rolls
-    /// back).
-    pub(crate) async fn write_tx<T, F>(&self, f: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
-    {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |tx: Result<&Transaction<'_>, &Shared>| {
+            let result = match tx {
+                Ok(tx) => f(tx),
+                Err(failed) => Err(failed.store_error()),
+            };
+            let ok = result.is_ok();
+            let deliver: Deliver = Box::new(move |commit: Result<(), StoreError>| {
+                let _ = answer.send(result.and_then(|value| commit.map(|()| value)));
+            });
+            (ok, deliver)
+        });
+        self.inner.queued.lock().unwrap_or_else(|p| p.into_inner()).push(job);
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-            // Odd from before the transaction begins until after it has ended either way.
-            inner.write_generation.fetch_add(1, Ordering::AcqRel);
-            let _ended = WriteEnded(&inner.write_generation);
-            let tx =
-                conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(error)?;
-            f(tx)
-        })
-        .await
-        .map_err(|e| StoreError::Other(e.into()))?
+        tokio::task::spawn_blocking(move || inner.run_queued())
+            .await
+            .map_err(|e| StoreError::Other(e.into()))?;
+        answered.await.map_err(|_| StoreError::Other(anyhow::anyhow!("a write was dropped")))?
     }
 
     /// Runs `f` on one of the read connections, in a blocking thread: the first free one, else

@@ -536,8 +536,7 @@ impl Queue for SqliteStore {
         chunk: ChunkCommit,
     ) -> Result<ChunkCounts, StoreError> {
         let owned = fence.clone();
-        let (project, counts) =
-            self.write_tx(move |tx| chunk::commit(tx, &owned, now, chunk)).await?;
+        let (project, counts) = self.write(move |tx| chunk::commit(tx, &owned, now, chunk)).await?;
         let project = ProjectId::from_string(project);
         self.inner.changes.publish(ActionChange::changed(&project, &fence.action_id));
         Ok(counts)
