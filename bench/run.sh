@@ -9,6 +9,7 @@
 #   import        P1 import throughput vs the raw insert, and P5 the server's peak RSS
 #   latency       P2 POST → DONE of single-customer bulk updates, one after another
 #   tiny-actions  P3 single-item actions from 16 clients, and graphile-worker's no-op jobs
+#                 (16 concurrent, in its default mode and its batched mode)
 #   api           P4 the action list and get under wrk, next to /healthz
 #   fairness      P6 small actions' time to DONE while a 1,000,000-row import runs
 #   load          64 clients for 60 s mixing bulk/metadata updates, CSV uploads, polls and
@@ -17,8 +18,13 @@
 # Each scenario runs on SQLite and on PostgreSQL (BENCH_BACKENDS="sqlite postgres"). Without
 # CONVEYOR_BENCH_DATABASE_URL, a throwaway PostgreSQL cluster is started (as root) on port
 # $PGT_PORT (55439) in $PGT_DIR (/tmp/conveyor-pgbench), with fsync off unless PGT_DURABLE=1,
-# and stopped at the end. Smaller runs: BENCH_ROWS, BENCH_LATENCY_COUNT, BENCH_TINY_ACTIONS,
-# BENCH_API_ACTIONS, BENCH_API_SECONDS, BENCH_LOAD_CLIENTS, BENCH_LOAD_SECONDS. BENCH_SKIP_BUILD=1 uses the binaries already built.
+# and stopped at the end. P3 (tiny-actions) runs on a durable PostgreSQL (fsync and
+# synchronous_commit on), it and graphile-worker alike: CONVEYOR_BENCH_DURABLE_DATABASE_URL,
+# or else the cluster above if PGT_DURABLE=1 started it, or else a second throwaway cluster
+# with PGT_DURABLE=1 on port $PGT_DURABLE_PORT (55440) in $PGT_DURABLE_DIR
+# (/tmp/conveyor-pgbench-durable), started for P3 and stopped at the end. Smaller runs:
+# BENCH_ROWS, BENCH_LATENCY_COUNT, BENCH_TINY_ACTIONS, BENCH_API_ACTIONS, BENCH_API_SECONDS,
+# BENCH_LOAD_CLIENTS, BENCH_LOAD_SECONDS. BENCH_SKIP_BUILD=1 uses the binaries already built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -58,11 +64,25 @@ if wants tiny-actions; then
   (cd bench/peer && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+PGT_DURABLE_DIR=${PGT_DURABLE_DIR:-/tmp/conveyor-pgbench-durable}
+PGT_DURABLE_PORT=${PGT_DURABLE_PORT:-55440}
+throwaway=0 throwaway_durable=0
+stop_throwaways() {
+  if [ "$throwaway" = 1 ]; then bash .ci/pg-test.sh stop; fi
+  if [ "$throwaway_durable" = 1 ]; then
+    PGT_DIR=$PGT_DURABLE_DIR PGT_PORT=$PGT_DURABLE_PORT bash .ci/pg-test.sh stop
+  fi
+}
+trap stop_throwaways EXIT
+
 if [ -z "${CONVEYOR_BENCH_DATABASE_URL:-}" ]; then
   echo "== starting a throwaway PostgreSQL"
   export PGT_DIR=${PGT_DIR:-/tmp/conveyor-pgbench} PGT_PORT=${PGT_PORT:-55439}
+  throwaway=1
   CONVEYOR_BENCH_DATABASE_URL=$(bash .ci/pg-test.sh start)
-  trap 'bash .ci/pg-test.sh stop' EXIT
+  if [ "${PGT_DURABLE:-0}" = 1 ] && [ -z "${CONVEYOR_BENCH_DURABLE_DATABASE_URL:-}" ]; then
+    CONVEYOR_BENCH_DURABLE_DATABASE_URL=$CONVEYOR_BENCH_DATABASE_URL
+  fi
 fi
 export CONVEYOR_BENCH_DATABASE_URL
 
@@ -94,8 +114,14 @@ for backend in $BACKENDS; do
   fi
 done
 if wants tiny-actions; then
-  echo "== P3 tiny-actions (${BACKENDS// /, }, then graphile-worker)"
+  if [ -z "${CONVEYOR_BENCH_DURABLE_DATABASE_URL:-}" ]; then
+    echo "== starting a durable throwaway PostgreSQL for P3"
+    throwaway_durable=1
+    CONVEYOR_BENCH_DURABLE_DATABASE_URL=$(PGT_DURABLE=1 PGT_DIR=$PGT_DURABLE_DIR \
+      PGT_PORT=$PGT_DURABLE_PORT bash .ci/pg-test.sh start)
+  fi
+  echo "== P3 tiny-actions (${BACKENDS// /, }, then graphile-worker default and batched)"
   "$bench" tiny-actions --actions "$TINY_ACTIONS" --backend "${BACKENDS// /,}" --peer bench/peer \
-    --json "$RESULTS/tiny-actions.json"
+    --database-url "$CONVEYOR_BENCH_DURABLE_DATABASE_URL" --json "$RESULTS/tiny-actions.json"
 fi
 echo "== figures written to $RESULTS/"

@@ -67,7 +67,8 @@ enum Command {
     },
     /// P3: submit single-item actions from concurrent clients and count actions/s until all
     /// are DONE, on each backend given; then graphile-worker (`--peer`) processing as many
-    /// no-op jobs added in one batch on the same PostgreSQL server; prints the ratios.
+    /// no-op jobs added in one batch on the same PostgreSQL server, in its default mode and
+    /// in its batched mode (local queue); prints the ratios to each.
     TinyActions {
         /// Actions (and peer jobs).
         #[arg(long, default_value_t = 20_000)]
@@ -82,6 +83,7 @@ enum Command {
         #[arg(long, env = "CONVEYOR_BENCH_DATABASE_URL")]
         database_url: Option<String>,
         /// The peer's directory (`bench/peer`, after `npm ci` there); no peer run without it.
+        /// The peer runs twice: default mode, then batched mode.
         #[arg(long)]
         peer: Option<PathBuf>,
         /// The `conveyor` binary to start [default: next to this one].
