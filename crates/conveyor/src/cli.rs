@@ -3,7 +3,8 @@
 
 use std::{path::PathBuf, process::ExitCode};
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+use cv_store_sqlite::Synchronous;
 use tracing_subscriber::{filter::FilterExt as _, layer::Filter};
 
 use crate::{
@@ -11,6 +12,15 @@ use crate::{
     client::{self, ActionsArgs, ImportArgs, Target},
     store,
 };
+
+/// `--sqlite-synchronous`: when a SQLite commit reaches the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SqliteSynchronous {
+    /// Before the request is answered.
+    Full,
+    /// At WAL checkpoints.
+    Normal,
+}
 
 /// The help heading of the options only the server commands read.
 const SERVER: &str = "Server options";
@@ -28,6 +38,10 @@ pub struct Cli {
     /// Database: sqlite://PATH (embedded, the default: sqlite://./conveyor.db) or postgres://….
     #[arg(long, global = true, env = "CONVEYOR_DATABASE_URL", help_heading = SERVER)]
     pub database_url: Option<String>,
+    /// On SQLite, when a commit reaches the disk: full (before it is acknowledged) or normal
+    /// (at checkpoints; a power loss may take the last commits) [default: full].
+    #[arg(long, global = true, env = "CONVEYOR_SQLITE_SYNCHRONOUS", value_enum, help_heading = SERVER)]
+    pub sqlite_synchronous: Option<SqliteSynchronous>,
     /// App id of the default project (with --app-token); the client commands sign in with it.
     #[arg(long, global = true, env = "CONVEYOR_APP_ID")]
     pub app_id: Option<String>,
@@ -134,6 +148,12 @@ impl Cli {
         if let Some(v) = &self.database_url {
             c.database_url = v.clone();
         }
+        if let Some(v) = self.sqlite_synchronous {
+            c.sqlite_synchronous = match v {
+                SqliteSynchronous::Full => Synchronous::Full,
+                SqliteSynchronous::Normal => Synchronous::Normal,
+            };
+        }
         if let Some(v) = &self.app_id {
             c.app_id = Some(v.clone());
         }
@@ -199,7 +219,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     let config = cli.resolve_config()?;
     init_tracing(&config.log);
-    let store = store::open(&config.database_url).await?;
+    let store = store::open(&config.database_url, config.sqlite_synchronous).await?;
     match cli.command {
         Command::Migrate => {
             println!("Migrations applied ({}).", store.backend());

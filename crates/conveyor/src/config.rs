@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use cv_actions::ActionsConfig;
 use cv_api::ApiConfig;
 use cv_engine::EngineConfig;
+use cv_store_sqlite::Synchronous;
 use cv_webhooks::WebhookConfig;
 use serde::Deserialize;
 
@@ -23,6 +24,10 @@ pub struct Config {
     pub bind: String,
     /// `sqlite://PATH` or `postgres://…`; the scheme picks the backend.
     pub database_url: String,
+    /// On SQLite, when a commit reaches the disk: `full` (before it is acknowledged; an
+    /// answered request survives a power loss) or `normal` (at WAL checkpoints; faster, and a
+    /// power loss may take the last commits).
+    pub sqlite_synchronous: Synchronous,
     /// The default project's app id.
     pub app_id: Option<String>,
     /// The default project's app token.
@@ -46,6 +51,7 @@ impl Default for Config {
         Self {
             bind: "127.0.0.1:8080".to_owned(),
             database_url: "sqlite://./conveyor.db".to_owned(),
+            sqlite_synchronous: Synchronous::Full,
             app_id: None,
             app_token: None,
             log: "info".to_owned(),

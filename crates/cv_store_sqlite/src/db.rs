@@ -132,13 +132,37 @@ pub(crate) struct Inner {
 /// store's distinct statements, so a busy engine would evict and re-parse them in turn).
 const STATEMENT_CACHE: usize = 256;
 
-fn configure(conn: &Connection) -> rusqlite::Result<()> {
+/// When a commit reaches the disk.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Synchronous {
+    /// Every commit is synced to the disk before it is acknowledged (`PRAGMA synchronous =
+    /// FULL`): an answered request survives a power loss. The writer's group commit shares one
+    /// sync among the writes that queue up meanwhile.
+    #[default]
+    Full,
+    /// Commits are synced at WAL checkpoints only (`NORMAL`): a crash of the process loses
+    /// nothing, but a power loss or a kernel crash may lose the last commits.
+    Normal,
+}
+
+impl Synchronous {
+    fn pragma(self) -> &'static str {
+        match self {
+            Synchronous::Full => "FULL",
+            Synchronous::Normal => "NORMAL",
+        }
+    }
+}
+
+fn configure(conn: &Connection, synchronous: Synchronous) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON; \
          PRAGMA cache_size = -32768;",
-    )
+        synchronous.pragma()
+    ))
 }
 
 /// A writer error to hand to every write of a group: the error [`error`] maps it to, rebuilt
@@ -187,20 +211,29 @@ impl Drop for WriteEnded<'_> {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database file at `path` and applies migrations.
+    /// Opens (creating if needed) the database file at `path` and applies migrations; commits
+    /// are synced to the disk before they are acknowledged ([`Synchronous::Full`]).
     pub async fn open(path: impl AsRef<Path>) -> anyhow::Result<Self> {
-        let path = path.as_ref().to_owned();
-        tokio::task::spawn_blocking(move || Self::open_blocking(&path)).await?
+        Self::open_with(path, Synchronous::default()).await
     }
 
-    fn open_blocking(path: &Path) -> anyhow::Result<Self> {
+    /// [`SqliteStore::open`] with commits synced as `synchronous` says.
+    pub async fn open_with(
+        path: impl AsRef<Path>,
+        synchronous: Synchronous,
+    ) -> anyhow::Result<Self> {
+        let path = path.as_ref().to_owned();
+        tokio::task::spawn_blocking(move || Self::open_blocking(&path, synchronous)).await?
+    }
+
+    fn open_blocking(path: &Path, synchronous: Synchronous) -> anyhow::Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("creating directory {}", dir.display()))?;
         }
         let mut writer = Connection::open(path)
             .with_context(|| format!("opening SQLite database {}", path.display()))?;
-        configure(&writer)?;
+        configure(&writer, synchronous)?;
         // Checkpoint every 64 MiB of WAL rather than every 4 MiB: a page rewritten by several
         // chunk commits (random index keys) is then copied into the database file once.
         writer.execute_batch(
@@ -210,7 +243,7 @@ impl SqliteStore {
         let readers = (0..READERS)
             .map(|_| {
                 let conn = Connection::open(path)?;
-                configure(&conn)?;
+                configure(&conn, synchronous)?;
                 // Readers do point lookups and stream upload parts; a small cache keeps those
                 // megabyte-sized blobs from piling up in four page caches.
                 conn.execute_batch("PRAGMA query_only = ON; PRAGMA cache_size = -4096;")?;
@@ -320,5 +353,97 @@ impl SqliteStore {
         let (project, key) = (project.clone(), key.to_owned());
         self.read(move |c| c.row(&sql(query), params![project.as_str(), key], decode).optional())
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn synchronous_of(conn: &Connection) -> i64 {
+        conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).expect("pragma")
+    }
+
+    #[tokio::test]
+    async fn commits_are_synced_as_configured_and_full_by_default() {
+        let dir = tempfile::tempdir().expect("dir");
+        // SQLite's codes: 1 NORMAL, 2 FULL.
+        for (store, expected) in [
+            (SqliteStore::open(dir.path().join("default.db")).await.expect("open"), 2),
+            (
+                SqliteStore::open_with(dir.path().join("normal.db"), Synchronous::Normal)
+                    .await
+                    .expect("open"),
+                1,
+            ),
+        ] {
+            let writer = store.inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+            assert_eq!(synchronous_of(&writer), expected);
+            for reader in &store.inner.readers {
+                let reader = reader.lock().unwrap_or_else(|p| p.into_inner());
+                assert_eq!(synchronous_of(&reader), expected);
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_write_in_a_group_is_rolled_back_alone() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = SqliteStore::open(dir.path().join("group.db")).await.expect("open");
+        let insert = |name: &'static str, fail: bool| {
+            let store = store.clone();
+            async move {
+                store
+                    .write(move |tx| {
+                        let at = 0i64;
+                        tx.execute(
+                            "INSERT INTO projects (id, name, created_at) VALUES (?1, ?1, ?2)",
+                            params![name, at],
+                        )
+                        .map_err(error)?;
+                        if fail {
+                            Err(StoreError::Unavailable("refused".to_owned()))
+                        } else {
+                            Ok(())
+                        }
+                    })
+                    .await
+            }
+        };
+        // The writer is held while the three queue up, so one group runs them all; the failing
+        // one writes nothing and the others commit.
+        let (release, released) = std::sync::mpsc::channel::<()>();
+        let (locked, is_locked) = tokio::sync::oneshot::channel::<()>();
+        let inner = store.inner.clone();
+        let holder = tokio::task::spawn_blocking(move || {
+            let _held = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+            let _ = locked.send(());
+            let _ = released.recv();
+        });
+        is_locked.await.expect("locked");
+        let writes =
+            [("a", false), ("b", true), ("c", false)].map(|(n, f)| tokio::spawn(insert(n, f)));
+        for _ in 0..10_000 {
+            if store.inner.queued.lock().unwrap_or_else(|p| p.into_inner()).len() == 3 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        assert_eq!(store.inner.queued.lock().unwrap_or_else(|p| p.into_inner()).len(), 3);
+        release.send(()).expect("release");
+        holder.await.expect("holder");
+        let [a, b, c] = writes;
+        let (a, b, c) = (a.await.expect("a"), b.await.expect("b"), c.await.expect("c"));
+        assert!(a.is_ok() && c.is_ok(), "{a:?} {c:?}");
+        assert!(matches!(b, Err(StoreError::Unavailable(_))), "{b:?}");
+        let names: Vec<String> = store
+            .read(|c| {
+                c.prepare("SELECT name FROM projects ORDER BY name")?
+                    .query_map([], |r| r.get(0))?
+                    .collect()
+            })
+            .await
+            .expect("names");
+        assert_eq!(names, ["a", "c"]);
     }
 }

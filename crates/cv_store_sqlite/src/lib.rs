@@ -20,4 +20,4 @@ mod store;
 mod vouchers;
 mod webhooks;
 
-pub use db::SqliteStore;
+pub use db::{SqliteStore, Synchronous};
