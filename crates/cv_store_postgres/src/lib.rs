@@ -20,6 +20,7 @@ mod migrate;
 mod oauth;
 mod orders;
 mod products;
+mod queue;
 mod store;
 mod vouchers;
 mod webhooks;

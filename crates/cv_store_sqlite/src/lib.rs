@@ -16,6 +16,7 @@ mod migrate;
 mod oauth;
 mod orders;
 mod products;
+mod queue;
 mod store;
 mod vouchers;
 mod webhooks;
