@@ -10,7 +10,7 @@ use cv_domain::{
 use cv_engine::{ActionError, ActionRun, Finish};
 use cv_store::{ActionRecord, ChunkWrites, Inputs, Item, ItemError, ReportMode};
 
-use crate::{Action, Start, chunk_of, metadata_error, report};
+use crate::{Action, Start, chunk_of, left_of, metadata_error, report};
 
 pub(crate) struct Run {
     customers: Vec<CustomerPatch>,
@@ -65,6 +65,10 @@ impl ActionRun for Run {
 
     fn report_mode(&self) -> ReportMode {
         ReportMode::AllItems
+    }
+
+    fn items_left(&self, cursor: u64) -> Option<u64> {
+        left_of(&self.customers, cursor)
     }
 
     async fn finish(

@@ -109,6 +109,12 @@ async fn run<A: Action>(
 }
 
 /// The items of a chunk: `items[cursor..cursor + max]`, clamped to the end.
+/// How many of `items` are left from `cursor` on (`ActionRun::items_left` of a run that
+/// holds its items).
+fn left_of<T>(items: &[T], cursor: u64) -> Option<u64> {
+    Some((items.len() as u64).saturating_sub(cursor))
+}
+
 fn chunk_of<T>(items: &[T], cursor: u64, max: usize) -> &[T] {
     let start = usize::try_from(cursor).unwrap_or(usize::MAX).min(items.len());
     let end = start.saturating_add(max).min(items.len());

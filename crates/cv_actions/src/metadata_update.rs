@@ -13,7 +13,7 @@ use cv_engine::{ActionError, ActionRun, Finish};
 use cv_store::{ActionRecord, ChunkWrites, Inputs, Item, ReportMode};
 use serde::de::DeserializeOwned;
 
-use crate::{Action, ActionsConfig, Start, chunk_of, metadata_error, report};
+use crate::{Action, ActionsConfig, Start, chunk_of, left_of, metadata_error, report};
 
 /// What one metadata-update type updates.
 pub(crate) trait Target: Send + 'static {
@@ -68,6 +68,10 @@ impl<T: Target> ActionRun for Run<T> {
 
     fn report_mode(&self) -> ReportMode {
         ReportMode::AllItems
+    }
+
+    fn items_left(&self, cursor: u64) -> Option<u64> {
+        left_of(&self.keys, cursor)
     }
 
     async fn finish(

@@ -22,7 +22,7 @@ use cv_engine::{ActionError, ActionRun, Finish};
 use cv_store::{ActionRecord, ChunkWrites, Inputs, Item, ItemError, ReportMode};
 
 use crate::{
-    Action, Start, chunk_of, metadata_error,
+    Action, Start, chunk_of, left_of, metadata_error,
     report::{self, FailedShape},
 };
 
@@ -132,6 +132,10 @@ impl ActionRun for Run {
 
     fn report_mode(&self) -> ReportMode {
         ReportMode::FailuresOnly
+    }
+
+    fn items_left(&self, cursor: u64) -> Option<u64> {
+        left_of(&self.orders, cursor)
     }
 
     async fn finish(

@@ -11,7 +11,7 @@ use cv_domain::{
 use cv_engine::{ActionError, ActionRun, Finish};
 use cv_store::{ActionRecord, ChunkWrites, Inputs, Item, ReportMode};
 
-use crate::{Action, ActionsConfig, Start, chunk_of, metadata_error, report};
+use crate::{Action, ActionsConfig, Start, chunk_of, left_of, metadata_error, report};
 
 pub(crate) struct Run {
     products: Vec<ProductPatch>,
@@ -55,6 +55,10 @@ impl ActionRun for Run {
 
     fn report_mode(&self) -> ReportMode {
         ReportMode::AllItems
+    }
+
+    fn items_left(&self, cursor: u64) -> Option<u64> {
+        left_of(&self.products, cursor)
     }
 
     async fn finish(

@@ -26,7 +26,7 @@ pub async fn bulk_report(
     config: &ActionsConfig,
     item_key: Option<&str>,
 ) -> Result<ActionResult, StoreError> {
-    let failed = inputs.failed_report_lines(&action.id, MAX_ERRORS).await?;
+    let failed = failed_lines(inputs, action).await?;
     let errors = failed
         .into_iter()
         .filter_map(|line| {
@@ -47,6 +47,17 @@ pub async fn bulk_report(
         reports_available_till: Timestamp::now().plus_millis(ttl_ms),
         errors,
     }))
+}
+
+/// The first [`MAX_ERRORS`] failed report lines; none to read when nothing failed.
+async fn failed_lines(
+    inputs: &dyn Inputs,
+    action: &ActionRecord,
+) -> Result<Vec<cv_store::ReportLine>, StoreError> {
+    if action.failed_count == 0 {
+        return Ok(Vec::new());
+    }
+    inputs.failed_report_lines(&action.id, MAX_ERRORS).await
 }
 
 /// How an import lists one failed item in `result.failed[]`.
@@ -75,8 +86,8 @@ pub async fn import_result(
     noun: &str,
     shape: FailedShape,
 ) -> Result<ActionResult, StoreError> {
-    let failed = inputs.failed_report_lines(&action.id, MAX_ERRORS).await?;
-    let failed = failed
+    let failed = failed_lines(inputs, action)
+        .await?
         .into_iter()
         .map(|line| {
             let reason = line.error.map(|e| e.details).unwrap_or_default();

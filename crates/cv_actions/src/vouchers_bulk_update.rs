@@ -13,7 +13,7 @@ use cv_domain::{
 use cv_engine::{ActionError, ActionRun, Finish};
 use cv_store::{ActionRecord, ChunkWrites, Inputs, Item, ReportMode};
 
-use crate::{Action, ActionsConfig, Start, chunk_of, metadata_error, report};
+use crate::{Action, ActionsConfig, Start, chunk_of, left_of, metadata_error, report};
 
 pub(crate) struct Run {
     vouchers: Vec<VoucherMetadataPatch>,
@@ -52,6 +52,10 @@ impl ActionRun for Run {
 
     fn report_mode(&self) -> ReportMode {
         ReportMode::AllItems
+    }
+
+    fn items_left(&self, cursor: u64) -> Option<u64> {
+        left_of(&self.vouchers, cursor)
     }
 
     async fn finish(

@@ -68,7 +68,7 @@ impl RetentionConfig {
 impl Default for EngineConfig {
     fn default() -> Self {
         Self {
-            workers: 4,
+            workers: 16,
             chunk_size: 20_000,
             lease_ms: 30_000,
             heartbeat_ms: 10_000,

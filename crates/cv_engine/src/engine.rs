@@ -13,6 +13,7 @@ use tracing::{debug, info, warn};
 
 use crate::{
     ActionRun, Clock, EngineConfig, EngineMetrics, FailPoints, Handlers, SystemClock,
+    batch::{self, Completions, Held},
     worker::{RunOutcome, Worker},
 };
 
@@ -38,6 +39,10 @@ pub(crate) struct Inner {
     pub parked: Parked,
     /// What the workers count, for `/metrics`.
     pub metrics: EngineMetrics,
+    /// The actions this node holds, whose leases the heartbeat extends together.
+    pub held: Arc<Held>,
+    /// Finishes, written in groups.
+    pub completions: Completions,
 }
 
 /// Runs given back after a slice, kept for the next claim of the same action on this node, so
@@ -151,6 +156,8 @@ impl Engine {
                 retries,
                 parked,
                 metrics,
+                held: Arc::default(),
+                completions: Completions::default(),
             }),
         }
     }
@@ -160,6 +167,7 @@ impl Engine {
     pub async fn run_pending(&self) -> anyhow::Result<DrainReport> {
         let worker = Worker::new(self.inner.clone(), format!("{}-drain", self.inner.node));
         let never = CancellationToken::new();
+        let _heartbeat = AbortOnDrop(tokio::spawn(self.heartbeat()));
         let mut report = DrainReport::default();
         let retries_before = self.inner.retries.load(Ordering::Relaxed);
         let retries = || self.inner.retries.load(Ordering::Relaxed) - retries_before;
@@ -219,22 +227,43 @@ impl Engine {
         Ok(report)
     }
 
-    /// Runs `config.workers` worker loops until `shutdown` is cancelled. Each worker finishes
-    /// or abandons its current chunk (never half-commits), releases its lease and stops.
+    /// Runs up to `config.workers` actions at a time until `shutdown` is cancelled: claims
+    /// them in batches (as many as there are free slots, in one statement), extends the leases
+    /// of those it holds with one heartbeat, and writes their finishes in groups. Each run
+    /// finishes or abandons its current chunk (never half-commits) and releases its lease
+    /// before this returns.
     pub async fn run(&self, shutdown: CancellationToken) {
         info!(message = "Engine started.", node = %self.inner.node, workers = self.inner.config.workers, backend = self.inner.queue.backend());
+        let _heartbeat = AbortOnDrop(tokio::spawn(self.heartbeat()));
         let mut tasks = tokio::task::JoinSet::new();
-        for n in 0..self.inner.config.workers.max(1) {
-            let worker = Worker::new(self.inner.clone(), format!("{}-w{n}", self.inner.node));
-            let shutdown = shutdown.clone();
-            tasks.spawn(async move { worker.run_loop(shutdown).await });
-        }
+        let dispatcher = Worker::new(self.inner.clone(), self.inner.node.clone());
+        let (slots, stop) = (self.inner.config.workers.max(1), shutdown.clone());
+        tasks.spawn(async move { dispatcher.dispatch(slots, stop).await });
         if self.inner.config.retention.enabled() {
             let (engine, shutdown) = (self.clone(), shutdown.clone());
             tasks.spawn(async move { engine.maintenance_loop(shutdown).await });
         }
         while tasks.join_next().await.is_some() {}
         debug!(message = "Engine stopped.", node = %self.inner.node);
+    }
+
+    fn heartbeat(&self) -> impl Future<Output = ()> + Send + 'static {
+        let inner = &self.inner;
+        batch::heartbeat(
+            inner.queue.clone(),
+            inner.held.clone(),
+            inner.clock.clone(),
+            inner.config.clone(),
+        )
+    }
+}
+
+/// Aborts a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -40,6 +40,12 @@ impl FailPoints {
         self
     }
 
+    /// Whether a failure is armed at `location` (it will fire there some time).
+    pub(crate) fn armed(&self, location: FailureLocation) -> bool {
+        let armed = self.armed.lock().unwrap_or_else(|p| p.into_inner());
+        armed.iter().any(|(at, _)| *at == location)
+    }
+
     /// Called by the engine on reaching `location`; true when it must crash here.
     pub(crate) fn hit(&self, location: FailureLocation) -> bool {
         let mut armed = self.armed.lock().unwrap_or_else(|p| p.into_inner());

@@ -67,6 +67,13 @@ pub trait ActionRun: Send {
         None
     }
 
+    /// How many items are left from `cursor` on, when the run knows without reading anything
+    /// (its items are in the payload it holds); `None` when it cannot tell. When none are
+    /// left after a chunk, the engine ends the action in that chunk's transaction.
+    fn items_left(&self, _cursor: u64) -> Option<u64> {
+        None
+    }
+
     /// How the action ends once every item is done. `action` carries the final counters.
     async fn finish(
         &mut self,

@@ -11,6 +11,7 @@
 //! action nobody holds (bumping its attempt, so a stale holder writes nothing more) or flags
 //! a held one for its holder to end; and the retention pass deletes finished actions.
 
+mod batch;
 mod config;
 mod engine;
 mod failpoint;

@@ -4,7 +4,10 @@ use std::{
 };
 
 use cv_domain::{ActionKind, ActionResult, ActionStatus};
-use cv_store::{ActionRecord, ChunkCommit, ClaimedAction, CommitMode, Fence, Queue, StoreError};
+use cv_store::{
+    ActionRecord, ChunkCommit, ClaimedAction, CommitMode, Fence, Finishing, Queue, StoreError,
+};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, error, info, warn};
 
@@ -82,20 +85,58 @@ impl Worker {
         Ok(claim)
     }
 
-    /// Claims and runs actions until `shutdown`; sleeps on wake-ups with a poll fallback.
-    pub async fn run_loop(&self, shutdown: CancellationToken) {
+    /// Claims batches of actions, one for each free slot of `slots`, and runs each claimed
+    /// action in a task of its own until `shutdown`; sleeps on wake-ups with a poll fallback
+    /// when the queue is empty. Returns once every run it started has ended.
+    pub async fn dispatch(&self, slots: usize, shutdown: CancellationToken) {
+        let slots = Arc::new(Semaphore::new(slots.max(1)));
         let wake = self.inner.queue.wakeups();
+        let mut running = tokio::task::JoinSet::new();
+        let lease = self.inner.config.lease_ms as i64;
         while !shutdown.is_cancelled() {
+            let first = tokio::select! {
+                permit = slots.clone().acquire_owned() => permit.expect("the slots are never closed"),
+                () = shutdown.cancelled() => break,
+            };
+            let mut permits = vec![first];
+            while let Ok(permit) = slots.clone().try_acquire_owned() {
+                permits.push(permit);
+            }
             let notified = wake.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            match self.claim().await {
-                Ok(Some(claim)) => {
-                    self.execute(claim, &shutdown).await;
-                    continue;
+            let wanted = permits.len();
+            let now = self.inner.clock.now();
+            let limit = u32::try_from(wanted).unwrap_or(u32::MAX);
+            let claimed = match self.inner.queue.claim_batch(&self.name, now, lease, limit).await {
+                Ok(claimed) => claimed,
+                Err(err) => {
+                    warn!(message = "Claim failed.", %err);
+                    Vec::new()
                 }
-                Ok(None) => {}
-                Err(err) => warn!(message = "Claim failed.", %err),
+            };
+            let got = claimed.len();
+            for claim in claimed {
+                self.inner.metrics.claimed(
+                    claim.record.kind,
+                    claim.fence.attempt,
+                    claim.lease_expired,
+                );
+                if claim.lease_expired {
+                    info!(message = "Lease ran out; action taken over.", async_action.id = %claim.fence.action_id, attempt = claim.fence.attempt);
+                }
+                let permit = permits.pop().expect("one permit per claimed action");
+                let worker = Worker::new(self.inner.clone(), self.name.clone());
+                let shutdown = shutdown.clone();
+                running.spawn(async move {
+                    worker.execute(claim, &shutdown).await;
+                    drop(permit);
+                });
+            }
+            drop(permits);
+            while running.try_join_next().is_some() {}
+            if got == wanted {
+                continue;
             }
             tokio::select! {
                 () = &mut notified => {}
@@ -103,6 +144,7 @@ impl Worker {
                 () = shutdown.cancelled() => {}
             }
         }
+        while running.join_next().await.is_some() {}
     }
 
     /// Runs one claimed action in its own task (a panic in action code fails that action, not
@@ -110,15 +152,15 @@ impl Worker {
     pub async fn execute(&self, claim: ClaimedAction, shutdown: &CancellationToken) -> RunOutcome {
         let fence = claim.fence.clone();
         let (project, kind) = (claim.record.project_id.clone(), claim.record.kind);
-        let lost = CancellationToken::new();
-        let heartbeat = tokio::spawn(heartbeat(self.inner.clone(), fence.clone(), lost.clone()));
+        let lost = self.inner.held.hold(&fence);
         let run = tokio::spawn(run(self.inner.clone(), claim, shutdown.clone(), lost));
         let stop = match run.await {
             Ok(result) => result,
             Err(join) => Err(Stop::Internal(anyhow::anyhow!("action code panicked: {join}"))),
         };
-        heartbeat.abort();
-        self.settle(&project, kind, &fence, stop).await
+        let outcome = self.settle(&project, kind, &fence, stop).await;
+        self.inner.held.drop_fence(&fence);
+        outcome
     }
 
     async fn settle(
@@ -203,7 +245,14 @@ impl Worker {
         now: cv_domain::Timestamp,
         result: ActionResult,
     ) -> RunOutcome {
-        match self.inner.queue.finish_action(fence, now, &result, None).await {
+        let finishing = Finishing { fence: fence.clone(), result, effect: None };
+        let _ = now;
+        match self
+            .inner
+            .completions
+            .finish(self.inner.queue.as_ref(), self.inner.clock.as_ref(), finishing)
+            .await
+        {
             Ok(()) => {
                 self.inner.metrics.finished(kind, ActionStatus::Failed);
                 RunOutcome::Finished
@@ -212,23 +261,6 @@ impl Worker {
             Err(err) => {
                 error!(message = "Could not record failure.", async_action.id = %fence.action_id, %err);
                 RunOutcome::Released
-            }
-        }
-    }
-}
-
-async fn heartbeat(inner: Arc<Inner>, fence: Fence, lost: CancellationToken) {
-    loop {
-        tokio::time::sleep(inner.config.heartbeat()).await;
-        let now = inner.clock.now();
-        match inner.queue.extend_lease(&fence, now, inner.config.lease_ms as i64).await {
-            Ok(()) => {}
-            Err(StoreError::LeaseLost(_)) => {
-                lost.cancel();
-                return;
-            }
-            Err(err) => {
-                warn!(message = "Heartbeat failed.", async_action.id = %fence.action_id, %err)
             }
         }
     }
@@ -256,9 +288,12 @@ async fn run(
 ) -> Result<ActionStatus, Stop> {
     let fence = claim.fence;
     let mut record = claim.record;
+    // The first run starts from what the claim read: the payload and the cancel flag.
+    let mut claimed = Some((claim.payload, claim.cancel_requested));
     let mut retry = 0;
     loop {
-        let err = match run_from(&inner, &record, &fence, &shutdown, &lost).await {
+        let from_claim = claimed.take();
+        let err = match run_from(&inner, &mut record, &fence, from_claim, &shutdown, &lost).await {
             Err(Stop::Transient(msg)) => msg,
             other => return other,
         };
@@ -283,19 +318,29 @@ async fn run(
     }
 }
 
-/// The chunk loop of one claim, from the checkpoint in `record`.
+/// The chunk loop of one claim, from the checkpoint in `record`, which it keeps up to date
+/// with the counters each chunk adds. `from_claim` is what the claim read (payload, cancel
+/// flag), for the claim's first run.
 async fn run_from(
     inner: &Arc<Inner>,
-    record: &ActionRecord,
+    record: &mut ActionRecord,
     fence: &Fence,
+    from_claim: Option<(Vec<u8>, bool)>,
     shutdown: &CancellationToken,
     lost: &CancellationToken,
 ) -> Result<ActionStatus, Stop> {
     let store = inner.queue.as_ref();
+    let (payload, mut cancel_known) = match from_claim {
+        Some((payload, cancel_requested)) => (Some(payload), Some(cancel_requested)),
+        None => (None, None),
+    };
     let mut action = match inner.parked.take(fence, record.cursor) {
         Some(run) => run,
         None => {
-            let payload = store.load_payload(&fence.action_id).await?;
+            let payload = match payload {
+                Some(payload) => payload,
+                None => store.load_payload(&fence.action_id).await?,
+            };
             let run = inner.handlers.start(record, payload, inner.inputs.clone()).await?;
             if let Some(remaining) = run.remaining() {
                 store.set_remaining_items(fence, remaining).await?;
@@ -312,7 +357,11 @@ async fn run_from(
         if shutdown.is_cancelled() {
             return Err(Stop::Shutdown);
         }
-        if store.cancel_requested(fence).await? {
+        let cancel = match cancel_known.take() {
+            Some(known) => known,
+            None => store.cancel_requested(fence).await?,
+        };
+        if cancel {
             return Err(Stop::Cancelled);
         }
         if inner.failpoints.hit(FailureLocation::PanicInChunk) {
@@ -339,9 +388,35 @@ async fn run_from(
         if inner.failpoints.hit(FailureLocation::TransientCommitError) {
             return Err(Stop::Transient("injected transient error before commit".to_owned()));
         }
+        if let Some(finishing) =
+            last_chunk_finish(inner, action.as_mut(), record, fence, &chunk).await
+        {
+            let now = inner.clock.now();
+            let (counts, finished) = store.commit_last_chunk(fence, now, chunk, &finishing).await?;
+            inner.metrics.chunk_committed(
+                record.kind,
+                counts.done,
+                counts.failed,
+                started.elapsed(),
+            );
+            record.cursor = next_cursor;
+            record.done_count += counts.done;
+            record.failed_count += counts.failed;
+            if finished {
+                let status = finishing.result.status();
+                info!(message = "Action finished.", async_action.id = %fence.action_id, kind = %record.kind, status = status.as_str(), done = record.done_count, failed = record.failed_count);
+                return Ok(status);
+            }
+            cursor = next_cursor;
+            continue;
+        }
         let counts = store.commit_chunk(fence, inner.clock.now(), chunk).await?;
         inner.metrics.chunk_committed(record.kind, counts.done, counts.failed, started.elapsed());
         cursor = next_cursor;
+        // The fence makes this run the counters' only writer: they are what it added.
+        record.cursor = cursor;
+        record.done_count += counts.done;
+        record.failed_count += counts.failed;
         if inner.failpoints.hit(FailureLocation::AfterChunkCommit) {
             return Err(Stop::Crashed);
         }
@@ -352,11 +427,40 @@ async fn run_from(
     if inner.failpoints.hit(FailureLocation::BeforeFinish) {
         return Err(Stop::Crashed);
     }
-    let record = held(store, &record.project_id, fence).await?;
-    let finish = action.finish(inner.inputs.as_ref(), &record).await?;
-    let now = inner.clock.now();
-    store.finish_action(fence, now, &finish.result, finish.effect.as_ref()).await?;
+    let finish = action.finish(inner.inputs.as_ref(), record).await?;
     let status = finish.result.status();
+    let finishing =
+        Finishing { fence: fence.clone(), result: finish.result, effect: finish.effect };
+    inner.completions.finish(store, inner.clock.as_ref(), finishing).await?;
     info!(message = "Action finished.", async_action.id = %fence.action_id, kind = %record.kind, status = status.as_str(), done = record.done_count, failed = record.failed_count);
     Ok(status)
+}
+
+/// The finish to write with `chunk`, when it is the action's last: the run knows no item is
+/// left after it, it plans no failed item (so its result needs no report line it has not
+/// committed yet), and no failure point waits between its commit and the finish. The result
+/// is built from the counters as they will be once the chunk commits as planned; the store
+/// writes it only if the chunk does (see `Queue::commit_last_chunk`).
+async fn last_chunk_finish(
+    inner: &Arc<Inner>,
+    action: &mut dyn ActionRun,
+    record: &ActionRecord,
+    fence: &Fence,
+    chunk: &ChunkCommit,
+) -> Option<Finishing> {
+    let planned = chunk.planned();
+    let last = action.items_left(chunk.next_cursor) == Some(0) && planned.failed == 0;
+    let failpoints = &inner.failpoints;
+    if !last
+        || chunk.mode != CommitMode::Commit
+        || failpoints.armed(FailureLocation::AfterChunkCommit)
+        || failpoints.armed(FailureLocation::BeforeFinish)
+    {
+        return None;
+    }
+    let mut then = record.clone();
+    then.cursor = chunk.next_cursor;
+    then.done_count += planned.done;
+    let finish = action.finish(inner.inputs.as_ref(), &then).await.ok()?;
+    Some(Finishing { fence: fence.clone(), result: finish.result, effect: finish.effect })
 }

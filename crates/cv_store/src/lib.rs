@@ -37,14 +37,14 @@ pub use error::StoreError;
 pub use inputs::Inputs;
 pub use model::{
     ActionCount, ActionRecord, ChunkCommit, ChunkCounts, ClaimedAction, CommitMode, CustomerPage,
-    Fence, ItemError, MetadataSchemaRecord, NewAction, ReportLine, ReportMode,
+    Fence, Finishing, ItemError, MetadataSchemaRecord, NewAction, ReportLine, ReportMode,
 };
 pub use oauth_store::{OAuthStore, TokenInsert};
 pub use order_store::{OrderPage, OrderStore};
 pub use paging::{ActionFilter, ActionPage, ActionPages};
 pub use product_store::{ProductPage, ProductStore, SkuPage};
 pub use purge_store::{MetadataHolder, MetadataPurgeStore};
-pub use store::{ActionReads, ApiStore, Queue, Resources, Store, Wakeups};
+pub use store::{ActionReads, ApiStore, Queue, Resources, Store, Wakeups, claim_window};
 pub use voucher_store::{VoucherPage, VoucherStore};
 pub use webhook_store::{
     ClaimedDelivery, DeliveryAttempt, DeliveryFence, DeliveryOutcome, DeliveryPage, DeliveryRecord,

@@ -5,7 +5,7 @@ use cv_domain::{
     Timestamp, metadata_schema::MetadataSchema, payload::Payload,
 };
 
-use crate::ChunkWrites;
+use crate::{ChunkWrites, FinishEffect};
 use serde::{Deserialize, Serialize};
 
 /// An action to enqueue. The payload is stored apart from the action row (claim-check), so
@@ -134,6 +134,22 @@ pub struct ClaimedAction {
     /// (its holder died or stalled without giving it back), rather than from the queue or
     /// from a lease given back (shutdown, slice, transient error).
     pub lease_expired: bool,
+    /// The stored payload, read in the claim's transaction.
+    pub payload: Vec<u8>,
+    /// Whether a cancel had been asked for when the claim committed.
+    pub cancel_requested: bool,
+}
+
+/// One action to end, for [`crate::Queue::finish_actions`]: its fence, its result (DONE, or
+/// FAILED for a failure), and what its finish writes besides the action row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finishing {
+    /// The claim that ends it.
+    pub fence: Fence,
+    /// The action's `result`.
+    pub result: ActionResult,
+    /// The finish's other write, if any.
+    pub effect: Option<FinishEffect>,
 }
 
 /// What a committed chunk added to its action's counters: the items applied, and the items
@@ -211,6 +227,12 @@ impl ChunkCommit {
     pub fn outcome_counts(&self) -> (i64, i64) {
         let failed = self.writes.failed();
         ((self.writes.len() - failed) as i64, failed as i64)
+    }
+
+    /// The counts the chunk plans to add: [`ChunkCommit::outcome_counts`] as [`ChunkCounts`].
+    pub fn planned(&self) -> ChunkCounts {
+        let (done, failed) = self.outcome_counts();
+        ChunkCounts { done: done as u64, failed: failed as u64 }
     }
 }
 

@@ -224,6 +224,33 @@ macro_rules! lease_ran_out {
     };
 }
 
+/// The pick of a batch claim (`Queue::claim_batch`), both backends: `id, lease_expired, turn,
+/// queued_at` of up to `$limit` actions, in the order they are to be claimed, among the first `$window` runnable at `$now` in queue order (each with
+/// `$lock` appended: PostgreSQL's row locks), ranked by their turn within their project, then
+/// by queue order — so projects take turns within a batch.
+#[macro_export]
+macro_rules! claim_pick {
+    ($now:literal, $window:literal, $limit:literal, $lock:literal) => {
+        concat!(
+            "SELECT r.id, r.lease_expired, r.turn, r.queued_at FROM (SELECT c.id, c.lease_expired, c.queued_at, \
+               ROW_NUMBER() OVER (PARTITION BY c.project_id ORDER BY c.queued_at, c.id) AS turn \
+             FROM (SELECT a.id, a.project_id, a.queued_at, ",
+            $crate::lease_ran_out!(),
+            " AS lease_expired FROM async_actions a \
+               WHERE a.status IN ('ENQUEUED', 'IN_PROGRESS') \
+                 AND (a.status = 'ENQUEUED' OR a.lease_expires_at < ",
+            $now,
+            ") AND ",
+            $crate::serial_group_runnable!(),
+            " ORDER BY a.queued_at, a.id LIMIT ",
+            $window,
+            $lock,
+            ") c) r ORDER BY r.turn, r.queued_at, r.id LIMIT ",
+            $limit
+        )
+    };
+}
+
 /// `$1` id, `$2` attempt, `$3` items left after the stored cursor: the total becomes
 /// `cursor + $3`, so progress counts what is left from where the action stands.
 pub const SET_REMAINING_ITEMS: &str = "UPDATE async_actions SET total_items = cursor + $3 \

@@ -8,7 +8,7 @@ use cv_domain::{
 
 use crate::{
     ActionChanges, ActionCount, ActionFilter, ActionRecord, CampaignStore, ChunkCommit,
-    ChunkCounts, ClaimedAction, ControlStore, CustomerPage, Fence, FinishEffect, Inputs,
+    ChunkCounts, ClaimedAction, ControlStore, CustomerPage, Fence, FinishEffect, Finishing, Inputs,
     MetadataPurgeStore, MetadataSchemaRecord, NewAction, OAuthStore, OrderStore, Outbox,
     ProductStore, ReportLine, StoreError, VoucherStore, WebhookStore,
 };
@@ -16,6 +16,13 @@ use crate::{
 /// Wakes idle workers when an action is enqueued: in-process on SQLite, fed by
 /// LISTEN/NOTIFY on PostgreSQL.
 pub type Wakeups = Arc<tokio::sync::Notify>;
+
+/// How far into the queue a claim of `limit` actions looks for them: the window in which
+/// [`Queue::claim_batch`] takes turns across projects. Beyond it, `queued_at` has already
+/// interleaved the projects (see `sql::INSERT_ACTION`).
+pub fn claim_window(limit: u32) -> u32 {
+    limit.saturating_mul(8).max(64)
+}
 
 /// The whole storage contract, for wiring, the backends and the conformance suite. Every
 /// other component holds one role of it: the engine a [`Queue`], actions their [`Inputs`],
@@ -248,27 +255,56 @@ pub trait Queue: ActionReads {
     /// The notifier that fires when an action is enqueued (by any node, on PostgreSQL).
     fn wakeups(&self) -> Wakeups;
 
-    /// Claims the oldest runnable action (ENQUEUED, or IN_PROGRESS with an expired lease):
-    /// sets IN_PROGRESS, increments `attempt`, takes a lease until `now + lease_ms`, and
-    /// tells whether the lease it took over had run out ([`ClaimedAction::lease_expired`]).
-    /// Concurrent claimers never get the same action. Actions of a serial group
-    /// (`ActionKind::serial_group`) run one at a time per project, oldest first: one is not
-    /// runnable while another of its project and group is IN_PROGRESS or, older, ENQUEUED —
-    /// even when several nodes claim at once.
+    /// Claims up to `limit` runnable actions (ENQUEUED, or IN_PROGRESS with an expired lease)
+    /// in one transaction, with their payloads: each is set IN_PROGRESS, its `attempt`
+    /// incremented, and leased until `now + lease_ms`; each tells whether the lease it took
+    /// over had run out ([`ClaimedAction::lease_expired`]). Concurrent claimers never get the
+    /// same action.
+    ///
+    /// Which ones: the first runnable actions in queue order (smallest `queued_at`), taken
+    /// in turns across projects — among the first [`claim_window`]`(limit)` of the queue, a
+    /// project's second action is taken only once every other project there has its first
+    /// taken, so one batch never takes a busy project's next action while another project's
+    /// waits. Actions of a serial group (`ActionKind::serial_group`) run one at a time per
+    /// project, oldest first: one is not runnable while another of its project and group is
+    /// IN_PROGRESS or, older, ENQUEUED — even when several nodes claim at once.
+    async fn claim_batch(
+        &self,
+        worker: &str,
+        now: Timestamp,
+        lease_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<ClaimedAction>, StoreError>;
+
+    /// Claims the first runnable action: [`Queue::claim_batch`] with a limit of one.
     async fn claim_next(
         &self,
         worker: &str,
         now: Timestamp,
         lease_ms: i64,
-    ) -> Result<Option<ClaimedAction>, StoreError>;
+    ) -> Result<Option<ClaimedAction>, StoreError> {
+        Ok(self.claim_batch(worker, now, lease_ms, 1).await?.pop())
+    }
 
-    /// Extends the lease; [`StoreError::LeaseLost`] when the fence is stale.
+    /// Extends the leases of `fences` to `now + lease_ms`, in one transaction; answers the
+    /// fences that no longer hold their action (another attempt has it, or it ended).
+    async fn extend_leases(
+        &self,
+        fences: &[Fence],
+        now: Timestamp,
+        lease_ms: i64,
+    ) -> Result<Vec<Fence>, StoreError>;
+
+    /// Extends one lease; [`StoreError::LeaseLost`] when the fence is stale.
     async fn extend_lease(
         &self,
         fence: &Fence,
         now: Timestamp,
         lease_ms: i64,
-    ) -> Result<(), StoreError>;
+    ) -> Result<(), StoreError> {
+        let lost = self.extend_leases(std::slice::from_ref(fence), now, lease_ms).await?;
+        if lost.is_empty() { Ok(()) } else { Err(StoreError::LeaseLost(fence.action_id.clone())) }
+    }
 
     /// Gives the lease up at once (graceful shutdown), so any node may re-claim the action.
     async fn release_lease(&self, fence: &Fence, now: Timestamp) -> Result<(), StoreError>;
@@ -287,9 +323,32 @@ pub trait Queue: ActionReads {
         chunk: ChunkCommit,
     ) -> Result<ChunkCounts, StoreError>;
 
+    /// Commits an action's last chunk as [`Queue::commit_chunk`] does and, in the same
+    /// transaction, ends the action with `finish` — when the store added exactly the counts
+    /// the chunk planned ([`ChunkCommit::outcome_counts`]: no item refused while writing, so
+    /// a result built from them is the result). Answers the counts and whether it ended the
+    /// action; when it did not, the chunk is committed and the caller finishes as usual.
+    async fn commit_last_chunk(
+        &self,
+        fence: &Fence,
+        now: Timestamp,
+        chunk: ChunkCommit,
+        finish: &Finishing,
+    ) -> Result<(ChunkCounts, bool), StoreError>;
+
     /// Sets the action's total to its stored cursor plus `remaining`, for an action that
     /// learns its size only when it runs (a purge or a campaign delete counts what is left on every claim). Progress is not lowered. Fenced: [`StoreError::LeaseLost`] when stale.
     async fn set_remaining_items(&self, fence: &Fence, remaining: u64) -> Result<(), StoreError>;
+
+    /// Ends several actions in one transaction, each as [`Queue::finish_action`] would and
+    /// fenced on its own: one answer per action, in order — a stale fence is that action's
+    /// [`StoreError::LeaseLost`] and does not keep the others from ending. The outer error is
+    /// for a transaction that could not commit at all (then none ended).
+    async fn finish_actions(
+        &self,
+        now: Timestamp,
+        finishes: &[Finishing],
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError>;
 
     /// Ends the action with `result` (DONE, or FAILED for a failure) and writes `effect`, in
     /// one fenced transaction. In the same transaction, queues the action's webhook deliveries
@@ -300,7 +359,12 @@ pub trait Queue: ActionReads {
         now: Timestamp,
         result: &ActionResult,
         effect: Option<&FinishEffect>,
-    ) -> Result<(), StoreError>;
+    ) -> Result<(), StoreError> {
+        let finishing =
+            Finishing { fence: fence.clone(), result: result.clone(), effect: effect.cloned() };
+        let mut answers = self.finish_actions(now, std::slice::from_ref(&finishing)).await?;
+        answers.pop().unwrap_or_else(|| Err(StoreError::LeaseLost(fence.action_id.clone())))
+    }
 
     /// Gives a held action back after a slice, so other actions get a turn: the lease ends
     /// at `now` (any worker may claim it again, the attempt counter moves on then), and the

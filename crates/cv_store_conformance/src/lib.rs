@@ -2,6 +2,7 @@
 //! by each backend crate's `tests/conformance.rs` through [`crate::conformance_tests!`]. A
 //! backend is correct when every function here passes on a freshly migrated, empty store.
 
+mod batch;
 mod campaigns;
 mod changes;
 mod control;
@@ -23,6 +24,7 @@ use cv_domain::{
 
 use cv_store::{Item, NewAction, Store};
 
+pub use batch::*;
 pub use campaigns::*;
 pub use changes::*;
 pub use control::*;
@@ -136,6 +138,9 @@ macro_rules! conformance_tests {
             customers_round_trip,
             released_lease_is_claimable_at_once,
             claims_follow_the_queue,
+            batch_claims_take_turns_across_projects,
+            crash_inside_a_claimed_batch_loses_and_repeats_nothing,
+            cancel_inside_a_batch_stops_at_its_chunk_boundary,
             imports_replace_profiles_and_reject_repeated_rows,
             upload_parts_round_trip,
             metadata_schemas_round_trip,

@@ -20,7 +20,7 @@ fn meta(v: serde_json::Value) -> Metadata {
     v.as_object().cloned().unwrap_or_default()
 }
 
-async fn enqueue_kind(
+pub(crate) async fn enqueue_kind(
     store: &dyn Store,
     project: &ProjectId,
     kind: ActionKind,

@@ -9,8 +9,8 @@ use std::collections::HashSet;
 
 use cv_domain::{ActionId, Customer, CustomerId, CustomerPatch, CustomerRecord, Timestamp};
 use cv_store::{
-    ChunkCommit, ChunkCounts, ChunkWrites, CommitMode, Fence, Item, ReportLine, ReportMode,
-    StoreError,
+    ChunkCommit, ChunkCounts, ChunkWrites, CommitMode, Fence, Finishing, Item, ReportLine,
+    ReportMode, StoreError,
     plan::{self, CustomerPlan, metadata_purge::PurgeBatch},
     sql as q,
 };
@@ -46,8 +46,10 @@ pub async fn commit(
     fence: &Fence,
     now: Timestamp,
     chunk: ChunkCommit,
-) -> Result<ChunkCounts, StoreError> {
+    finish: Option<&Finishing>,
+) -> Result<(ChunkCounts, bool), StoreError> {
     let tx = client.transaction().await.map_err(error)?;
+    let planned = chunk.planned();
     let (done, failed) = chunk.outcome_counts();
     let params: &[&(dyn ToSql + Sync)] = &[
         &fence.action_id.as_str(),
@@ -101,8 +103,15 @@ pub async fn commit(
     let row = tx.query_one(&stmt, &[&fence.action_id.as_str()]).await.map_err(error)?;
     let after = (row.try_get(0).map_err(error)?, row.try_get(1).map_err(error)?);
     let counts = q::chunk_counts(fenced, (done, failed), after);
+    let finished = match finish {
+        Some(finishing) if counts == planned => {
+            crate::queue::finish(&tx, changes_channel, finishing, now).await?;
+            true
+        }
+        _ => false,
+    };
     match chunk.mode {
-        CommitMode::Commit => tx.commit().await.map_err(error).map(|()| counts),
+        CommitMode::Commit => tx.commit().await.map_err(error).map(|()| (counts, finished)),
         CommitMode::RollbackAfterWrites => {
             tx.rollback().await.map_err(error)?;
             Err(StoreError::InjectedFailure)

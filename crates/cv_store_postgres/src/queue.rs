@@ -2,37 +2,43 @@
 
 use anyhow::anyhow;
 use async_trait::async_trait;
-use cv_domain::{ActionId, ActionResult, Timestamp};
+use cv_domain::{ActionId, Timestamp};
 use cv_store::{
-    ChunkCommit, ChunkCounts, ClaimedAction, Fence, FinishEffect, Queue, StoreError, Wakeups,
+    ChunkCommit, ChunkCounts, ClaimedAction, Fence, Finishing, Queue, StoreError, Wakeups,
     sql as q, sql::control as qx,
 };
+use deadpool_postgres::GenericClient;
 
 use crate::{
     PostgresStore, campaigns, chunk,
     convert::{self, error},
-    db::{Params, execute, lease_lost, notify_change, query_opt},
+    db::{Params, execute, lease_lost, notify_change, query, query_opt},
     webhooks,
 };
 
-/// Takes the runnable action first in the queue (smallest `queued_at`) (see `cv_store::serial_group_runnable!` for serial
-/// groups), skipping rows other claimers hold. Returns the action, its serial group, and
-/// whether its lease ran out (`cv_store::lease_ran_out!`, read before the update).
+/// Claims a batch: the actions `cv_store::claim_pick!` picks (`$2` now, `$4` window, `$5`
+/// limit), skipping rows other claimers hold, for worker `$1`, leased until `$3`. Returns each
+/// action, its serial group, whether its lease ran out (`cv_store::lease_ran_out!`, read
+/// before the update), whether a cancel was asked, its payload, and its place in the pick.
 const CLAIM: &str = concat!(
     "UPDATE async_actions t SET status = 'IN_PROGRESS', attempt = t.attempt + 1, \
        lease_owner = $1, lease_expires_at = $3, updated_at = $2 \
-     FROM (SELECT a.id, ",
-    cv_store::lease_ran_out!(),
-    " AS lease_expired FROM async_actions a \
-         WHERE a.status IN ('ENQUEUED', 'IN_PROGRESS') \
-           AND (a.status = 'ENQUEUED' OR a.lease_expires_at < $2) AND ",
-    cv_store::serial_group_runnable!(),
-    " ORDER BY a.queued_at, a.id LIMIT 1 FOR UPDATE OF a SKIP LOCKED) c \
+     FROM (",
+    cv_store::claim_pick!("$2", "$4", "$5", " FOR UPDATE OF a SKIP LOCKED"),
+    ") c LEFT JOIN action_payloads p ON p.action_id = c.id \
      WHERE t.id = c.id \
      RETURNING t.id, t.project_id, t.kind, t.status, t.progress, t.attempt, t.cursor, \
        t.total_items, t.done_count, t.failed_count, t.request_id, t.result, t.created_at, \
-       t.updated_at, t.serial_group, c.lease_expired"
+       t.updated_at, t.serial_group, c.lease_expired, t.cancel_requested_at IS NOT NULL, p.body, \
+       c.turn, c.queued_at"
 );
+
+/// `$1` ids, `$2` attempts, `$3` new expiry: extends every lease still held; returns the ids
+/// it extended.
+const EXTEND_LEASES: &str = "UPDATE async_actions a SET lease_expires_at = $3 \
+     FROM unnest($1::TEXT[], $2::BIGINT[]) AS f(id, attempt) \
+     WHERE a.id = f.id AND a.attempt = f.attempt AND a.status = 'IN_PROGRESS' \
+     RETURNING a.id";
 
 /// Serialises the claims of one serial group of one project (`$1` project, `$2` group) for
 /// the rest of the claiming transaction.
@@ -48,57 +54,81 @@ impl Queue for PostgresStore {
         self.inner.wake.clone()
     }
 
-    async fn claim_next(
+    async fn claim_batch(
         &self,
         worker: &str,
         now: Timestamp,
         lease_ms: i64,
-    ) -> Result<Option<ClaimedAction>, StoreError> {
+        limit: u32,
+    ) -> Result<Vec<ClaimedAction>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
         let mut client = self.client().await?;
         let expires = now.plus_millis(lease_ms).as_millis();
-        for _ in 0..CLAIM_TRIES {
+        let (window, limit) = (i64::from(cv_store::claim_window(limit)), i64::from(limit));
+        'claim: for _ in 0..CLAIM_TRIES {
             let tx = client.transaction().await.map_err(error)?;
-            let row = query_opt(&tx, CLAIM, &[&worker, &now.as_millis(), &expires]).await?;
-            let Some(row) = row else {
-                tx.commit().await.map_err(error)?;
-                return Ok(None);
-            };
-            let record = convert::action(&row)?;
-            let group: Option<String> = row.try_get(14).map_err(error)?;
-            let lease_expired: bool = row.try_get(15).map_err(error)?;
-            if let Some(group) = group {
-                // The claim's snapshot may have missed another node's claim of the same
-                // group committed meanwhile; under the group's lock, look again.
-                execute(&tx, LOCK_SERIAL_GROUP, &[&record.project_id.as_str(), &group]).await?;
-                let params: Params<'_> = &[&record.id.as_str()];
-                if query_opt(&tx, q::OTHER_IN_PROGRESS_OF_GROUP, params).await?.is_some() {
+            let params: Params<'_> = &[&worker, &now.as_millis(), &expires, &window, &limit];
+            let mut rows = query(&tx, CLAIM, params).await?;
+            // In the pick's order (RETURNING keeps none).
+            rows.sort_by_cached_key(|r| {
+                let place = (r.try_get::<_, i64>(18), r.try_get::<_, i64>(19));
+                (place.0.unwrap_or(0), place.1.unwrap_or(0), r.try_get::<_, String>(0).ok())
+            });
+            let mut claimed = Vec::with_capacity(rows.len());
+            let mut groups = Vec::new();
+            for row in &rows {
+                let record = convert::action(row)?;
+                if let Some(group) = row.try_get::<_, Option<String>>(14).map_err(error)? {
+                    groups.push((record.project_id.to_string(), group, record.id.to_string()));
+                }
+                claimed.push(ClaimedAction {
+                    fence: Fence { action_id: record.id.clone(), attempt: record.attempt },
+                    lease_expired: row.try_get(15).map_err(error)?,
+                    cancel_requested: row.try_get(16).map_err(error)?,
+                    payload: row
+                        .try_get::<_, Option<Vec<u8>>>(17)
+                        .map_err(error)?
+                        .unwrap_or_default(),
+                    record,
+                });
+            }
+            // The claim's snapshot may have missed another node's claim of the same group
+            // committed meanwhile; under each group's lock (taken in one order, so claimers
+            // never wait on each other in a cycle), look again.
+            groups.sort();
+            for (project, group, id) in &groups {
+                execute(&tx, LOCK_SERIAL_GROUP, &[project, group]).await?;
+                if query_opt(&tx, q::OTHER_IN_PROGRESS_OF_GROUP, &[id]).await?.is_some() {
                     tx.rollback().await.map_err(error)?;
-                    continue;
+                    continue 'claim;
                 }
             }
-            let (project, id) = (record.project_id.as_str(), record.id.as_str());
-            notify_change(&tx, self.changes_channel(), project, id).await?;
+            for c in &claimed {
+                let (project, id) = (c.record.project_id.as_str(), c.record.id.as_str());
+                notify_change(&tx, self.changes_channel(), project, id).await?;
+            }
             tx.commit().await.map_err(error)?;
-            return Ok(Some(ClaimedAction {
-                fence: Fence { action_id: record.id.clone(), attempt: record.attempt },
-                record,
-                lease_expired,
-            }));
+            return Ok(claimed);
         }
-        Ok(None)
+        Ok(Vec::new())
     }
 
-    async fn extend_lease(
+    async fn extend_leases(
         &self,
-        fence: &Fence,
+        fences: &[Fence],
         now: Timestamp,
         lease_ms: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<Fence>, StoreError> {
         let client = self.client().await?;
         let expires = now.plus_millis(lease_ms).as_millis();
-        let params: Params<'_> = &[&fence.action_id.as_str(), &i64::from(fence.attempt), &expires];
-        let n = execute(&client, q::EXTEND_LEASE, params).await?;
-        if n == 0 { Err(lease_lost(fence)) } else { Ok(()) }
+        let ids: Vec<&str> = fences.iter().map(|f| f.action_id.as_str()).collect();
+        let attempts: Vec<i64> = fences.iter().map(|f| i64::from(f.attempt)).collect();
+        let rows = query(&client, EXTEND_LEASES, &[&ids, &attempts, &expires]).await?;
+        let held: std::collections::HashSet<String> =
+            rows.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>().map_err(error)?;
+        Ok(fences.iter().filter(|f| !held.contains(f.action_id.as_str())).cloned().collect())
     }
 
     async fn release_lease(&self, fence: &Fence, now: Timestamp) -> Result<(), StoreError> {
@@ -124,7 +154,20 @@ impl Queue for PostgresStore {
         chunk: ChunkCommit,
     ) -> Result<ChunkCounts, StoreError> {
         let mut client = self.client().await?;
-        chunk::commit(&mut client, self.changes_channel(), fence, now, chunk).await
+        let (counts, _) =
+            chunk::commit(&mut client, self.changes_channel(), fence, now, chunk, None).await?;
+        Ok(counts)
+    }
+
+    async fn commit_last_chunk(
+        &self,
+        fence: &Fence,
+        now: Timestamp,
+        chunk: ChunkCommit,
+        finish: &Finishing,
+    ) -> Result<(ChunkCounts, bool), StoreError> {
+        let mut client = self.client().await?;
+        chunk::commit(&mut client, self.changes_channel(), fence, now, chunk, Some(finish)).await
     }
 
     async fn set_remaining_items(&self, fence: &Fence, remaining: u64) -> Result<(), StoreError> {
@@ -135,32 +178,25 @@ impl Queue for PostgresStore {
         if n == 0 { Err(lease_lost(fence)) } else { Ok(()) }
     }
 
-    async fn finish_action(
+    async fn finish_actions(
         &self,
-        fence: &Fence,
         now: Timestamp,
-        result: &ActionResult,
-        effect: Option<&FinishEffect>,
-    ) -> Result<(), StoreError> {
+        finishes: &[Finishing],
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(error)?;
-        let status = result.status();
-        let params: Params<'_> = &[
-            &fence.action_id.as_str(),
-            &i64::from(fence.attempt),
-            &status.as_str(),
-            &convert::to_json(result),
-            &now.as_millis(),
-        ];
-        let row =
-            query_opt(&tx, q::FINISH_ACTION, params).await?.ok_or_else(|| lease_lost(fence))?;
-        let project: String = row.try_get(0).map_err(error)?;
-        if let Some(effect) = effect {
-            campaigns::apply_effect(&tx, &project, effect, status, now).await?;
+        let mut answers = Vec::with_capacity(finishes.len());
+        for f in finishes {
+            // A stale fence matches no row and writes nothing, so the transaction goes on;
+            // anything else (a lost connection, a full disk) ends the whole batch.
+            match finish(&tx, self.changes_channel(), f, now).await {
+                Ok(()) => answers.push(Ok(())),
+                Err(StoreError::LeaseLost(id)) => answers.push(Err(StoreError::LeaseLost(id))),
+                Err(err) => return Err(err),
+            }
         }
-        webhooks::enqueue_deliveries(&tx, &project, fence.action_id.as_str(), status, now).await?;
-        notify_change(&tx, self.changes_channel(), &project, fence.action_id.as_str()).await?;
-        tx.commit().await.map_err(error)
+        tx.commit().await.map_err(error)?;
+        Ok(answers)
     }
 
     async fn requeue(&self, fence: &Fence, now: Timestamp) -> Result<(), StoreError> {
@@ -217,4 +253,30 @@ impl Queue for PostgresStore {
         tx.commit().await.map_err(error)?;
         Ok(parts + payloads)
     }
+}
+
+/// Ends one action inside `tx` (see `Queue::finish_actions`): the fenced update, its effect,
+/// its webhook deliveries and its change notification.
+pub(crate) async fn finish(
+    tx: &impl GenericClient,
+    channel: &str,
+    f: &Finishing,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let status = f.result.status();
+    let params: Params<'_> = &[
+        &f.fence.action_id.as_str(),
+        &i64::from(f.fence.attempt),
+        &status.as_str(),
+        &convert::to_json(&f.result),
+        &now.as_millis(),
+    ];
+    let row = query_opt(tx, q::FINISH_ACTION, params).await?.ok_or_else(|| lease_lost(&f.fence))?;
+    let project: String = row.try_get(0).map_err(error)?;
+    if let Some(effect) = &f.effect {
+        campaigns::apply_effect(tx, &project, effect, status, now).await?;
+    }
+    let id = f.fence.action_id.as_str();
+    webhooks::enqueue_deliveries(tx, &project, id, status, now).await?;
+    notify_change(tx, channel, &project, id).await
 }

@@ -1,12 +1,12 @@
 //! The engine's role on SQLite: `impl Queue for SqliteStore`.
 
 use async_trait::async_trait;
-use cv_domain::{ActionId, ActionResult, ProjectId, Timestamp};
+use cv_domain::{ActionId, ProjectId, Timestamp};
 use cv_store::{
-    ActionChange, ChunkCommit, ChunkCounts, ClaimedAction, Fence, FinishEffect, Queue, StoreError,
+    ActionChange, ChunkCommit, ChunkCounts, ClaimedAction, Fence, Finishing, Queue, StoreError,
     Wakeups, sql as q, sql::control as qx,
 };
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{OptionalExtension, Transaction, params};
 
 use crate::convert::Cached as _;
 use crate::{
@@ -16,26 +16,20 @@ use crate::{
     webhooks,
 };
 
-/// The runnable action first in the queue (smallest `queued_at`) at `?1` (see
-/// `cv_store::serial_group_runnable!` for serial groups), and whether its lease ran out
-/// (`cv_store::lease_ran_out!`). [`CLAIM`] takes it in the same writer transaction, so the
-/// single writer makes the pair atomic.
-const NEXT_RUNNABLE: &str = concat!(
-    "SELECT a.id, ",
-    cv_store::lease_ran_out!(),
-    " FROM async_actions a \
-     WHERE a.status IN ('ENQUEUED', 'IN_PROGRESS') \
-       AND (a.status = 'ENQUEUED' OR a.lease_expires_at < ?1) AND ",
-    cv_store::serial_group_runnable!(),
-    " ORDER BY a.queued_at, a.id LIMIT 1"
-);
+/// The actions a batch claim takes (`cv_store::claim_pick!`): `?1` now, `?2` window, `?3`
+/// limit. [`CLAIM`] takes each in the same writer transaction, so the single writer makes the
+/// pick and the claims atomic.
+const PICK: &str = cv_store::claim_pick!("?1", "?2", "?3", "");
 
-/// Claims action `?4` (found by [`NEXT_RUNNABLE`]) for worker `?1` at `?2`, leased until `?3`.
+/// Claims action `?4` (picked by [`PICK`]) for worker `?1` at `?2`, leased until `?3`;
+/// returns it, whether a cancel was asked, and its payload.
 const CLAIM: &str = "UPDATE async_actions SET status = 'IN_PROGRESS', attempt = attempt + 1, \
        lease_owner = ?1, lease_expires_at = ?3, updated_at = ?2 \
      WHERE id = ?4 \
      RETURNING id, project_id, kind, status, progress, attempt, cursor, total_items, \
-       done_count, failed_count, request_id, result, created_at, updated_at";
+       done_count, failed_count, request_id, result, created_at, updated_at, \
+       cancel_requested_at IS NOT NULL, \
+       (SELECT body FROM action_payloads p WHERE p.action_id = async_actions.id)";
 
 #[async_trait]
 impl Queue for SqliteStore {
@@ -43,64 +37,80 @@ impl Queue for SqliteStore {
         self.inner.wake.clone()
     }
 
-    async fn claim_next(
+    async fn claim_batch(
         &self,
         worker: &str,
         now: Timestamp,
         lease_ms: i64,
-    ) -> Result<Option<ClaimedAction>, StoreError> {
+        limit: u32,
+    ) -> Result<Vec<ClaimedAction>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
         let worker = worker.to_owned();
         let claimed = self
             .write(move |tx| {
-                let next: Option<(String, bool)> = tx
-                    .prepare_cached(NEXT_RUNNABLE)
+                let window = i64::from(cv_store::claim_window(limit));
+                let picked: Vec<(String, bool)> = tx
+                    .prepare_cached(PICK)
                     .and_then(|mut s| {
-                        s.query_row(params![now.as_millis()], |r| Ok((r.get(0)?, r.get(1)?)))
-                            .optional()
+                        let rows = s
+                            .query_map(params![now.as_millis(), window, i64::from(limit)], |r| {
+                                Ok((r.get(0)?, r.get(1)?))
+                            })?;
+                        rows.collect()
                     })
                     .map_err(error)?;
-                let Some((id, lease_expired)) = next else {
-                    return Ok(None);
-                };
                 let expires = now.plus_millis(lease_ms).as_millis();
-                let record = tx
-                    .prepare_cached(CLAIM)
-                    .and_then(|mut s| {
-                        s.query_row(params![worker, now.as_millis(), expires, id], convert::action)
+                let mut stmt = tx.prepare_cached(CLAIM).map_err(error)?;
+                picked
+                    .into_iter()
+                    .map(|(id, lease_expired)| {
+                        stmt.query_row(params![worker, now.as_millis(), expires, id], |r| {
+                            let record = convert::action(r)?;
+                            let cancel_requested: bool = r.get(14)?;
+                            let payload: Option<Vec<u8>> = r.get(15)?;
+                            Ok(ClaimedAction {
+                                fence: Fence {
+                                    action_id: record.id.clone(),
+                                    attempt: record.attempt,
+                                },
+                                record,
+                                lease_expired,
+                                payload: payload.unwrap_or_default(),
+                                cancel_requested,
+                            })
+                        })
+                        .map_err(error)
                     })
-                    .map_err(error)?;
-                Ok(Some((record, lease_expired)))
+                    .collect::<Result<Vec<_>, StoreError>>()
             })
             .await?;
-        Ok(claimed.map(|(record, lease_expired)| {
+        for claim in &claimed {
+            let record = &claim.record;
             self.inner.changes.publish(ActionChange::changed(&record.project_id, &record.id));
-            ClaimedAction {
-                fence: Fence { action_id: record.id.clone(), attempt: record.attempt },
-                record,
-                lease_expired,
-            }
-        }))
+        }
+        Ok(claimed)
     }
 
-    async fn extend_lease(
+    async fn extend_leases(
         &self,
-        fence: &Fence,
+        fences: &[Fence],
         now: Timestamp,
         lease_ms: i64,
-    ) -> Result<(), StoreError> {
-        let fence = fence.clone();
+    ) -> Result<Vec<Fence>, StoreError> {
+        let fences = fences.to_vec();
         self.write(move |tx| {
-            let n = tx
-                .exec(
-                    &sql(q::EXTEND_LEASE),
-                    params![
-                        fence.action_id.as_str(),
-                        i64::from(fence.attempt),
-                        now.plus_millis(lease_ms).as_millis()
-                    ],
-                )
-                .map_err(error)?;
-            if n == 0 { Err(lease_lost(&fence)) } else { Ok(()) }
+            let expires = now.plus_millis(lease_ms).as_millis();
+            let mut stmt = tx.prepare_cached(&sql(q::EXTEND_LEASE)).map_err(error)?;
+            let mut lost = Vec::new();
+            for fence in fences {
+                let args = params![fence.action_id.as_str(), i64::from(fence.attempt), expires];
+                if stmt.execute(args).map_err(error)? == 0 {
+                    lost.push(fence);
+                }
+            }
+            Ok(lost)
         })
         .await
     }
@@ -136,6 +146,30 @@ impl Queue for SqliteStore {
         Ok(counts)
     }
 
+    async fn commit_last_chunk(
+        &self,
+        fence: &Fence,
+        now: Timestamp,
+        chunk: ChunkCommit,
+        finish: &Finishing,
+    ) -> Result<(ChunkCounts, bool), StoreError> {
+        let (owned, finishing) = (fence.clone(), finish.clone());
+        let planned = chunk.planned();
+        let (project, counts, finished) = self
+            .write(move |tx| {
+                let (project, counts) = chunk::commit(tx, &owned, now, chunk)?;
+                let finished = counts == planned;
+                if finished {
+                    self::finish(tx, &finishing, now)?;
+                }
+                Ok((project, counts, finished))
+            })
+            .await?;
+        let project = ProjectId::from_string(project);
+        self.inner.changes.publish(ActionChange::changed(&project, &fence.action_id));
+        Ok((counts, finished))
+    }
+
     async fn set_remaining_items(&self, fence: &Fence, remaining: u64) -> Result<(), StoreError> {
         let fence = fence.clone();
         self.write(move |tx| {
@@ -150,44 +184,40 @@ impl Queue for SqliteStore {
         .await
     }
 
-    async fn finish_action(
+    async fn finish_actions(
         &self,
-        fence: &Fence,
         now: Timestamp,
-        result: &ActionResult,
-        effect: Option<&FinishEffect>,
-    ) -> Result<(), StoreError> {
-        let owned = fence.clone();
-        let status = result.status();
-        let result = convert::to_json(result);
-        let effect = effect.cloned();
-        let project = self
+        finishes: &[Finishing],
+    ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        let finishes = finishes.to_vec();
+        let answers = self
             .write(move |tx| {
-                let project = tx
-                    .row(
-                        &sql(q::FINISH_ACTION),
-                        params![
-                            owned.action_id.as_str(),
-                            i64::from(owned.attempt),
-                            status.as_str(),
-                            result,
-                            now.as_millis()
-                        ],
-                        |r| r.get::<_, String>(0),
-                    )
-                    .optional()
-                    .map_err(error)?
-                    .ok_or_else(|| lease_lost(&owned))?;
-                if let Some(effect) = &effect {
-                    campaigns::apply_effect(tx, &project, effect, status, now)?;
-                }
-                webhooks::enqueue_deliveries(tx, &project, owned.action_id.as_str(), status, now)?;
-                Ok(project)
+                let answers = finishes
+                    .iter()
+                    .map(|f| {
+                        tx.execute_batch("SAVEPOINT finish").map_err(error)?;
+                        let ended = finish(tx, f, now);
+                        let close = if ended.is_ok() {
+                            "RELEASE finish"
+                        } else {
+                            "ROLLBACK TO finish; RELEASE finish"
+                        };
+                        tx.execute_batch(close).map_err(error)?;
+                        Ok(ended.map(|project| (project, f.fence.action_id.clone())))
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()?;
+                Ok(answers)
             })
             .await?;
-        let project = ProjectId::from_string(project);
-        self.inner.changes.publish(ActionChange::changed(&project, &fence.action_id));
-        Ok(())
+        Ok(answers
+            .into_iter()
+            .map(|answer| {
+                answer.map(|(project, id)| {
+                    let project = ProjectId::from_string(project);
+                    self.inner.changes.publish(ActionChange::changed(&project, &id));
+                })
+            })
+            .collect())
     }
 
     async fn requeue(&self, fence: &Fence, now: Timestamp) -> Result<(), StoreError> {
@@ -273,4 +303,30 @@ impl Queue for SqliteStore {
         })
         .await
     }
+}
+
+/// Ends one action in the writer's transaction (see `Queue::finish_actions`): the fenced
+/// update, its effect, its webhook deliveries. Its project, or `LeaseLost`.
+fn finish(tx: &Transaction<'_>, f: &Finishing, now: Timestamp) -> Result<String, StoreError> {
+    let status = f.result.status();
+    let project = tx
+        .row(
+            &sql(q::FINISH_ACTION),
+            params![
+                f.fence.action_id.as_str(),
+                i64::from(f.fence.attempt),
+                status.as_str(),
+                convert::to_json(&f.result),
+                now.as_millis()
+            ],
+            |r| r.get::<_, String>(0),
+        )
+        .optional()
+        .map_err(error)?
+        .ok_or_else(|| lease_lost(&f.fence))?;
+    if let Some(effect) = &f.effect {
+        campaigns::apply_effect(tx, &project, effect, status, now)?;
+    }
+    webhooks::enqueue_deliveries(tx, &project, f.fence.action_id.as_str(), status, now)?;
+    Ok(project)
 }
