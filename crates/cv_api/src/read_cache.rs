@@ -6,8 +6,10 @@
 //! store's write generation ([`cv_store::ActionReads::write_generation`]) read *before* the answer
 //! was computed, and served only while the generation is still that value: any write that
 //! committed, or was in flight, since then moves it on, so a served entry is always what a
-//! fresh read would return. A store that cannot tell (PostgreSQL, written by other nodes too)
-//! answers `None`, and nothing is cached.
+//! fresh read would return. On PostgreSQL, where other nodes write too, their writes move it
+//! on when their change notification arrives (see `cv_store_postgres`'s `generation`); while
+//! the store cannot tell (a write in flight, notifications not heard), it answers `None` and
+//! nothing is kept.
 
 use std::{
     collections::HashMap,

@@ -79,8 +79,10 @@ pub trait ActionReads: Send + Sync {
     /// A number that moves on whenever a write to this store may commit: equal `Some` values
     /// read at two moments mean nothing was written in between, so whatever was read after
     /// the first is still what a read would return at the second. `None` while a write is in
-    /// flight, and always where the store cannot know (PostgreSQL, where other nodes write).
-    /// The API keeps finished responses under it (see `cv_api::read_cache`).
+    /// flight, and whenever the store cannot know. On PostgreSQL, where other nodes write
+    /// too, their writes move it on when their change notification arrives, and it is `None`
+    /// while notifications are not heard. The API keeps finished responses under it (see
+    /// `cv_api::read_cache`).
     fn write_generation(&self) -> Option<u64> {
         None
     }

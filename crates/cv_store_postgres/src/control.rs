@@ -22,6 +22,7 @@ impl ControlStore for PostgresStore {
         now: Timestamp,
         result: &ActionResult,
     ) -> Result<bool, StoreError> {
+        let _writing = self.inner.generation.writing();
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(error)?;
         let params: Params<'_> = &[
@@ -48,6 +49,7 @@ impl ControlStore for PostgresStore {
         id: &ActionId,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
+        let _writing = self.inner.generation.writing();
         let client = self.client().await?;
         let params: Params<'_> = &[&project.as_str(), &id.as_str(), &now.as_millis()];
         Ok(execute(&client, qx::FLAG_CANCEL, params).await? > 0)

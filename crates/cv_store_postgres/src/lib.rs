@@ -14,6 +14,7 @@ mod chunk;
 mod control;
 mod convert;
 mod db;
+mod generation;
 mod listen;
 mod metadata_purge;
 mod migrate;

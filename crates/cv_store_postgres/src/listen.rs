@@ -6,7 +6,11 @@
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use cv_store::{ActionChange, ActionChanges, Wakeups};
+
+use crate::generation::Generation;
 use futures_util::StreamExt as _;
 use tokio_postgres::{AsyncMessage, NoTls};
 
@@ -41,6 +45,8 @@ pub struct Targets {
     pub wake: Wakeups,
     /// Followers of actions.
     pub changes: ActionChanges,
+    /// The API's kept answers: every notification, and every gap, moves it on.
+    pub generation: Arc<Generation>,
 }
 
 impl Targets {
@@ -78,6 +84,7 @@ pub async fn run(config: tokio_postgres::Config, channels: Channels, targets: Ta
                 tracing::warn!(error = %e, channel = channels.wake, "LISTEN connection failed")
             }
         }
+        targets.generation.set_listening(false);
         targets.everyone();
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(MAX_BACKOFF);
@@ -98,6 +105,9 @@ async fn session(
     // from a task of its own.
     let forward = tokio::spawn(async move {
         while let Some(message) = messages.next().await {
+            if let Ok(AsyncMessage::Notification(_)) = &message {
+                on_message.generation.bump();
+            }
             match message {
                 Ok(AsyncMessage::Notification(n)) if n.channel() == changes_channel => {
                     on_message.changes.publish(ActionChange::from_payload(n.payload()));
@@ -118,8 +128,10 @@ async fn session(
     }
     tracing::debug!(channel = channels.wake, "listening for enqueued and changed actions");
     // Wake and resync everyone: a notification may have been sent while we were not listening.
+    targets.generation.set_listening(true);
     targets.everyone();
     let _ = forward.await;
+    targets.generation.set_listening(false);
     drop(client);
     Ok(())
 }

@@ -61,6 +61,7 @@ impl Queue for PostgresStore {
         lease_ms: i64,
         limit: u32,
     ) -> Result<Vec<ClaimedAction>, StoreError> {
+        let _writing = self.inner.generation.writing();
         if limit == 0 {
             return Ok(Vec::new());
         }
@@ -153,6 +154,7 @@ impl Queue for PostgresStore {
         now: Timestamp,
         chunk: ChunkCommit,
     ) -> Result<ChunkCounts, StoreError> {
+        let _writing = self.inner.generation.writing();
         let mut client = self.client().await?;
         let (counts, _) =
             chunk::commit(&mut client, self.changes_channel(), fence, now, chunk, None).await?;
@@ -166,11 +168,13 @@ impl Queue for PostgresStore {
         chunk: ChunkCommit,
         finish: &Finishing,
     ) -> Result<(ChunkCounts, bool), StoreError> {
+        let _writing = self.inner.generation.writing();
         let mut client = self.client().await?;
         chunk::commit(&mut client, self.changes_channel(), fence, now, chunk, Some(finish)).await
     }
 
     async fn set_remaining_items(&self, fence: &Fence, remaining: u64) -> Result<(), StoreError> {
+        let _writing = self.inner.generation.writing();
         let client = self.client().await?;
         let params: Params<'_> =
             &[&fence.action_id.as_str(), &i64::from(fence.attempt), &(remaining as i64)];
@@ -183,6 +187,7 @@ impl Queue for PostgresStore {
         now: Timestamp,
         finishes: &[Finishing],
     ) -> Result<Vec<Result<(), StoreError>>, StoreError> {
+        let _writing = self.inner.generation.writing();
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(error)?;
         let mut answers = Vec::with_capacity(finishes.len());
@@ -235,6 +240,7 @@ impl Queue for PostgresStore {
     }
 
     async fn prune_finished(&self, before: Timestamp, limit: u32) -> Result<u64, StoreError> {
+        let _writing = self.inner.generation.writing();
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(error)?;
         let params: Params<'_> = &[&before.as_millis(), &i64::from(limit)];

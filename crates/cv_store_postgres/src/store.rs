@@ -25,10 +25,14 @@ use crate::{
     chunk,
     convert::{self, error, pool_error},
     db::{self, NOTIFY, Params, count, execute, notify_change, query, query_opt},
+    generation::Generation,
     listen, migrate,
 };
 
 const POOL_SIZE: usize = 16;
+
+/// How long opening the store waits for its LISTEN connection.
+const LISTEN_WAIT: Duration = Duration::from_secs(5);
 
 /// The shared lookup by id, locking the row against a concurrent read-modify-write.
 static SELECT_CUSTOMER_BY_ID_FOR_UPDATE: LazyLock<String> =
@@ -48,6 +52,8 @@ pub(crate) struct Inner {
     /// Where writes announce changes to action rows; the listener publishes what it hears
     /// there to `changes`, our own writes included.
     changes_channel: String,
+    /// The write generation the API keeps answers under (see [`crate::generation`]).
+    pub(crate) generation: Arc<Generation>,
     listener: JoinHandle<()>,
 }
 
@@ -96,13 +102,20 @@ impl PostgresStore {
             }
             migrate::migrate(client).await.context("applying PostgreSQL migrations")?;
         }
-        let targets =
-            listen::Targets { wake: Wakeups::default(), changes: ActionChanges::default() };
+        let targets = listen::Targets {
+            wake: Wakeups::default(),
+            changes: ActionChanges::default(),
+            generation: Arc::default(),
+        };
         let channels = listen::Channels {
             wake: listen::channel(schema),
             changes: listen::changes_channel(schema),
         };
+        let generation = targets.generation.clone();
         let listener = tokio::spawn(listen::run(config, channels.clone(), targets.clone()));
+        // Kept answers need the LISTEN connection: give it a moment to be up before the
+        // first request (it keeps trying in the background if it is not).
+        let _ = tokio::time::timeout(LISTEN_WAIT, generation.listening()).await;
         Ok(Self {
             inner: Arc::new(Inner {
                 pool,
@@ -110,6 +123,7 @@ impl PostgresStore {
                 channel: channels.wake,
                 changes: targets.changes,
                 changes_channel: channels.changes,
+                generation: targets.generation,
                 listener,
             }),
         })
@@ -143,6 +157,7 @@ impl PostgresStore {
 #[async_trait]
 impl Resources for PostgresStore {
     async fn ensure_project(&self, name: &str, now: Timestamp) -> Result<ProjectId, StoreError> {
+        let _writing = self.inner.generation.writing();
         let client = self.client().await?;
         let id = ProjectId::generate();
         execute(&client, q::INSERT_PROJECT, &[&id.as_str(), &name, &now.as_millis()]).await?;
@@ -158,9 +173,14 @@ impl Resources for PostgresStore {
         token_hash: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        let _writing = self.inner.generation.writing();
         let client = self.client().await?;
         let params: Params<'_> = &[&app_id, &project.as_str(), &token_hash, &now.as_millis()];
         execute(&client, q::UPSERT_CREDENTIAL, params).await?;
+        // Other nodes keep credentials they looked up (under the write generation): any
+        // notification makes them look again. The enqueue channel's, which wakes idle
+        // workers for nothing, as rarely as credentials change.
+        execute(&client, NOTIFY, &[&self.inner.channel, &"credentials"]).await?;
         Ok(())
     }
 
@@ -183,6 +203,7 @@ impl Resources for PostgresStore {
     }
 
     async fn create_action(&self, new: NewAction) -> Result<ActionRecord, StoreError> {
+        let _writing = self.inner.generation.writing();
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(error)?;
         let params: Params<'_> = &[
@@ -384,6 +405,10 @@ impl ActionReads for PostgresStore {
 
     fn action_changes(&self) -> ActionChanges {
         self.inner.changes.clone()
+    }
+
+    fn write_generation(&self) -> Option<u64> {
+        self.inner.generation.current()
     }
 
     async fn get_action(
