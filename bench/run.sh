@@ -4,7 +4,7 @@
 # bench/peer, PostgreSQL through .ci/pg-test.sh), runs the scenarios, prints their tables and
 # writes their JSON into bench/results/.
 #
-#   bash bench/run.sh [import|latency|tiny-actions|api|fairness|load|all]     (default: all)
+#   bash bench/run.sh [import|latency|tiny-actions|api|fairness|load|scale-out|all]  (default: all)
 #
 #   import        P1 import throughput vs the raw insert, and P5 the server's peak RSS
 #   latency       P2 POST → DONE of single-customer bulk updates, one after another
@@ -14,24 +14,36 @@
 #   fairness      P6 small actions' time to DONE while a 1,000,000-row import runs
 #   load          64 clients for 60 s mixing bulk/metadata updates, CSV uploads, polls and
 #                 lists; fails on any 5xx, transport error or lost action
+#   scale-out     P7 P3's single-item actions (10,000 a run) on 1, 2 and 3 `conveyor serve`
+#                 nodes sharing one fresh durable PostgreSQL database, each node reaching it
+#                 through its own proxy in conveyor-bench that delays every byte by 1 ms each
+#                 way (a data-centre network); 16 clients POST round robin to every node.
+#                 Timed from the first POST until the database holds every action DONE
+#                 (counted every 10 ms on a direct connection); prints actions/s per node count
+#                 and the ratios to one node (target: 2 nodes ≥ 1.6×)
 #
-# Each scenario runs on SQLite and on PostgreSQL (BENCH_BACKENDS="sqlite postgres"). Without
+# Each scenario but scale-out runs on SQLite and on PostgreSQL (BENCH_BACKENDS="sqlite
+# postgres"); scale-out runs on PostgreSQL only, the durable one P3 uses. Without
 # CONVEYOR_BENCH_DATABASE_URL, a throwaway PostgreSQL cluster is started (as root) on port
 # $PGT_PORT (55439) in $PGT_DIR (/tmp/conveyor-pgbench), with fsync off unless PGT_DURABLE=1,
 # and stopped at the end. P3 (tiny-actions) runs on a durable PostgreSQL (fsync and
 # synchronous_commit on), it and graphile-worker alike: CONVEYOR_BENCH_DURABLE_DATABASE_URL,
 # or else the cluster above if PGT_DURABLE=1 started it, or else a second throwaway cluster
 # with PGT_DURABLE=1 on port $PGT_DURABLE_PORT (55440) in $PGT_DURABLE_DIR
-# (/tmp/conveyor-pgbench-durable), started for P3 and stopped at the end. Smaller runs:
+# (/tmp/conveyor-pgbench-durable), started for P3 (and P7) and stopped at the end. Smaller runs:
 # BENCH_ROWS, BENCH_LATENCY_COUNT, BENCH_TINY_ACTIONS, BENCH_API_ACTIONS, BENCH_API_SECONDS,
-# BENCH_LOAD_CLIENTS, BENCH_LOAD_SECONDS. BENCH_SKIP_BUILD=1 uses the binaries already built.
+# BENCH_LOAD_CLIENTS, BENCH_LOAD_SECONDS, BENCH_SCALE_ACTIONS. BENCH_SKIP_BUILD=1 uses the
+# binaries already built.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scenario=${1:-all}
 case "$scenario" in
-  import | latency | tiny-actions | api | fairness | load | all) ;;
-  *) echo "usage: bench/run.sh [import|latency|tiny-actions|api|fairness|load|all]" >&2; exit 2 ;;
+  import | latency | tiny-actions | api | fairness | load | scale-out | all) ;;
+  *)
+    echo "usage: bench/run.sh [import|latency|tiny-actions|api|fairness|load|scale-out|all]" >&2
+    exit 2
+    ;;
 esac
 wants() { [ "$scenario" = all ] || [ "$scenario" = "$1" ]; }
 
@@ -42,6 +54,7 @@ API_ACTIONS=${BENCH_API_ACTIONS:-100000}
 API_SECONDS=${BENCH_API_SECONDS:-10}
 LOAD_CLIENTS=${BENCH_LOAD_CLIENTS:-64}
 LOAD_SECONDS=${BENCH_LOAD_SECONDS:-60}
+SCALE_ACTIONS=${BENCH_SCALE_ACTIONS:-10000}
 BACKENDS=${BENCH_BACKENDS:-sqlite postgres}
 RESULTS=bench/results
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
@@ -74,6 +87,15 @@ stop_throwaways() {
   fi
 }
 trap stop_throwaways EXIT
+# The durable PostgreSQL of P3 and P7, started once when the first of them needs it.
+start_durable() {
+  if [ -z "${CONVEYOR_BENCH_DURABLE_DATABASE_URL:-}" ]; then
+    echo "== starting a durable throwaway PostgreSQL for P3 and P7"
+    throwaway_durable=1
+    CONVEYOR_BENCH_DURABLE_DATABASE_URL=$(PGT_DURABLE=1 PGT_DIR=$PGT_DURABLE_DIR \
+      PGT_PORT=$PGT_DURABLE_PORT bash .ci/pg-test.sh start)
+  fi
+}
 
 if [ -z "${CONVEYOR_BENCH_DATABASE_URL:-}" ]; then
   echo "== starting a throwaway PostgreSQL"
@@ -114,14 +136,15 @@ for backend in $BACKENDS; do
   fi
 done
 if wants tiny-actions; then
-  if [ -z "${CONVEYOR_BENCH_DURABLE_DATABASE_URL:-}" ]; then
-    echo "== starting a durable throwaway PostgreSQL for P3"
-    throwaway_durable=1
-    CONVEYOR_BENCH_DURABLE_DATABASE_URL=$(PGT_DURABLE=1 PGT_DIR=$PGT_DURABLE_DIR \
-      PGT_PORT=$PGT_DURABLE_PORT bash .ci/pg-test.sh start)
-  fi
+  start_durable
   echo "== P3 tiny-actions (${BACKENDS// /, }, then graphile-worker default and batched)"
   "$bench" tiny-actions --actions "$TINY_ACTIONS" --backend "${BACKENDS// /,}" --peer bench/peer \
     --database-url "$CONVEYOR_BENCH_DURABLE_DATABASE_URL" --json "$RESULTS/tiny-actions.json"
+fi
+if wants scale-out; then
+  start_durable
+  echo "== P7 scale-out (1, 2 and 3 nodes on PostgreSQL, 1 ms each way to it)"
+  "$bench" scale-out --actions "$SCALE_ACTIONS" --nodes 1,2,3 --delay-ms 1 \
+    --database-url "$CONVEYOR_BENCH_DURABLE_DATABASE_URL" --json "$RESULTS/scale-out.json"
 fi
 echo "== figures written to $RESULTS/"

@@ -246,6 +246,47 @@ pub async fn action_statuses(database_url: &str) -> anyhow::Result<Vec<(String, 
         .collect())
 }
 
+/// A PostgreSQL server's `fsync` and `synchronous_commit`: whether a commit it acknowledges
+/// has reached the disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Durability {
+    /// `fsync`: `on` or `off`.
+    pub fsync: String,
+    /// `synchronous_commit`: `on`, `off`, `local`…
+    pub synchronous_commit: String,
+}
+
+impl Durability {
+    /// The settings of the server at `url`.
+    pub async fn of(url: &str) -> anyhow::Result<Self> {
+        let client = connect(url).await?;
+        let row = client
+            .query_one(
+                "SELECT current_setting('fsync'), current_setting('synchronous_commit')",
+                &[],
+            )
+            .await?;
+        Ok(Self { fsync: row.get(0), synchronous_commit: row.get(1) })
+    }
+
+    /// Both on.
+    pub fn is_durable(&self) -> bool {
+        self.fsync == "on" && self.synchronous_commit == "on"
+    }
+
+    /// `{"fsync": …, "synchronous_commit": …}`.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({"fsync": self.fsync, "synchronous_commit": self.synchronous_commit})
+    }
+}
+
+impl std::fmt::Display for Durability {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let note = if self.is_durable() { "" } else { " (not durable)" };
+        write!(f, "fsync {}, synchronous_commit {}{note}", self.fsync, self.synchronous_commit)
+    }
+}
+
 /// The server's settings of the PostgreSQL database at `database_url` that bear on speed:
 /// its version, `fsync` and `synchronous_commit`.
 pub async fn postgres_settings(database_url: &str) -> anyhow::Result<serde_json::Value> {

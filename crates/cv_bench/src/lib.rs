@@ -1,9 +1,10 @@
 //! What Conveyor's benchmark and harness commands share: the generated data, fresh databases,
-//! and the real `conveyor` binary run as a child process.
+//! the real `conveyor` binary run as a child process, and a proxy that delays its traffic.
 
 pub mod api;
 pub mod data;
 pub mod database;
+pub mod delay_proxy;
 pub mod machine;
 pub mod server;
 pub mod stats;

@@ -8,6 +8,7 @@ mod generate;
 mod import;
 mod latency;
 mod load;
+mod scale_out;
 mod tiny;
 
 use std::path::PathBuf;
@@ -86,6 +87,33 @@ enum Command {
         /// The peer runs twice: default mode, then batched mode.
         #[arg(long)]
         peer: Option<PathBuf>,
+        /// The `conveyor` binary to start [default: next to this one].
+        #[arg(long)]
+        server: Option<PathBuf>,
+        /// Also write the figures as JSON to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+    },
+    /// P7: P3's single-item actions on 1, 2 and 3 Conveyor nodes sharing one PostgreSQL
+    /// database, each node reaching it through a proxy that delays every byte by
+    /// `--delay-ms` each way; the clients' POSTs go round robin to every node. Prints
+    /// actions/s per node count and each one's ratio to one node.
+    ScaleOut {
+        /// Actions per run.
+        #[arg(long, default_value_t = 10_000)]
+        actions: u64,
+        /// Concurrent submitting clients, spread over the nodes.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Node counts, one run each on a fresh database (comma-separated).
+        #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
+        nodes: Vec<usize>,
+        /// Delay added between each node and PostgreSQL, each way, in milliseconds.
+        #[arg(long, default_value_t = 1)]
+        delay_ms: u64,
+        /// PostgreSQL server URL (fresh databases are created on it; meant to be durable).
+        #[arg(long, env = "CONVEYOR_BENCH_DATABASE_URL")]
+        database_url: String,
         /// The `conveyor` binary to start [default: next to this one].
         #[arg(long)]
         server: Option<PathBuf>,
@@ -241,6 +269,19 @@ async fn main() -> anyhow::Result<()> {
                 peer,
             };
             let report = tiny::run(&options).await?;
+            println!("{report}");
+            write_json(json, &report.to_json())?;
+        }
+        Command::ScaleOut { actions, clients, nodes, delay_ms, database_url, server, json } => {
+            let options = scale_out::Options {
+                actions,
+                clients,
+                nodes,
+                delay: std::time::Duration::from_millis(delay_ms),
+                url: database_url,
+                binary: server.map_or_else(server::default_binary, Ok)?,
+            };
+            let report = scale_out::run(&options).await?;
             println!("{report}");
             write_json(json, &report.to_json())?;
         }

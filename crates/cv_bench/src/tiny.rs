@@ -26,7 +26,10 @@ use std::{
     fmt,
     path::{Path, PathBuf},
     process::Stdio,
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -36,7 +39,7 @@ use serde_json::{Value, json};
 use cv_bench::{
     Backend,
     api::Api,
-    database::{FinishedCounter, action_statuses, drop_database, fresh_database},
+    database::{Durability, FinishedCounter, action_statuses, drop_database, fresh_database},
     server::Server,
     stats::verdict,
 };
@@ -111,7 +114,7 @@ impl Run {
 pub struct Report {
     clients: usize,
     /// The PostgreSQL server's `fsync` and `synchronous_commit`, when one was used.
-    durability: Option<(String, String)>,
+    durability: Option<Durability>,
     runs: Vec<Run>,
 }
 
@@ -165,10 +168,7 @@ impl Report {
             "moonshot_sqlite_to_peer_batched":
                 target(Backend::Sqlite, PeerMode::Batched, MOONSHOT_SQLITE_TO_BATCHED),
         });
-        let postgres = self
-            .durability
-            .as_ref()
-            .map(|(fsync, commit)| json!({"fsync": fsync, "synchronous_commit": commit}));
+        let postgres = self.durability.as_ref().map(Durability::to_json);
         json!({
             "scenario": "tiny-actions",
             "clients": self.clients,
@@ -187,9 +187,8 @@ impl fmt::Display for Report {
             "tiny-actions: single-item actions from {} concurrent clients vs no-op jobs added in one batch",
             self.clients
         )?;
-        if let Some((fsync, commit)) = &self.durability {
-            let durable = if fsync == "on" && commit == "on" { "" } else { " (not durable)" };
-            writeln!(f, "  PostgreSQL: fsync {fsync}, synchronous_commit {commit}{durable}")?;
+        if let Some(durability) = &self.durability {
+            writeln!(f, "  PostgreSQL: {durability}")?;
         }
         if let Some(peer) = self.runs.iter().find(|r| r.mode.is_some()) {
             writeln!(
@@ -270,15 +269,14 @@ pub struct Options {
 pub async fn run(options: &Options) -> anyhow::Result<Report> {
     let uses_postgres = options.peer.is_some() || options.backends.contains(&Backend::Postgres);
     let durability = match (&options.url, uses_postgres) {
-        (Some(url), true) => Some(durability(url).await?),
+        (Some(url), true) => Some(Durability::of(url).await?),
         _ => None,
     };
-    if let Some((fsync, commit)) = &durability
-        && (fsync != "on" || commit != "on")
+    if let Some(durability) = &durability
+        && !durability.is_durable()
     {
         eprintln!(
-            "tiny-actions: warning: PostgreSQL runs with fsync {fsync}, synchronous_commit \
-             {commit}; P3's figures are for a durable server"
+            "tiny-actions: warning: PostgreSQL runs with {durability}; P3's figures are for a durable server"
         );
     }
     let mut runs = Vec::new();
@@ -300,16 +298,6 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
     Ok(Report { clients: options.clients, durability, runs })
 }
 
-/// The server's `fsync` and `synchronous_commit` settings.
-async fn durability(url: &str) -> anyhow::Result<(String, String)> {
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
-    tokio::spawn(connection);
-    let row = client
-        .query_one("SELECT current_setting('fsync'), current_setting('synchronous_commit')", &[])
-        .await?;
-    Ok((row.get(0), row.get(1)))
-}
-
 async fn conveyor(options: &Options, backend: Backend) -> anyhow::Result<Run> {
     let dir = std::env::temp_dir().join(format!("conveyor-bench-tiny-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -318,41 +306,11 @@ async fn conveyor(options: &Options, backend: Backend) -> anyhow::Result<Run> {
     let counter = FinishedCounter::connect(&database_url).await?;
     let api = Api::new(&server.base);
     eprintln!("tiny-actions: {} actions on {backend:?}…", options.actions);
-    let clients = options.clients.max(1) as u64;
-    let next = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..clients {
-        let (api, next, total) = (api.clone(), next.clone(), options.actions);
-        tasks.push(tokio::spawn(async move {
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if i >= total {
-                    return anyhow::Ok(());
-                }
-                let body = json!([{"source_id": format!("tiny-{i}"), "name": format!("Tiny {i}")}]);
-                api.post("/v1/customers/bulk/async", &body).await?;
-            }
-        }));
-    }
-    for task in tasks {
-        task.await??;
-    }
-    let submitted = started.elapsed();
-    let deadline = Duration::from_secs(600);
-    while counter.finished().await? < options.actions {
-        if started.elapsed() > deadline {
-            bail!("not every action finished within {deadline:?}");
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let total = started.elapsed();
+    let (submitted, total) =
+        submit_and_count(&[api], options.clients, options.actions, &counter).await?;
     drop(counter);
     server.stop().await;
-    let statuses = action_statuses(&database_url).await?;
-    if statuses != [("DONE".to_owned(), options.actions)] {
-        bail!("expected {} DONE actions, found {statuses:?}", options.actions);
-    }
+    ensure_all_done(&database_url, options.actions).await?;
     std::fs::remove_dir_all(&dir).ok();
     Ok(Run {
         name: format!("conveyor ({})", backend.name()),
@@ -363,6 +321,57 @@ async fn conveyor(options: &Options, backend: Backend) -> anyhow::Result<Run> {
         total,
         extra: json!({"workers": "default (4)"}),
     })
+}
+
+/// Submits `actions` single-item actions (single-customer `POST /v1/customers/bulk/async`) from
+/// `clients` concurrent keep-alive clients, the i-th action to `apis[i % apis.len()]`, then
+/// counts finished actions on `counter` every 10 ms until every one is. Returns the time from
+/// the first POST to the last 202, and from the first POST until all were finished.
+pub async fn submit_and_count(
+    apis: &[Api],
+    clients: usize,
+    actions: u64,
+    counter: &FinishedCounter,
+) -> anyhow::Result<(Duration, Duration)> {
+    let apis: Arc<[Api]> = apis.into();
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients.max(1) {
+        let (apis, next) = (apis.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= actions {
+                    return anyhow::Ok(());
+                }
+                let api = &apis[(i % apis.len() as u64) as usize];
+                let body = json!([{"source_id": format!("tiny-{i}"), "name": format!("Tiny {i}")}]);
+                api.post("/v1/customers/bulk/async", &body).await?;
+            }
+        }));
+    }
+    for task in tasks {
+        task.await??;
+    }
+    let submitted = started.elapsed();
+    let deadline = Duration::from_secs(600);
+    while counter.finished().await? < actions {
+        if started.elapsed() > deadline {
+            bail!("not every action finished within {deadline:?}");
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    Ok((submitted, started.elapsed()))
+}
+
+/// Fails unless the database at `database_url` holds `actions` actions, every one DONE.
+pub async fn ensure_all_done(database_url: &str, actions: u64) -> anyhow::Result<()> {
+    let statuses = action_statuses(database_url).await?;
+    if statuses != [("DONE".to_owned(), actions)] {
+        bail!("expected {actions} DONE actions, found {statuses:?}");
+    }
+    Ok(())
 }
 
 /// Runs `bench/peer/run.mjs --mode …` on a fresh database of the PostgreSQL server at `url`,
