@@ -319,7 +319,7 @@ async fn conveyor(options: &Options, backend: Backend) -> anyhow::Result<Run> {
         items: options.actions,
         submitted,
         total,
-        extra: json!({"workers": "default (4)"}),
+        extra: json!({"workers": "default (16)"}),
     })
 }
 

@@ -13,6 +13,7 @@ use crate::{
     SqliteStore, campaigns,
     chunk::{self, lease_lost},
     convert::{self, error, sql},
+    db::{Savepoint, savepoint},
     webhooks,
 };
 
@@ -195,14 +196,11 @@ impl Queue for SqliteStore {
                 let answers = finishes
                     .iter()
                     .map(|f| {
-                        tx.execute_batch("SAVEPOINT finish").map_err(error)?;
+                        savepoint(tx, "finish", Savepoint::Open).map_err(error)?;
                         let ended = finish(tx, f, now);
-                        let close = if ended.is_ok() {
-                            "RELEASE finish"
-                        } else {
-                            "ROLLBACK TO finish; RELEASE finish"
-                        };
-                        tx.execute_batch(close).map_err(error)?;
+                        let close =
+                            if ended.is_ok() { Savepoint::Release } else { Savepoint::RollBack };
+                        savepoint(tx, "finish", close).map_err(error)?;
                         Ok(ended.map(|project| (project, f.fence.action_id.clone())))
                     })
                     .collect::<Result<Vec<_>, StoreError>>()?;
