@@ -192,8 +192,12 @@ pub enum FinishedCounter {
 }
 
 impl FinishedCounter {
+    /// Counts the actions not yet finished, from the queue's own partial index: a handful of
+    /// rows, not the whole table (a full count every 10 ms took a fifth of PostgreSQL's CPU
+    /// time in P3's tail). Once every submission is acknowledged, all are finished exactly
+    /// when none is left.
     const SQL: &'static str =
-        "SELECT COUNT(*) FROM async_actions WHERE status IN ('DONE', 'FAILED')";
+        "SELECT COUNT(*) FROM async_actions WHERE status IN ('ENQUEUED', 'IN_PROGRESS')";
 
     /// Connects to the database at `database_url`.
     pub async fn connect(database_url: &str) -> anyhow::Result<Self> {
@@ -208,8 +212,8 @@ impl FinishedCounter {
         Ok(Self::Postgres(connect(database_url).await?))
     }
 
-    /// Actions that are DONE or FAILED now.
-    pub async fn finished(&self) -> anyhow::Result<u64> {
+    /// Actions that are ENQUEUED or IN_PROGRESS now.
+    pub async fn unfinished(&self) -> anyhow::Result<u64> {
         match self {
             Self::Sqlite(conn) => {
                 let conn = conn.clone();

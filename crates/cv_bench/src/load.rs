@@ -409,10 +409,9 @@ async fn one(options: &Options, backend: Backend) -> anyhow::Result<Run> {
         submitted.extend(log.submitted);
     }
     let window = started.elapsed();
-    let total = submitted.len() as u64;
     let counter = FinishedCounter::connect(&database_url).await?;
     let drain_started = Instant::now();
-    while counter.finished().await? < total {
+    while counter.unfinished().await? > 0 {
         if drain_started.elapsed() > options.drain_timeout {
             break;
         }

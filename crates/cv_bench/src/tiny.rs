@@ -325,7 +325,7 @@ async fn conveyor(options: &Options, backend: Backend) -> anyhow::Result<Run> {
 
 /// Submits `actions` single-item actions (single-customer `POST /v1/customers/bulk/async`) from
 /// `clients` concurrent keep-alive clients, the i-th action to `apis[i % apis.len()]`, then
-/// counts finished actions on `counter` every 10 ms until every one is. Returns the time from
+/// counts unfinished actions on `counter` every 10 ms until none is left. Returns the time from
 /// the first POST to the last 202, and from the first POST until all were finished.
 pub async fn submit_and_count(
     apis: &[Api],
@@ -356,7 +356,8 @@ pub async fn submit_and_count(
     }
     let submitted = started.elapsed();
     let deadline = Duration::from_secs(600);
-    while counter.finished().await? < actions {
+    // Every action exists now (each POST was answered), so none left means all finished.
+    while counter.unfinished().await? > 0 {
         if started.elapsed() > deadline {
             bail!("not every action finished within {deadline:?}");
         }

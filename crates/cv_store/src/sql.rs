@@ -16,6 +16,8 @@ pub mod webhooks;
 
 use crate::ActionFilter;
 
+#[macro_export]
+#[doc(hidden)]
 macro_rules! action_columns {
     () => {
         "id, project_id, kind, status, progress, attempt, cursor, total_items, \
@@ -33,6 +35,8 @@ pub const ACTION_COLUMNS: &str = action_columns!();
 /// thousands of actions at once queues them one behind the other, and another project's
 /// action, submitted a moment later, goes ahead of most of them; projects interleave.
 /// `$project` is the project's id expression, `$me` excludes the action itself.
+#[macro_export]
+#[doc(hidden)]
 macro_rules! queue_place {
     ($project:literal, $now:literal, $me:literal) => {
         concat!(
@@ -52,17 +56,25 @@ macro_rules! queue_place {
     };
 }
 
+/// [`INSERT_ACTION`], for statements that embed it (PostgreSQL's one-statement create).
+#[macro_export]
+macro_rules! insert_action {
+    () => {
+        concat!(
+            "INSERT INTO async_actions \
+             (id, project_id, kind, status, progress, attempt, cursor, total_items, done_count, failed_count, \
+              request_id, created_at, updated_at, serial_group, queued_at) \
+             VALUES ($1, $2, $3, 'ENQUEUED', 0, 0, 0, $5, 0, 0, $4, $6, $6, $7, ",
+            $crate::queue_place!("$2", "$6", "$1"),
+            ")"
+        )
+    };
+}
+
 /// `$1` id, `$2` project, `$3` kind, `$4` request id, `$5` total items, `$6` created_at,
 /// `$7` serial group (`ActionKind::serial_group`) or NULL. Placed in the queue by
 /// `queue_place!` at `$6`.
-pub const INSERT_ACTION: &str = concat!(
-    "INSERT INTO async_actions \
-     (id, project_id, kind, status, progress, attempt, cursor, total_items, done_count, failed_count, \
-      request_id, created_at, updated_at, serial_group, queued_at) \
-     VALUES ($1, $2, $3, 'ENQUEUED', 0, 0, 0, $5, 0, 0, $4, $6, $6, $7, ",
-    queue_place!("$2", "$6", "$1"),
-    ")"
-);
+pub const INSERT_ACTION: &str = insert_action!();
 
 /// The claim's filter on a candidate `a`: an action without a serial group is always
 /// runnable; one with a group only while no other action of its project and group is

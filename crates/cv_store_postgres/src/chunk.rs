@@ -20,8 +20,10 @@ use tokio_postgres::types::ToSql;
 use crate::{
     campaigns,
     convert::{self, error},
-    db::{LOCK_KEYS, execute_each, lease_lost, notify_change},
-    metadata_purge, orders, products, vouchers,
+    db::{LOCK_KEYS, execute_each, lease_lost},
+    metadata_purge,
+    notify::Notifier,
+    orders, products, vouchers,
 };
 
 /// `$1` project, `$2` source_ids. Locks the rows until the chunk commits.
@@ -42,7 +44,7 @@ const INSERT_REPORT_LINES: &str = "INSERT INTO action_report_lines \
 /// [`CommitMode::RollbackAfterWrites`]. Returns what the chunk added to the counters.
 pub async fn commit(
     client: &mut deadpool_postgres::Client,
-    changes_channel: &str,
+    notifier: &Notifier,
     fence: &Fence,
     now: Timestamp,
     chunk: ChunkCommit,
@@ -98,20 +100,23 @@ pub async fn commit(
         lines.retain(|l| l.error.is_some());
     }
     insert_report_lines(&tx, &fence.action_id, &lines).await?;
-    notify_change(&tx, changes_channel, &project, fence.action_id.as_str()).await?;
     let stmt = tx.prepare_cached(q::SELECT_COUNTERS).await.map_err(error)?;
     let row = tx.query_one(&stmt, &[&fence.action_id.as_str()]).await.map_err(error)?;
     let after = (row.try_get(0).map_err(error)?, row.try_get(1).map_err(error)?);
     let counts = q::chunk_counts(fenced, (done, failed), after);
     let finished = match finish {
         Some(finishing) if counts == planned => {
-            crate::queue::finish(&tx, changes_channel, finishing, now).await?;
+            crate::queue::finish(&tx, finishing, now).await?;
             true
         }
         _ => false,
     };
     match chunk.mode {
-        CommitMode::Commit => tx.commit().await.map_err(error).map(|()| (counts, finished)),
+        CommitMode::Commit => {
+            tx.commit().await.map_err(error)?;
+            notifier.changed(&project, fence.action_id.as_str());
+            Ok((counts, finished))
+        }
         CommitMode::RollbackAfterWrites => {
             tx.rollback().await.map_err(error)?;
             Err(StoreError::InjectedFailure)

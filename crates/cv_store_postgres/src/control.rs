@@ -7,7 +7,7 @@ use cv_store::{ControlStore, StoreError, sql::control as qx};
 use crate::{
     PostgresStore,
     convert::{self, error},
-    db::{Params, execute, notify_change},
+    db::{Params, execute},
     webhooks,
 };
 
@@ -37,9 +37,11 @@ impl ControlStore for PostgresStore {
         if cancelled {
             let (project, id) = (project.as_str(), id.as_str());
             webhooks::enqueue_deliveries(&tx, project, id, ActionStatus::Failed, now).await?;
-            notify_change(&tx, self.changes_channel(), project, id).await?;
         }
         tx.commit().await.map_err(error)?;
+        if cancelled {
+            self.inner.notifier.changed(project.as_str(), id.as_str());
+        }
         Ok(cancelled)
     }
 

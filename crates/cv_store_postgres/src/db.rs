@@ -139,22 +139,6 @@ where
     Ok(())
 }
 
-/// `$1` channel, `$2` payload. Inside a transaction, delivered when it commits (and never if
-/// it rolls back).
-pub const NOTIFY: &str = "SELECT pg_notify($1, $2)";
-
-/// Tells every node's followers, once the surrounding transaction commits, that `action` of
-/// `project` changed (`channel`: the store's change channel).
-pub async fn notify_change(
-    c: &impl GenericClient,
-    channel: &str,
-    project: &str,
-    action: &str,
-) -> Result<(), StoreError> {
-    let payload = format!("{project} {action}");
-    execute(c, NOTIFY, &[&channel, &payload]).await.map(|_| ())
-}
-
 /// The error of a write whose fence is stale.
 pub fn lease_lost(fence: &Fence) -> StoreError {
     StoreError::LeaseLost(fence.action_id.clone())

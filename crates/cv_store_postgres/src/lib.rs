@@ -18,6 +18,7 @@ mod generation;
 mod listen;
 mod metadata_purge;
 mod migrate;
+mod notify;
 mod oauth;
 mod orders;
 mod products;

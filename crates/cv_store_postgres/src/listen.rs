@@ -1,7 +1,8 @@
 //! The LISTEN side of wake-ups and change notification: one dedicated connection per store,
 //! listening on two channels. `conveyor_actions…` carries enqueues (workers wake and claim);
-//! `conveyor_changes…` carries every committed change to an action row (`<project> <action>`),
-//! which followers of actions hear through the store's `ActionChanges`. Two channels, so that
+//! `conveyor_changes…` carries every committed change to an action row (`<project> <action>`,
+//! one line each, several to a notification: see [`crate::notify`]), which followers of
+//! actions hear through the store's `ActionChanges`. Two channels, so that
 //! a chunk commit does not send every idle worker of every node to claim.
 
 use std::time::Duration;
@@ -110,7 +111,10 @@ async fn session(
             }
             match message {
                 Ok(AsyncMessage::Notification(n)) if n.channel() == changes_channel => {
-                    on_message.changes.publish(ActionChange::from_payload(n.payload()));
+                    // One line per change (see `crate::notify`).
+                    for line in n.payload().lines() {
+                        on_message.changes.publish(ActionChange::from_payload(line));
+                    }
                 }
                 Ok(AsyncMessage::Notification(_)) => on_message.wake.notify_waiters(),
                 Ok(_) => {}

@@ -12,7 +12,7 @@ use deadpool_postgres::GenericClient;
 use crate::{
     PostgresStore, campaigns, chunk,
     convert::{self, error},
-    db::{Params, execute, lease_lost, notify_change, query, query_opt},
+    db::{Params, execute, lease_lost, query, query_opt},
     webhooks,
 };
 
@@ -106,11 +106,10 @@ impl Queue for PostgresStore {
                     continue 'claim;
                 }
             }
-            for c in &claimed {
-                let (project, id) = (c.record.project_id.as_str(), c.record.id.as_str());
-                notify_change(&tx, self.changes_channel(), project, id).await?;
-            }
             tx.commit().await.map_err(error)?;
+            for c in &claimed {
+                self.inner.notifier.changed(c.record.project_id.as_str(), c.record.id.as_str());
+            }
             return Ok(claimed);
         }
         Ok(Vec::new())
@@ -157,7 +156,7 @@ impl Queue for PostgresStore {
         let _writing = self.inner.generation.writing();
         let mut client = self.client().await?;
         let (counts, _) =
-            chunk::commit(&mut client, self.changes_channel(), fence, now, chunk, None).await?;
+            chunk::commit(&mut client, &self.inner.notifier, fence, now, chunk, None).await?;
         Ok(counts)
     }
 
@@ -170,7 +169,7 @@ impl Queue for PostgresStore {
     ) -> Result<(ChunkCounts, bool), StoreError> {
         let _writing = self.inner.generation.writing();
         let mut client = self.client().await?;
-        chunk::commit(&mut client, self.changes_channel(), fence, now, chunk, Some(finish)).await
+        chunk::commit(&mut client, &self.inner.notifier, fence, now, chunk, Some(finish)).await
     }
 
     async fn set_remaining_items(&self, fence: &Fence, remaining: u64) -> Result<(), StoreError> {
@@ -194,14 +193,22 @@ impl Queue for PostgresStore {
         for f in finishes {
             // A stale fence matches no row and writes nothing, so the transaction goes on;
             // anything else (a lost connection, a full disk) ends the whole batch.
-            match finish(&tx, self.changes_channel(), f, now).await {
-                Ok(()) => answers.push(Ok(())),
+            match finish(&tx, f, now).await {
+                Ok(project) => answers.push(Ok(project)),
                 Err(StoreError::LeaseLost(id)) => answers.push(Err(StoreError::LeaseLost(id))),
                 Err(err) => return Err(err),
             }
         }
         tx.commit().await.map_err(error)?;
-        Ok(answers)
+        Ok(finishes
+            .iter()
+            .zip(answers)
+            .map(|(f, answer)| {
+                answer.map(|project| {
+                    self.inner.notifier.changed(&project, f.fence.action_id.as_str());
+                })
+            })
+            .collect())
     }
 
     async fn requeue(&self, fence: &Fence, now: Timestamp) -> Result<(), StoreError> {
@@ -261,14 +268,13 @@ impl Queue for PostgresStore {
     }
 }
 
-/// Ends one action inside `tx` (see `Queue::finish_actions`): the fenced update, its effect,
-/// its webhook deliveries and its change notification.
+/// Ends one action inside `tx` (see `Queue::finish_actions`): the fenced update, its effect
+/// and its webhook deliveries. Its project, for the change notification once committed.
 pub(crate) async fn finish(
     tx: &impl GenericClient,
-    channel: &str,
     f: &Finishing,
     now: Timestamp,
-) -> Result<(), StoreError> {
+) -> Result<String, StoreError> {
     let status = f.result.status();
     let params: Params<'_> = &[
         &f.fence.action_id.as_str(),
@@ -284,5 +290,5 @@ pub(crate) async fn finish(
     }
     let id = f.fence.action_id.as_str();
     webhooks::enqueue_deliveries(tx, &project, id, status, now).await?;
-    notify_change(tx, channel, &project, id).await
+    Ok(project)
 }

@@ -24,12 +24,26 @@ use tokio_postgres::{NoTls, types::ToSql};
 use crate::{
     chunk,
     convert::{self, error, pool_error},
-    db::{self, NOTIFY, Params, count, execute, notify_change, query, query_opt},
+    db::{self, Params, count, execute, query, query_opt},
     generation::Generation,
     listen, migrate,
+    notify::Notifier,
 };
 
 const POOL_SIZE: usize = 16;
+
+/// Creates an action and stores its payload in one statement (one round trip, its own
+/// transaction): `cv_store::sql::INSERT_ACTION`'s parameters, then `$8` the payload.
+const CREATE_ACTION: &str = concat!(
+    "WITH a AS (",
+    cv_store::insert_action!(),
+    " RETURNING ",
+    cv_store::action_columns!(),
+    "), p AS (INSERT INTO action_payloads (action_id, body) SELECT id, $8 FROM a) \
+     SELECT ",
+    cv_store::action_columns!(),
+    " FROM a"
+);
 
 /// How long opening the store waits for its LISTEN connection.
 const LISTEN_WAIT: Duration = Duration::from_secs(5);
@@ -47,11 +61,10 @@ pub struct PostgresStore {
 pub(crate) struct Inner {
     pool: Pool,
     pub(crate) wake: Wakeups,
-    channel: String,
+    /// What the listener hears on the change channel, our own writes included.
     changes: ActionChanges,
-    /// Where writes announce changes to action rows; the listener publishes what it hears
-    /// there to `changes`, our own writes included.
-    changes_channel: String,
+    /// Sends the notifications of committed writes (see [`crate::notify`]).
+    pub(crate) notifier: Notifier,
     /// The write generation the API keeps answers under (see [`crate::generation`]).
     pub(crate) generation: Arc<Generation>,
     listener: JoinHandle<()>,
@@ -113,6 +126,7 @@ impl PostgresStore {
         };
         let generation = targets.generation.clone();
         let listener = tokio::spawn(listen::run(config, channels.clone(), targets.clone()));
+        let notifier = Notifier::start(pool.clone(), channels.clone());
         // Kept answers need the LISTEN connection: give it a moment to be up before the
         // first request (it keeps trying in the background if it is not).
         let _ = tokio::time::timeout(LISTEN_WAIT, generation.listening()).await;
@@ -120,18 +134,12 @@ impl PostgresStore {
             inner: Arc::new(Inner {
                 pool,
                 wake: targets.wake,
-                channel: channels.wake,
                 changes: targets.changes,
-                changes_channel: channels.changes,
+                notifier,
                 generation: targets.generation,
                 listener,
             }),
         })
-    }
-
-    /// The channel this store's writes announce action changes on.
-    pub(crate) fn changes_channel(&self) -> &str {
-        &self.inner.changes_channel
     }
 
     /// A pooled connection.
@@ -180,7 +188,7 @@ impl Resources for PostgresStore {
         // Other nodes keep credentials they looked up (under the write generation): any
         // notification makes them look again. The enqueue channel's, which wakes idle
         // workers for nothing, as rarely as credentials change.
-        execute(&client, NOTIFY, &[&self.inner.channel, &"credentials"]).await?;
+        self.inner.notifier.credentials();
         Ok(())
     }
 
@@ -204,8 +212,7 @@ impl Resources for PostgresStore {
 
     async fn create_action(&self, new: NewAction) -> Result<ActionRecord, StoreError> {
         let _writing = self.inner.generation.writing();
-        let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(error)?;
+        let client = self.client().await?;
         let params: Params<'_> = &[
             &new.id.as_str(),
             &new.project_id.as_str(),
@@ -214,17 +221,14 @@ impl Resources for PostgresStore {
             &(new.total_items as i64),
             &new.created_at.as_millis(),
             &new.kind().serial_group(),
+            &new.payload(),
         ];
-        execute(&tx, q::INSERT_ACTION, params).await?;
-        execute(&tx, q::INSERT_PAYLOAD, &[&new.id.as_str(), &new.payload()]).await?;
-        execute(&tx, NOTIFY, &[&self.inner.channel, &new.id.as_str()]).await?;
-        let (project, id) = (new.project_id.as_str(), new.id.as_str());
-        notify_change(&tx, self.changes_channel(), project, id).await?;
-        let row = query_opt(&tx, q::SELECT_ACTION, &[&new.project_id.as_str(), &new.id.as_str()])
+        let row = query_opt(&client, CREATE_ACTION, params)
             .await?
             .ok_or_else(|| anyhow!("action {} vanished after insert", new.id))?;
         let record = convert::action(&row)?;
-        tx.commit().await.map_err(error)?;
+        self.inner.notifier.enqueued(new.id.as_str());
+        self.inner.notifier.changed(new.project_id.as_str(), new.id.as_str());
         self.inner.wake.notify_waiters();
         Ok(record)
     }
