@@ -10,7 +10,8 @@
 #   latency       P2 POST → DONE of single-customer bulk updates, one after another
 #   tiny-actions  P3 single-item actions from 16 clients, and graphile-worker's no-op jobs
 #                 (16 concurrent, in its default mode and its batched mode)
-#   api           P4 the action list and get under wrk, next to /healthz
+#   api           P4 the action list and get under wrk, next to /healthz; then again while a
+#                 BENCH_ROWS-row customers import commits its chunks
 #   fairness      P6 small actions' time to DONE while a 1,000,000-row import runs
 #   load          64 clients for 60 s mixing bulk/metadata updates, CSV uploads, polls and
 #                 lists; fails on any 5xx, transport error or lost action
@@ -124,6 +125,9 @@ for backend in $BACKENDS; do
     echo "== P4 api on $backend"
     "$bench" api --actions "$API_ACTIONS" --seconds "$API_SECONDS" --backend "$backend" \
       --json "$RESULTS/api-$backend.json"
+    echo "== P4 api on $backend while a $ROWS-row import runs"
+    "$bench" api --actions "$API_ACTIONS" --seconds "$API_SECONDS" --backend "$backend" \
+      --during-import "$ROWS" --json "$RESULTS/api-during-import-$backend.json"
   fi
   if wants fairness; then
     echo "== P6 fairness on $backend"

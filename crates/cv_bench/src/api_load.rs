@@ -3,6 +3,11 @@
 //! each driven by `wrk` at 64 connections; requests/s and latency percentiles, and the two
 //! reads' throughput as a fraction of the trivial endpoint's.
 //!
+//! With `--during-import ROWS`, the same loads run while a customers import of that many rows
+//! commits its chunks (the variant where kept answers are dropped at every commit): the reads
+//! go first, then `/healthz`, and the report says whether the import was still running at the
+//! end of each.
+//!
 //! The actions are seeded straight into the store through `cv_store`'s API while the server
 //! is stopped, the way the engine stores a finished single-customer bulk update:
 //! `create_action` (row and payload), `claim_next`, `finish_action` with a bulk-report
@@ -59,6 +64,8 @@ pub struct Options {
     /// Keep the SQLite database in this directory, and reuse the actions it already holds
     /// (seeding only when it holds a different set), so that repeated runs skip the seeding.
     pub data_dir: Option<PathBuf>,
+    /// Run the loads while a customers import of this many rows runs.
+    pub during_import: Option<usize>,
 }
 
 /// One endpoint's figures, from wrk.
@@ -72,6 +79,8 @@ pub struct Load {
     p99_ms: f64,
     max_ms: f64,
     bytes: u64,
+    /// With `--during-import`: whether the import was still running when this load ended.
+    import_running: Option<bool>,
 }
 
 impl Load {
@@ -87,6 +96,8 @@ pub struct Report {
     seed_seconds: f64,
     connections: u32,
     loads: Vec<Load>,
+    /// With `--during-import`: the import's rows.
+    import_rows: Option<usize>,
 }
 
 impl Report {
@@ -113,6 +124,7 @@ impl Report {
                     "max_ms": l.max_ms,
                     "bytes_per_response": l.bytes as f64 / l.requests.max(1) as f64,
                     "ratio_to_healthz": self.ratio(l.name),
+                    "import_still_running_at_end": l.import_running,
                 })
             })
             .collect();
@@ -126,6 +138,7 @@ impl Report {
             "seeded_through": "cv_store API (create_action, claim_next, finish_action)",
             "seed_seconds": self.seed_seconds,
             "connections": self.connections,
+            "during_import_rows": self.import_rows,
             "tool": "wrk",
             "loads": loads,
             "targets": {"list_ratio": target("list", TARGET_LIST), "get_ratio": target("get", TARGET_GET)},
@@ -140,6 +153,11 @@ impl fmt::Display for Report {
             "api on {:?}: {} actions stored (seeded through cv_store in {:.1} s), wrk at {} connections",
             self.backend, self.actions, self.seed_seconds, self.connections
         )?;
+        if let Some(rows) = self.import_rows {
+            let all = self.loads.iter().all(|l| l.import_running == Some(true));
+            let ran = if all { "throughout" } else { "NOT throughout (see the JSON)" };
+            writeln!(f, "  while a {rows}-row customers import ran: {ran}")?;
+        }
         writeln!(
             f,
             "  {:<44} {:>10} {:>8} {:>8} {:>8} {:>8} {:>7}",
@@ -233,6 +251,15 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
             }
         }
     }
+    let import = match options.during_import {
+        Some(rows) => Some(start_import(&server, &dir, rows).await?),
+        None => None,
+    };
+    let mut targets = Vec::from(targets);
+    if import.is_some() {
+        // The reads first, while the import surely runs; the baseline after them.
+        targets.rotate_left(1);
+    }
     let mut loads = Vec::new();
     for (name, paths) in &targets {
         let script = dir.join(format!("{name}.lua"));
@@ -242,6 +269,10 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
         wrk(options, &server.base, &script, warmup).await?;
         let mut load = wrk(options, &server.base, &script, options.seconds).await?;
         load.name = name;
+        if let Some((api, id)) = &import {
+            let status = api.action(id).await?["status"].as_str().unwrap_or("").to_owned();
+            load.import_running = Some(status == "IN_PROGRESS");
+        }
         loads.push(load);
     }
     server.stop().await;
@@ -254,7 +285,31 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
         seed_seconds,
         connections: options.connections,
         loads,
+        import_rows: options.during_import,
     })
+}
+
+/// Uploads a generated customers CSV of `rows` rows to `server` and waits until a worker runs
+/// it; a client for the server and the import's id.
+async fn start_import(
+    server: &Server,
+    dir: &Path,
+    rows: usize,
+) -> anyhow::Result<(cv_bench::api::Api, String)> {
+    let csv = dir.join("during-import.csv");
+    cv_bench::data::write_csv(&cv_bench::data::generate(rows), &csv)?;
+    let api = cv_bench::api::Api::new(&server.base);
+    eprintln!("api: importing {rows} customers during the loads…");
+    let id = api.import_customers(&csv).await?;
+    loop {
+        let action = api.action(&id).await?;
+        match action["status"].as_str() {
+            Some("IN_PROGRESS") => break,
+            Some("ENQUEUED") => tokio::time::sleep(Duration::from_millis(50)).await,
+            _ => bail!("the import ended before the loads: {action}"),
+        }
+    }
+    Ok((api, id))
 }
 
 /// The ids of the actions a kept SQLite database holds.
@@ -403,5 +458,6 @@ async fn wrk(options: &Options, base: &str, script: &Path, seconds: u32) -> anyh
         p99_ms: ms("p99_us")?,
         max_ms: ms("max_us")?,
         bytes: int("bytes")?,
+        import_running: None,
     })
 }

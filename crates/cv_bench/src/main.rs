@@ -152,6 +152,9 @@ enum Command {
         /// SQLite: keep the database in this directory and reuse its actions in later runs.
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// Run the loads while a customers import of this many rows commits its chunks.
+        #[arg(long)]
+        during_import: Option<usize>,
         /// Also write the figures as JSON to this file.
         #[arg(long)]
         json: Option<PathBuf>,
@@ -295,6 +298,7 @@ async fn main() -> anyhow::Result<()> {
             wrk,
             server,
             data_dir,
+            during_import,
             json,
         } => {
             let options = api_load::Options {
@@ -307,6 +311,7 @@ async fn main() -> anyhow::Result<()> {
                 binary: server.map_or_else(server::default_binary, Ok)?,
                 wrk,
                 data_dir,
+                during_import,
             };
             let report = api_load::run(&options).await?;
             println!("{report}");
