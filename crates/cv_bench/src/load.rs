@@ -411,7 +411,7 @@ async fn one(options: &Options, backend: Backend) -> anyhow::Result<Run> {
     let window = started.elapsed();
     let counter = FinishedCounter::connect(&database_url).await?;
     let drain_started = Instant::now();
-    while counter.unfinished().await? > 0 {
+    while counter.any_unfinished().await? {
         if drain_started.elapsed() > options.drain_timeout {
             break;
         }

@@ -357,7 +357,7 @@ pub async fn submit_and_count(
     let submitted = started.elapsed();
     let deadline = Duration::from_secs(600);
     // Every action exists now (each POST was answered), so none left means all finished.
-    while counter.unfinished().await? > 0 {
+    while counter.any_unfinished().await? {
         if started.elapsed() > deadline {
             bail!("not every action finished within {deadline:?}");
         }

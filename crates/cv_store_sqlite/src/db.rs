@@ -74,8 +74,22 @@ impl Inner {
                 return;
             }
         };
+        // A write alone needs no savepoint (whose page copies cost an import chunk as much
+        // as its writes): if it fails, the whole transaction rolls back.
+        let alone = jobs.len() == 1;
         let mut delivers = Vec::with_capacity(jobs.len());
         for job in jobs {
+            if alone {
+                let (ok, deliver) = job(Ok(&tx));
+                if !ok {
+                    let rolled_back = tx.rollback().err().map(Shared::from);
+                    drop(ended);
+                    deliver(rolled_back.map_or(Ok(()), |err| Err(err.store_error())));
+                    return;
+                }
+                delivers.push((deliver, None));
+                break;
+            }
             if let Err(err) = savepoint(&tx, "write", Savepoint::Open) {
                 let (_, deliver) = job(Err(&Shared::from(err)));
                 delivers.push((deliver, None));
@@ -280,9 +294,8 @@ impl SqliteStore {
         configure(&writer, synchronous)?;
         // Plans never depend on bound values (see the readers below): without this, SQLite
         // re-prepared several of the writer's cached statements on every run, a third of its
-        // time under many small actions. Savepoints' page copies stay in memory.
+        // time under many small actions.
         writer.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
-        writer.execute_batch("PRAGMA temp_store = MEMORY;")?;
         // Checkpoint every 64 MiB of WAL rather than every 4 MiB: a page rewritten by several
         // chunk commits (random index keys) is then copied into the database file once.
         writer.execute_batch(
@@ -439,6 +452,31 @@ mod tests {
                 assert_eq!(synchronous_of(&reader), expected);
             }
         }
+    }
+
+    #[tokio::test]
+    async fn a_failing_write_alone_is_rolled_back_and_the_next_one_commits() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = SqliteStore::open(dir.path().join("alone.db")).await.expect("open");
+        let insert = |name: &'static str, fail: bool| {
+            store.write(move |tx| {
+                let sql = "INSERT INTO projects (id, name, created_at) VALUES (?1, ?1, 0)";
+                tx.execute(sql, params![name]).map_err(error)?;
+                if fail { Err(StoreError::Unavailable("refused".to_owned())) } else { Ok(()) }
+            })
+        };
+        let failed = insert("a", true).await;
+        assert!(matches!(failed, Err(StoreError::Unavailable(_))), "{failed:?}");
+        insert("b", false).await.expect("the next write commits");
+        let names: Vec<String> = store
+            .read(|c| {
+                c.prepare("SELECT name FROM projects ORDER BY name")?
+                    .query_map([], |r| r.get(0))?
+                    .collect()
+            })
+            .await
+            .expect("names");
+        assert_eq!(names, ["b"]);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
