@@ -228,7 +228,9 @@ pub async fn run(options: &Options) -> anyhow::Result<Report> {
         bail!("expected {} DONE actions after seeding, found {statuses:?}", options.actions);
     }
 
-    let server = Server::start(&options.binary, &database_url, 1024 * 1024).await?;
+    // The import of `--during-import` is a file of about 100 bytes a row.
+    let csv_limit = options.during_import.map_or(1 << 20, |rows| (rows as u64 + 1) * 1024);
+    let server = Server::start(&options.binary, &database_url, csv_limit).await?;
     let mut rng = rand::rng();
     let sample: Vec<String> = ids.choose_multiple(&mut rng, GET_IDS).cloned().collect();
     let targets: [(&'static str, Vec<String>); 3] = [
