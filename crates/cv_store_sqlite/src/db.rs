@@ -454,6 +454,17 @@ mod tests {
         }
     }
 
+    async fn project_names(store: &SqliteStore) -> Vec<String> {
+        store
+            .read(|c| {
+                c.prepare("SELECT name FROM projects ORDER BY name")?
+                    .query_map([], |r| r.get(0))?
+                    .collect()
+            })
+            .await
+            .expect("names")
+    }
+
     #[tokio::test]
     async fn a_failing_write_alone_is_rolled_back_and_the_next_one_commits() {
         let dir = tempfile::tempdir().expect("dir");
@@ -468,14 +479,7 @@ mod tests {
         let failed = insert("a", true).await;
         assert!(matches!(failed, Err(StoreError::Unavailable(_))), "{failed:?}");
         insert("b", false).await.expect("the next write commits");
-        let names: Vec<String> = store
-            .read(|c| {
-                c.prepare("SELECT name FROM projects ORDER BY name")?
-                    .query_map([], |r| r.get(0))?
-                    .collect()
-            })
-            .await
-            .expect("names");
+        let names = project_names(&store).await;
         assert_eq!(names, ["b"]);
     }
 
@@ -529,14 +533,7 @@ mod tests {
         let (a, b, c) = (a.await.expect("a"), b.await.expect("b"), c.await.expect("c"));
         assert!(a.is_ok() && c.is_ok(), "{a:?} {c:?}");
         assert!(matches!(b, Err(StoreError::Unavailable(_))), "{b:?}");
-        let names: Vec<String> = store
-            .read(|c| {
-                c.prepare("SELECT name FROM projects ORDER BY name")?
-                    .query_map([], |r| r.get(0))?
-                    .collect()
-            })
-            .await
-            .expect("names");
+        let names = project_names(&store).await;
         assert_eq!(names, ["a", "c"]);
     }
 }
