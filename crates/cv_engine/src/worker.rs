@@ -220,7 +220,7 @@ impl Worker {
                         let result =
                             ActionResult::cancelled(record.done_count, record.failed_count);
                         info!(message = "Cancelled.", async_action.id = %fence.action_id, done = record.done_count);
-                        self.finish_failed(kind, fence, now, result).await
+                        self.finish_failed(kind, fence, result).await
                     }
                     Err(StoreError::LeaseLost(_)) => RunOutcome::LeaseLost,
                     Err(err) => {
@@ -235,18 +235,16 @@ impl Worker {
                 ("Internal error".to_owned(), "internal_error")
             }
         };
-        self.finish_failed(kind, fence, now, ActionResult::failure(key, message)).await
+        self.finish_failed(kind, fence, ActionResult::failure(key, message)).await
     }
 
     async fn finish_failed(
         &self,
         kind: ActionKind,
         fence: &Fence,
-        now: cv_domain::Timestamp,
         result: ActionResult,
     ) -> RunOutcome {
         let finishing = Finishing { fence: fence.clone(), result, effect: None };
-        let _ = now;
         match self
             .inner
             .completions
@@ -388,35 +386,22 @@ async fn run_from(
         if inner.failpoints.hit(FailureLocation::TransientCommitError) {
             return Err(Stop::Transient("injected transient error before commit".to_owned()));
         }
-        if let Some(finishing) =
-            last_chunk_finish(inner, action.as_mut(), record, fence, &chunk).await
-        {
-            let now = inner.clock.now();
-            let (counts, finished) = store.commit_last_chunk(fence, now, chunk, &finishing).await?;
-            inner.metrics.chunk_committed(
-                record.kind,
-                counts.done,
-                counts.failed,
-                started.elapsed(),
-            );
-            record.cursor = next_cursor;
-            record.done_count += counts.done;
-            record.failed_count += counts.failed;
-            if finished {
-                let status = finishing.result.status();
-                info!(message = "Action finished.", async_action.id = %fence.action_id, kind = %record.kind, status = status.as_str(), done = record.done_count, failed = record.failed_count);
-                return Ok(status);
-            }
-            cursor = next_cursor;
-            continue;
-        }
-        let counts = store.commit_chunk(fence, inner.clock.now(), chunk).await?;
+        // A last chunk carries the action's finish into its transaction.
+        let finishing = last_chunk_finish(inner, action.as_mut(), record, fence, &chunk).await;
+        let now = inner.clock.now();
+        let (counts, finished) = match &finishing {
+            Some(finishing) => store.commit_last_chunk(fence, now, chunk, finishing).await?,
+            None => (store.commit_chunk(fence, now, chunk).await?, false),
+        };
         inner.metrics.chunk_committed(record.kind, counts.done, counts.failed, started.elapsed());
         cursor = next_cursor;
         // The fence makes this run the counters' only writer: they are what it added.
         record.cursor = cursor;
         record.done_count += counts.done;
         record.failed_count += counts.failed;
+        if let Some(finishing) = finishing.filter(|_| finished) {
+            return Ok(finished_as(fence, record, finishing.result.status()));
+        }
         if inner.failpoints.hit(FailureLocation::AfterChunkCommit) {
             return Err(Stop::Crashed);
         }
@@ -432,8 +417,13 @@ async fn run_from(
     let finishing =
         Finishing { fence: fence.clone(), result: finish.result, effect: finish.effect };
     inner.completions.finish(store, inner.clock.as_ref(), finishing).await?;
+    Ok(finished_as(fence, record, status))
+}
+
+/// Logs that the action ended with `status`, and answers it.
+fn finished_as(fence: &Fence, record: &ActionRecord, status: ActionStatus) -> ActionStatus {
     info!(message = "Action finished.", async_action.id = %fence.action_id, kind = %record.kind, status = status.as_str(), done = record.done_count, failed = record.failed_count);
-    Ok(status)
+    status
 }
 
 /// The finish to write with `chunk`, when it is the action's last: the run knows no item is
