@@ -192,12 +192,16 @@ pub enum FinishedCounter {
 }
 
 impl FinishedCounter {
-    /// Whether any action is not finished yet, from the queue's own partial index: the first
-    /// entry answers (counting every row every 10 ms took a fifth of PostgreSQL's CPU time
-    /// in P3's tail, and counting the unfinished ones most of it while thousands waited).
-    /// Once every submission is acknowledged, all are finished exactly when none is left.
-    const SQL: &'static str = "SELECT CAST(EXISTS (SELECT 1 FROM async_actions \
-         WHERE status IN ('ENQUEUED', 'IN_PROGRESS')) AS INTEGER)";
+    /// Whether any action is not finished yet: the first entry of each of the queue's partial
+    /// indexes answers (the ENQUEUED actions in queue order, the IN_PROGRESS ones by lease).
+    /// Asked as an `EXISTS` over both statuses, PostgreSQL's planner chose a sequential scan
+    /// over the finished rows, a tenth of its CPU time in P3; counting took a fifth. Once
+    /// every submission is acknowledged, all are finished exactly when none is left.
+    const SQL: &'static str = "SELECT CAST(\
+         (SELECT id FROM async_actions WHERE status = 'ENQUEUED' ORDER BY queued_at, id LIMIT 1) \
+           IS NOT NULL \
+         OR (SELECT id FROM async_actions WHERE status = 'IN_PROGRESS' \
+             ORDER BY lease_expires_at LIMIT 1) IS NOT NULL AS INTEGER)";
 
     /// Connects to the database at `database_url`.
     pub async fn connect(database_url: &str) -> anyhow::Result<Self> {

@@ -111,12 +111,8 @@ pub const REQUEUE: &str = concat!(
 
 /// Whether any action is runnable at `$1` (what a long action checks before it gives its
 /// worker up after a slice).
-pub const ANY_RUNNABLE: &str = concat!(
-    "SELECT a.id FROM async_actions a WHERE a.status IN ('ENQUEUED', 'IN_PROGRESS') \
-       AND (a.status = 'ENQUEUED' OR a.lease_expires_at < $1) AND ",
-    serial_group_runnable!(),
-    " LIMIT 1"
-);
+pub const ANY_RUNNABLE: &str =
+    concat!("SELECT r.id FROM (", crate::runnable_arms!("a.id", "$1", "1"), ") r LIMIT 1");
 
 /// `$1` action id, `$2` body.
 pub const INSERT_PAYLOAD: &str = "INSERT INTO action_payloads (action_id, body) VALUES ($1, $2)";
@@ -236,27 +232,62 @@ macro_rules! lease_ran_out {
     };
 }
 
-/// The pick of a batch claim (`Queue::claim_batch`), both backends: `id, lease_expired, turn,
-/// queued_at` of up to `$limit` actions, in the order they are to be claimed, among the first `$window` runnable at `$now` in queue order (each with
-/// `$lock` appended: PostgreSQL's row locks), ranked by their turn within their project, then
-/// by queue order — so projects take turns within a batch.
+/// The runnable actions of a claim, as `a`: the first `$window` ENQUEUED ones in queue order
+/// and the first `$window` IN_PROGRESS ones whose lease ended before `$now` (a crashed
+/// holder's), each arm from its own partial index (`async_actions_queue`,
+/// `async_actions_leases`), each filtered by `serial_group_runnable!`. `$columns` are the
+/// columns each arm selects from `a`.
+///
+/// Two indexes, not one over both statuses: a claimed action leaves the queue's index
+/// instead of entering it again as IN_PROGRESS right where the next claim starts (on
+/// PostgreSQL, where every claim wrote new entries at the head of one shared index, the
+/// entries of finished actions piled up in front of the next claim's scan).
 #[macro_export]
-macro_rules! claim_pick {
-    ($now:literal, $window:literal, $limit:literal, $lock:literal) => {
+#[doc(hidden)]
+macro_rules! runnable_arms {
+    ($columns:expr, $now:literal, $window:literal) => {
         concat!(
-            "SELECT r.id, r.lease_expired, r.turn, r.queued_at FROM (SELECT c.id, c.lease_expired, c.queued_at, \
-               ROW_NUMBER() OVER (PARTITION BY c.project_id ORDER BY c.queued_at, c.id) AS turn \
-             FROM (SELECT a.id, a.project_id, a.queued_at, ",
-            $crate::lease_ran_out!(),
-            " AS lease_expired FROM async_actions a \
-               WHERE a.status IN ('ENQUEUED', 'IN_PROGRESS') \
-                 AND (a.status = 'ENQUEUED' OR a.lease_expires_at < ",
-            $now,
-            ") AND ",
+            "SELECT * FROM (SELECT ",
+            $columns,
+            " FROM async_actions a WHERE a.status = 'ENQUEUED' AND ",
             $crate::serial_group_runnable!(),
             " ORDER BY a.queued_at, a.id LIMIT ",
             $window,
-            $lock,
+            ") queued UNION ALL SELECT * FROM (SELECT ",
+            $columns,
+            " FROM async_actions a WHERE a.status = 'IN_PROGRESS' AND a.lease_expires_at < ",
+            $now,
+            " AND ",
+            $crate::serial_group_runnable!(),
+            " ORDER BY a.queued_at, a.id LIMIT ",
+            $window,
+            ") expired"
+        )
+    };
+}
+
+/// The pick of a batch claim (`Queue::claim_batch`), both backends: `id, lease_expired, turn,
+/// queued_at` of up to `$limit` actions, in the order they are to be claimed, among the
+/// first `$window` runnable at `$now` in queue order (`runnable_arms!`), ranked by their turn
+/// within their project, then by queue order — so projects take turns within a batch.
+#[macro_export]
+macro_rules! claim_pick {
+    ($now:literal, $window:literal, $limit:literal) => {
+        concat!(
+            "SELECT r.id, r.lease_expired, r.turn, r.queued_at FROM (SELECT c.id, c.lease_expired, c.queued_at, \
+               ROW_NUMBER() OVER (PARTITION BY c.project_id ORDER BY c.queued_at, c.id) AS turn \
+             FROM (SELECT w.* FROM (",
+            $crate::runnable_arms!(
+                concat!(
+                    "a.id, a.project_id, a.queued_at, ",
+                    $crate::lease_ran_out!(),
+                    " AS lease_expired"
+                ),
+                $now,
+                $window
+            ),
+            ") w ORDER BY w.queued_at, w.id LIMIT ",
+            $window,
             ") c) r ORDER BY r.turn, r.queued_at, r.id LIMIT ",
             $limit
         )
@@ -268,13 +299,30 @@ macro_rules! claim_pick {
 pub const SET_REMAINING_ITEMS: &str = "UPDATE async_actions SET total_items = cursor + $3 \
      WHERE id = $1 AND attempt = $2 AND status = 'IN_PROGRESS'";
 
+/// [`FINISH_ACTION`] with `$condition` added to its fence.
+macro_rules! finish_action {
+    ($condition:literal) => {
+        concat!(
+            "UPDATE async_actions SET status = $3, \
+               progress = CASE WHEN $3 = 'DONE' THEN 100 ELSE progress END, \
+               result = $4, lease_owner = NULL, lease_expires_at = NULL, updated_at = $5, \
+               finished_at = $5 \
+             WHERE id = $1 AND attempt = $2 AND status = 'IN_PROGRESS'",
+            $condition,
+            " RETURNING project_id"
+        )
+    };
+}
+
 /// `$1` id, `$2` attempt, `$3` final status, `$4` result JSON text, `$5` now. Returns the
 /// project id, or no row when the fence is stale.
-pub const FINISH_ACTION: &str = "UPDATE async_actions SET status = $3, \
-       progress = CASE WHEN $3 = 'DONE' THEN 100 ELSE progress END, \
-       result = $4, lease_owner = NULL, lease_expires_at = NULL, updated_at = $5 \
-     WHERE id = $1 AND attempt = $2 AND status = 'IN_PROGRESS' \
-     RETURNING project_id";
+pub const FINISH_ACTION: &str = finish_action!("");
+
+/// [`FINISH_ACTION`] in a last chunk's transaction, only while the action's counters are `$6`
+/// done and `$7` failed: what they are when the store wrote every item as the chunk planned.
+/// No row when it refused one (the action then finishes on its own, after the chunk).
+pub const FINISH_ACTION_AS_PLANNED: &str =
+    finish_action!(" AND done_count = $6 AND failed_count = $7");
 
 /// `$1` action, `$2` line, `$3` key, `$4` found, `$5` updated, `$6` error JSON text or NULL.
 pub const INSERT_REPORT_LINE: &str = "INSERT INTO action_report_lines \

@@ -21,7 +21,7 @@ pub type Wakeups = Arc<tokio::sync::Notify>;
 /// [`Queue::claim_batch`] takes turns across projects. Beyond it, `queued_at` has already
 /// interleaved the projects (see `sql::INSERT_ACTION`).
 pub fn claim_window(limit: u32) -> u32 {
-    limit.saturating_mul(8).max(64)
+    limit.saturating_mul(2).max(16)
 }
 
 /// The whole storage contract, for wiring, the backends and the conformance suite. Every
@@ -392,7 +392,7 @@ pub trait Queue: ActionReads {
         ttl_ms: i64,
     ) -> Result<bool, StoreError>;
 
-    /// Deletes up to `limit` finished actions last changed before `before`, with their
+    /// Deletes up to `limit` actions finished before `before`, with their
     /// payloads, uploads and report lines. How many actions it deleted.
     async fn prune_finished(&self, before: Timestamp, limit: u32) -> Result<u64, StoreError>;
 

@@ -99,18 +99,26 @@ pub async fn commit(
     if chunk.report == ReportMode::FailuresOnly {
         lines.retain(|l| l.error.is_some());
     }
-    insert_report_lines(&tx, &fence.action_id, &lines).await?;
-    let stmt = tx.prepare_cached(q::SELECT_COUNTERS).await.map_err(error)?;
-    let row = tx.query_one(&stmt, &[&fence.action_id.as_str()]).await.map_err(error)?;
+    // The report, the counters and a last chunk's finish go out together. The finish
+    // applies only if the counters are as planned: what they were before the chunk plus
+    // what it planned.
+    let planned_counters =
+        (fenced.0 - done + planned.done as i64, fenced.1 - failed + planned.failed as i64);
+    let end = async {
+        match finish {
+            Some(f) => crate::queue::finish(&tx, f, now, Some(planned_counters)).await,
+            None => Ok(None),
+        }
+    };
+    let counters = async {
+        let stmt = tx.prepare_cached(q::SELECT_COUNTERS).await.map_err(error)?;
+        tx.query_one(&stmt, &[&fence.action_id.as_str()]).await.map_err(error)
+    };
+    let (_, row, ended) =
+        futures_util::try_join!(insert_report_lines(&tx, &fence.action_id, &lines), counters, end)?;
     let after = (row.try_get(0).map_err(error)?, row.try_get(1).map_err(error)?);
     let counts = q::chunk_counts(fenced, (done, failed), after);
-    let finished = match finish {
-        Some(finishing) if counts == planned => {
-            crate::queue::finish(&tx, finishing, now).await?;
-            true
-        }
-        _ => false,
-    };
+    let finished = ended.is_some();
     match chunk.mode {
         CommitMode::Commit => {
             tx.commit().await.map_err(error)?;

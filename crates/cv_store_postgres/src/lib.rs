@@ -23,6 +23,7 @@ mod oauth;
 mod orders;
 mod products;
 mod queue;
+mod statistics;
 mod store;
 mod vouchers;
 mod webhooks;

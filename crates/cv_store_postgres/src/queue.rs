@@ -24,7 +24,7 @@ use crate::{
 /// before the update), whether a cancel was asked, its payload, and its place in the pick.
 const CLAIM: &str = concat!(
     "WITH pick AS (",
-    cv_store::claim_pick!("$2", "$4", "$5", ""),
+    cv_store::claim_pick!("$2", "$4", "$5"),
     "), c AS (SELECT a.id, pick.lease_expired, pick.turn, pick.queued_at \
        FROM async_actions a JOIN pick ON pick.id = a.id \
        WHERE a.status IN ('ENQUEUED', 'IN_PROGRESS') \
@@ -196,12 +196,14 @@ impl Queue for PostgresStore {
         let _writing = self.inner.generation.writing();
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(error)?;
+        // Every finish goes out at once (the server runs them in order). A stale fence
+        // matches no row and writes nothing, so the transaction goes on; anything else (a
+        // lost connection, a full disk) ends the whole batch.
+        let ends = finishes.iter().map(|f| finish(&tx, f, now, None));
         let mut answers = Vec::with_capacity(finishes.len());
-        for f in finishes {
-            // A stale fence matches no row and writes nothing, so the transaction goes on;
-            // anything else (a lost connection, a full disk) ends the whole batch.
-            match finish(&tx, f, now).await {
-                Ok(project) => answers.push(Ok(project)),
+        for end in futures_util::future::join_all(ends).await {
+            match end {
+                Ok(project) => answers.push(Ok(project.unwrap_or_default())),
                 Err(StoreError::LeaseLost(id)) => answers.push(Err(StoreError::LeaseLost(id))),
                 Err(err) => return Err(err),
             }
@@ -276,26 +278,43 @@ impl Queue for PostgresStore {
 }
 
 /// Ends one action inside `tx` (see `Queue::finish_actions`): the fenced update, its effect
-/// and its webhook deliveries. Its project, for the change notification once committed.
+/// and its webhook deliveries; the update and the read of the endpoints go out together. With
+/// `planned` (a last chunk's done and failed counters as planned), only if the counters are
+/// those (`FINISH_ACTION_AS_PLANNED`): `None` otherwise. Its project, for the change
+/// notification once committed.
 pub(crate) async fn finish(
     tx: &impl GenericClient,
     f: &Finishing,
     now: Timestamp,
-) -> Result<String, StoreError> {
+    planned: Option<(i64, i64)>,
+) -> Result<Option<String>, StoreError> {
     let status = f.result.status();
-    let params: Params<'_> = &[
-        &f.fence.action_id.as_str(),
-        &i64::from(f.fence.attempt),
-        &status.as_str(),
-        &convert::to_json(&f.result),
-        &now.as_millis(),
-    ];
-    let row = query_opt(tx, q::FINISH_ACTION, params).await?.ok_or_else(|| lease_lost(&f.fence))?;
+    let (id, attempt) = (f.fence.action_id.as_str(), i64::from(f.fence.attempt));
+    let (result, at) = (convert::to_json(&f.result), now.as_millis());
+    let end = async {
+        match &planned {
+            None => {
+                query_opt(tx, q::FINISH_ACTION, &[&id, &attempt, &status.as_str(), &result, &at])
+                    .await
+            }
+            Some((done, failed)) => {
+                let params: Params<'_> =
+                    &[&id, &attempt, &status.as_str(), &result, &at, done, failed];
+                query_opt(tx, q::FINISH_ACTION_AS_PLANNED, params).await
+            }
+        }
+    };
+    let (row, endpoints) = futures_util::try_join!(end, webhooks::endpoints_of_action(tx, id))?;
+    let Some(row) = row else {
+        return match planned {
+            Some(_) => Ok(None),
+            None => Err(lease_lost(&f.fence)),
+        };
+    };
     let project: String = row.try_get(0).map_err(error)?;
     if let Some(effect) = &f.effect {
         campaigns::apply_effect(tx, &project, effect, status, now).await?;
     }
-    let id = f.fence.action_id.as_str();
-    webhooks::enqueue_deliveries(tx, &project, id, status, now).await?;
-    Ok(project)
+    webhooks::insert_deliveries(tx, &project, id, status, &endpoints, now).await?;
+    Ok(Some(project))
 }

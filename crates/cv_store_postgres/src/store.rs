@@ -28,6 +28,7 @@ use crate::{
     generation::Generation,
     listen, migrate,
     notify::Notifier,
+    statistics,
 };
 
 const POOL_SIZE: usize = 16;
@@ -68,11 +69,14 @@ pub(crate) struct Inner {
     /// The write generation the API keeps answers under (see [`crate::generation`]).
     pub(crate) generation: Arc<Generation>,
     listener: JoinHandle<()>,
+    /// Analyzes tables that outgrew their planner statistics (see [`crate::statistics`]).
+    statistics: JoinHandle<()>,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
         self.listener.abort();
+        self.statistics.abort();
     }
 }
 
@@ -127,6 +131,7 @@ impl PostgresStore {
         let generation = targets.generation.clone();
         let listener = tokio::spawn(listen::run(config, channels.clone(), targets.clone()));
         let notifier = Notifier::start(pool.clone(), channels.clone());
+        let statistics = statistics::start(pool.clone());
         // Kept answers need the LISTEN connection: give it a moment to be up before the
         // first request (it keeps trying in the background if it is not).
         let _ = tokio::time::timeout(LISTEN_WAIT, generation.listening()).await;
@@ -138,6 +143,7 @@ impl PostgresStore {
                 notifier,
                 generation: targets.generation,
                 listener,
+                statistics,
             }),
         })
     }

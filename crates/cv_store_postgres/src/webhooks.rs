@@ -84,6 +84,31 @@ fn attempt(row: &Row) -> Result<Option<DeliveryAttempt>, StoreError> {
     }))
 }
 
+/// The endpoints of the project of action `$1`, locked like
+/// [`SELECT_PROJECT_ENDPOINTS_LOCKED`]: an action's end reads them in the same round trip as
+/// its fenced update, before that update answers with the project.
+const SELECT_ACTION_ENDPOINTS_LOCKED: &str = "SELECT e.id, e.events FROM webhook_endpoints e \
+     WHERE e.project_id = (SELECT a.project_id FROM async_actions a WHERE a.id = $1) \
+     FOR KEY SHARE OF e";
+
+/// An endpoint's id and the events it subscribes to.
+pub(crate) type Subscription = (WebhookId, WebhookEvents);
+
+fn subscriptions(rows: &[Row]) -> Result<Vec<Subscription>, StoreError> {
+    rows.iter()
+        .map(|row| Ok((WebhookId::from_string(get::<String>(row, 0)?), events(get(row, 1)?)?)))
+        .collect()
+}
+
+/// The endpoints of `action`'s project, locked against a concurrent delete until the
+/// transaction `c` commits.
+pub(crate) async fn endpoints_of_action(
+    c: &impl GenericClient,
+    action: &str,
+) -> Result<Vec<Subscription>, StoreError> {
+    subscriptions(&query(c, SELECT_ACTION_ENDPOINTS_LOCKED, &[&action]).await?)
+}
+
 /// Queues the deliveries an action of `project` ending with `status` owes, inside the
 /// transaction `c` that ends it.
 pub(crate) async fn enqueue_deliveries(
@@ -93,12 +118,21 @@ pub(crate) async fn enqueue_deliveries(
     status: ActionStatus,
     now: Timestamp,
 ) -> Result<(), StoreError> {
-    let rows = query(c, &SELECT_PROJECT_ENDPOINTS_LOCKED, &[&project]).await?;
-    let endpoints = rows
-        .iter()
-        .map(|row| Ok((WebhookId::from_string(get::<String>(row, 0)?), events(get(row, 1)?)?)))
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    for new in plan_deliveries(status, &endpoints) {
+    let endpoints = subscriptions(&query(c, &SELECT_PROJECT_ENDPOINTS_LOCKED, &[&project]).await?)?;
+    insert_deliveries(c, project, action, status, &endpoints, now).await
+}
+
+/// Queues the deliveries to `endpoints` (read in the same transaction `c`) that an action of
+/// `project` ending with `status` owes.
+pub(crate) async fn insert_deliveries(
+    c: &impl GenericClient,
+    project: &str,
+    action: &str,
+    status: ActionStatus,
+    endpoints: &[Subscription],
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    for new in plan_deliveries(status, endpoints) {
         let params: Params<'_> = &[
             &new.id.as_str(),
             &new.endpoint_id.as_str(),

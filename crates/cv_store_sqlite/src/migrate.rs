@@ -15,6 +15,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0011_control.sql"),
     include_str!("../migrations/0013_action_list_filters.sql"),
     include_str!("../migrations/0014_webhooks.sql"),
+    include_str!("../migrations/0016_queue_indexes.sql"),
+    include_str!("../migrations/0017_finished_at.sql"),
 ];
 
 /// The schema version this build expects.

@@ -6,7 +6,7 @@
 /// can write nothing more.
 pub const CANCEL_IDLE: &str = "UPDATE async_actions SET status = 'FAILED', \
        attempt = attempt + 1, result = $6, lease_owner = NULL, lease_expires_at = NULL, \
-       cancel_requested_at = $4, updated_at = $4 \
+       cancel_requested_at = $4, updated_at = $4, finished_at = $4 \
      WHERE project_id = $1 AND id = $2 AND attempt = $3 AND cursor = $5 \
        AND (status = 'ENQUEUED' OR (status = 'IN_PROGRESS' \
             AND (lease_expires_at IS NULL OR lease_expires_at <= $4)))";
@@ -30,8 +30,7 @@ pub const TAKE_MAINTENANCE_LEASE: &str = "INSERT INTO maintenance_leases (name, 
 
 macro_rules! finished_before {
     () => {
-        "SELECT id FROM async_actions WHERE status IN ('DONE', 'FAILED') AND updated_at < $1 \
-         ORDER BY updated_at, id LIMIT $2"
+        "SELECT id FROM async_actions WHERE finished_at < $1 ORDER BY finished_at, id LIMIT $2"
     };
 }
 
@@ -39,7 +38,7 @@ macro_rules! finished_before {
 pub const PRUNE_UPLOADS: &str =
     concat!("DELETE FROM action_uploads WHERE action_id IN (", finished_before!(), ")");
 
-/// Finished actions last changed before `$1`, at most `$2`; their payloads and report lines
+/// Actions finished before `$1`, at most `$2`; their payloads and report lines
 /// go with them (`ON DELETE CASCADE`).
 pub const PRUNE_ACTIONS: &str =
     concat!("DELETE FROM async_actions WHERE id IN (", finished_before!(), ")");
