@@ -170,12 +170,15 @@ impl Synchronous {
     }
 }
 
+/// Every connection's settings. The page cache (16 MiB; the readers lower theirs) is the
+/// writer's: a 1M-row import ran as fast with 16 MiB as with 32, and the server's peak memory
+/// during it dropped by about as much (the pages beyond are in the kernel's file cache).
 fn configure(conn: &Connection, synchronous: Synchronous) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.execute_batch(&format!(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON; \
-         PRAGMA cache_size = -32768;",
+         PRAGMA cache_size = -16384;",
         synchronous.pragma()
     ))
 }
