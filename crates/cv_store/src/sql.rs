@@ -112,7 +112,7 @@ pub const REQUEUE: &str = concat!(
 /// Whether any action is runnable at `$1` (what a long action checks before it gives its
 /// worker up after a slice).
 pub const ANY_RUNNABLE: &str =
-    concat!("SELECT r.id FROM (", crate::runnable_arms!("a.id", "$1", "1"), ") r LIMIT 1");
+    concat!("SELECT r.id FROM (", crate::runnable_arms!("a.id", "$1", "1", ""), ") r LIMIT 1");
 
 /// `$1` action id, `$2` body.
 pub const INSERT_PAYLOAD: &str = "INSERT INTO action_payloads (action_id, body) VALUES ($1, $2)";
@@ -235,8 +235,10 @@ macro_rules! lease_ran_out {
 /// The runnable actions of a claim, as `a`: the first `$window` ENQUEUED ones in queue order
 /// and the first `$window` IN_PROGRESS ones whose lease ended before `$now` (a crashed
 /// holder's), each arm from its own partial index (`async_actions_queue`,
-/// `async_actions_leases`), each filtered by `serial_group_runnable!`. `$columns` are the
-/// columns each arm selects from `a`.
+/// `async_actions_leases`), each filtered by `serial_group_runnable!` and ending with `$lock`
+/// (PostgreSQL's `FOR UPDATE … SKIP LOCKED`: a claimer passes over the rows another one is
+/// taking and looks further, instead of picking the same first rows and getting none of
+/// them). `$columns` are the columns each arm selects from `a`.
 ///
 /// Two indexes, not one over both statuses: a claimed action leaves the queue's index
 /// instead of entering it again as IN_PROGRESS right where the next claim starts (on
@@ -245,7 +247,7 @@ macro_rules! lease_ran_out {
 #[macro_export]
 #[doc(hidden)]
 macro_rules! runnable_arms {
-    ($columns:expr, $now:literal, $window:literal) => {
+    ($columns:expr, $now:literal, $window:literal, $lock:literal) => {
         concat!(
             "SELECT * FROM (SELECT ",
             $columns,
@@ -253,6 +255,7 @@ macro_rules! runnable_arms {
             $crate::serial_group_runnable!(),
             " ORDER BY a.queued_at, a.id LIMIT ",
             $window,
+            $lock,
             ") queued UNION ALL SELECT * FROM (SELECT ",
             $columns,
             " FROM async_actions a WHERE a.status = 'IN_PROGRESS' AND a.lease_expires_at < ",
@@ -261,6 +264,7 @@ macro_rules! runnable_arms {
             $crate::serial_group_runnable!(),
             " ORDER BY a.queued_at, a.id LIMIT ",
             $window,
+            $lock,
             ") expired"
         )
     };
@@ -268,11 +272,12 @@ macro_rules! runnable_arms {
 
 /// The pick of a batch claim (`Queue::claim_batch`), both backends: `id, lease_expired, turn,
 /// queued_at` of up to `$limit` actions, in the order they are to be claimed, among the
-/// first `$window` runnable at `$now` in queue order (`runnable_arms!`), ranked by their turn
-/// within their project, then by queue order — so projects take turns within a batch.
+/// first `$window` runnable at `$now` in queue order (`runnable_arms!`, with `$lock`), ranked
+/// by their turn within their project, then by queue order — so projects take turns within
+/// a batch.
 #[macro_export]
 macro_rules! claim_pick {
-    ($now:literal, $window:literal, $limit:literal) => {
+    ($now:literal, $window:literal, $limit:literal, $lock:literal) => {
         concat!(
             "SELECT r.id, r.lease_expired, r.turn, r.queued_at FROM (SELECT c.id, c.lease_expired, c.queued_at, \
                ROW_NUMBER() OVER (PARTITION BY c.project_id ORDER BY c.queued_at, c.id) AS turn \
@@ -284,7 +289,8 @@ macro_rules! claim_pick {
                     " AS lease_expired"
                 ),
                 $now,
-                $window
+                $window,
+                $lock
             ),
             ") w ORDER BY w.queued_at, w.id LIMIT ",
             $window,

@@ -17,22 +17,18 @@ use crate::{
 };
 
 /// Claims a batch: the actions `cv_store::claim_pick!` picks (`$2` now, `$4` window, `$5`
-/// limit) from the statement's snapshot, locked with `SKIP LOCKED` and checked again once
-/// locked (another claimer may have taken one meanwhile: it is skipped), for worker `$1`,
-/// leased until `$3`. Only the picked rows are locked, not the whole window. Returns each
-/// action, its serial group, whether its lease ran out (`cv_store::lease_ran_out!`, read
-/// before the update), whether a cancel was asked, its payload, and its place in the pick.
+/// limit), its window locked with `SKIP LOCKED` (rows another claimer holds are passed
+/// over; a row changed since the statement's snapshot is checked again once locked and
+/// skipped if no longer runnable), for worker `$1`, leased until `$3`. The window's other
+/// rows stay locked only until the claim commits. Returns each action, its serial group,
+/// whether its lease ran out (`cv_store::lease_ran_out!`, read before the update), whether a
+/// cancel was asked, its payload, and its place in the pick.
 const CLAIM: &str = concat!(
     "WITH pick AS (",
-    cv_store::claim_pick!("$2", "$4", "$5"),
-    "), c AS (SELECT a.id, pick.lease_expired, pick.turn, pick.queued_at \
-       FROM async_actions a JOIN pick ON pick.id = a.id \
-       WHERE a.status IN ('ENQUEUED', 'IN_PROGRESS') \
-         AND (a.status = 'ENQUEUED' OR a.lease_expires_at < $2) \
-       FOR UPDATE OF a SKIP LOCKED) \
-     UPDATE async_actions t SET status = 'IN_PROGRESS', attempt = t.attempt + 1, \
+    cv_store::claim_pick!("$2", "$4", "$5", " FOR UPDATE OF a SKIP LOCKED"),
+    ") UPDATE async_actions t SET status = 'IN_PROGRESS', attempt = t.attempt + 1, \
        lease_owner = $1, lease_expires_at = $3, updated_at = $2 \
-     FROM c LEFT JOIN action_payloads p ON p.action_id = c.id \
+     FROM pick c LEFT JOIN action_payloads p ON p.action_id = c.id \
      WHERE t.id = c.id \
      RETURNING t.id, t.project_id, t.kind, t.status, t.progress, t.attempt, t.cursor, \
        t.total_items, t.done_count, t.failed_count, t.request_id, t.result, t.created_at, \

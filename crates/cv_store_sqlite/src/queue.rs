@@ -20,7 +20,7 @@ use crate::{
 /// The actions a batch claim takes (`cv_store::claim_pick!`): `?1` now, `?2` window, `?3`
 /// limit. [`CLAIM`] takes each in the same writer transaction, so the single writer makes the
 /// pick and the claims atomic.
-const PICK: &str = cv_store::claim_pick!("?1", "?2", "?3");
+const PICK: &str = cv_store::claim_pick!("?1", "?2", "?3", "");
 
 /// Claims action `?4` (picked by [`PICK`]) for worker `?1` at `?2`, leased until `?3`;
 /// returns it, whether a cancel was asked, and its payload.
