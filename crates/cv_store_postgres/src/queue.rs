@@ -43,13 +43,20 @@ const EXTEND_LEASES: &str = "UPDATE async_actions a SET lease_expires_at = $3 \
      WHERE a.id = f.id AND a.attempt = f.attempt AND a.status = 'IN_PROGRESS' \
      RETURNING a.id";
 
-/// Serialises the claims of one serial group of one project (`$1` project, `$2` group) for
-/// the rest of the claiming transaction.
+/// Serialises the checks of one serial group of one project (`$1` project, `$2` group) for
+/// the rest of the checking transaction.
 const LOCK_SERIAL_GROUP: &str =
     "SELECT pg_advisory_xact_lock(hashtextextended('serial/' || $1::TEXT || '/' || $2::TEXT, 0))";
 
-/// How often a claim that lost a serial-group race is retried at once.
-const CLAIM_TRIES: usize = 3;
+/// Gives back a claim that lost a serial-group race (`$1` id, `$2` the claim's attempt, `$3`
+/// now): an action that had made no progress is ENQUEUED again; one that had goes back like
+/// a released lease (IN_PROGRESS, nobody's, claimable from `$3`). Its place in the queue is
+/// kept; the attempt stays spent.
+const GIVE_BACK: &str = "UPDATE async_actions SET \
+       status = CASE WHEN cursor = 0 THEN 'ENQUEUED' ELSE 'IN_PROGRESS' END, \
+       lease_owner = NULL, \
+       lease_expires_at = CASE WHEN cursor = 0 THEN NULL ELSE CAST($3 AS BIGINT) - 1 END \
+     WHERE id = $1 AND attempt = $2 AND status = 'IN_PROGRESS'";
 
 #[async_trait]
 impl Queue for PostgresStore {
@@ -57,6 +64,8 @@ impl Queue for PostgresStore {
         self.inner.wake.clone()
     }
 
+    /// One statement, committed on its own (one round trip), then, only if it took actions
+    /// of serial groups, a check of those groups in a second transaction.
     async fn claim_batch(
         &self,
         worker: &str,
@@ -68,54 +77,54 @@ impl Queue for PostgresStore {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let mut client = self.client().await?;
+        let client = self.client().await?;
         let expires = now.plus_millis(lease_ms).as_millis();
         let (window, limit) = (i64::from(cv_store::claim_window(limit)), i64::from(limit));
-        'claim: for _ in 0..CLAIM_TRIES {
-            let tx = client.transaction().await.map_err(error)?;
-            let params: Params<'_> = &[&worker, &now.as_millis(), &expires, &window, &limit];
-            let mut rows = query(&tx, CLAIM, params).await?;
-            // In the pick's order (RETURNING keeps none).
-            rows.sort_by_cached_key(|r| {
-                let place = (r.try_get::<_, i64>(18), r.try_get::<_, i64>(19));
-                (place.0.unwrap_or(0), place.1.unwrap_or(0), r.try_get::<_, String>(0).ok())
+        let params: Params<'_> = &[&worker, &now.as_millis(), &expires, &window, &limit];
+        let mut rows = query(&client, CLAIM, params).await?;
+        // In the pick's order (RETURNING keeps none).
+        rows.sort_by_cached_key(|r| {
+            let place = (r.try_get::<_, i64>(18), r.try_get::<_, i64>(19));
+            (place.0.unwrap_or(0), place.1.unwrap_or(0), r.try_get::<_, String>(0).ok())
+        });
+        let mut claimed = Vec::with_capacity(rows.len());
+        let mut groups = Vec::new();
+        for row in &rows {
+            let record = convert::action(row)?;
+            if let Some(group) = row.try_get::<_, Option<String>>(14).map_err(error)? {
+                let fence = (record.id.to_string(), i64::from(record.attempt));
+                groups.push((record.project_id.to_string(), group, fence));
+            }
+            claimed.push(ClaimedAction {
+                fence: Fence { action_id: record.id.clone(), attempt: record.attempt },
+                lease_expired: row.try_get(15).map_err(error)?,
+                cancel_requested: row.try_get(16).map_err(error)?,
+                payload: row.try_get::<_, Option<Vec<u8>>>(17).map_err(error)?.unwrap_or_default(),
+                record,
             });
-            let mut claimed = Vec::with_capacity(rows.len());
-            let mut groups = Vec::new();
-            for row in &rows {
-                let record = convert::action(row)?;
-                if let Some(group) = row.try_get::<_, Option<String>>(14).map_err(error)? {
-                    groups.push((record.project_id.to_string(), group, record.id.to_string()));
-                }
-                claimed.push(ClaimedAction {
-                    fence: Fence { action_id: record.id.clone(), attempt: record.attempt },
-                    lease_expired: row.try_get(15).map_err(error)?,
-                    cancel_requested: row.try_get(16).map_err(error)?,
-                    payload: row
-                        .try_get::<_, Option<Vec<u8>>>(17)
-                        .map_err(error)?
-                        .unwrap_or_default(),
-                    record,
-                });
-            }
-            // The claim's snapshot may have missed another node's claim of the same group
-            // committed meanwhile; under each group's lock (taken in one order, so claimers
-            // never wait on each other in a cycle), look again.
-            groups.sort();
-            for (project, group, id) in &groups {
-                execute(&tx, LOCK_SERIAL_GROUP, &[project, group]).await?;
-                if query_opt(&tx, q::OTHER_IN_PROGRESS_OF_GROUP, &[id]).await?.is_some() {
-                    tx.rollback().await.map_err(error)?;
-                    continue 'claim;
-                }
-            }
-            tx.commit().await.map_err(error)?;
-            for c in &claimed {
-                self.inner.notifier.changed(c.record.project_id.as_str(), c.record.id.as_str());
-            }
+        }
+        for c in &claimed {
+            self.inner.notifier.changed(c.record.project_id.as_str(), c.record.id.as_str());
+        }
+        if groups.is_empty() {
             return Ok(claimed);
         }
-        Ok(Vec::new())
+        let grouped: Vec<String> = groups.iter().map(|(_, _, (id, _))| id.clone()).collect();
+        let dropped = match serial_groups_checked(client, groups, now).await {
+            Ok(given_back) => given_back,
+            Err(err) => {
+                // Those actions stay claimed until their leases run out; the rest run.
+                tracing::warn!(message = "Could not check the serial groups of a claim; their actions wait for their leases to run out.", %err);
+                grouped
+            }
+        };
+        let (gone, kept) = claimed
+            .into_iter()
+            .partition::<Vec<_>, _>(|c| dropped.iter().any(|id| id == c.fence.action_id.as_str()));
+        for c in &gone {
+            self.inner.notifier.changed(c.record.project_id.as_str(), c.record.id.as_str());
+        }
+        Ok(kept)
     }
 
     async fn extend_leases(
@@ -273,6 +282,30 @@ impl Queue for PostgresStore {
     }
 }
 
+/// The claim's snapshot may have missed another node's claim of the same group committed
+/// meanwhile. Under each group's lock (taken in one order, so checkers never wait on each
+/// other in a cycle), after the claim's own commit, looks again: of two claims of one group
+/// the later check sees the earlier claim and gives its own back (`GIVE_BACK`). Returns the
+/// ids given back.
+async fn serial_groups_checked(
+    mut client: deadpool_postgres::Client,
+    mut groups: Vec<(String, String, (String, i64))>,
+    now: Timestamp,
+) -> Result<Vec<String>, StoreError> {
+    groups.sort();
+    let tx = client.transaction().await.map_err(error)?;
+    let mut given_back = Vec::new();
+    for (project, group, (id, attempt)) in &groups {
+        execute(&tx, LOCK_SERIAL_GROUP, &[project, group]).await?;
+        if query_opt(&tx, q::OTHER_IN_PROGRESS_OF_GROUP, &[id]).await?.is_some() {
+            execute(&tx, GIVE_BACK, &[id, attempt, &now.as_millis()]).await?;
+            given_back.push(id.clone());
+        }
+    }
+    tx.commit().await.map_err(error)?;
+    Ok(given_back)
+}
+
 /// Ends one action inside `tx` (see `Queue::finish_actions`): the fenced update, its effect
 /// and its webhook deliveries; the update and the read of the endpoints go out together. With
 /// `planned` (a last chunk's done and failed counters as planned), only if the counters are
@@ -313,4 +346,89 @@ pub(crate) async fn finish(
     }
     webhooks::insert_deliveries(tx, &project, id, status, &endpoints, now).await?;
     Ok(Some(project))
+}
+
+#[cfg(test)]
+mod tests {
+    use cv_domain::{ActionKind, ActionResult, ActionStatus, RequestId, payload::OrdersImport};
+    use cv_store::{ActionReads as _, NewAction, Resources as _};
+
+    use super::*;
+
+    fn t(ms: i64) -> Timestamp {
+        Timestamp::from_millis(ms)
+    }
+
+    /// Two claims of one serial group can both commit when their snapshots race (the pick of
+    /// each saw the other's action still waiting); the check after the claim gives the later
+    /// one back, as it was: ENQUEUED without progress, a released lease with some.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[cfg_attr(
+        postgres_unconfigured,
+        ignore = "PostgreSQL is not configured: set CONVEYOR_TEST_DATABASE_URL"
+    )]
+    async fn a_claim_that_lost_a_serial_group_race_is_given_back() {
+        let url = std::env::var("CONVEYOR_TEST_DATABASE_URL").expect("CONVEYOR_TEST_DATABASE_URL");
+        let schema = format!("t_{:016x}", rand::random::<u64>());
+        let store = PostgresStore::connect_in_schema(&url, &schema).await.expect("connect");
+        let project = store.ensure_project("default", t(0)).await.expect("project");
+        let import = |at: i64| {
+            let payload = OrdersImport { orders: Vec::new() };
+            NewAction::new(
+                ActionId::generate(),
+                project.clone(),
+                RequestId::generate(),
+                &payload,
+                1,
+                t(at),
+            )
+            .expect("a payload")
+        };
+        let first = store.create_action(import(1)).await.expect("create").id;
+        let second = store.create_action(import(2)).await.expect("create").id;
+        let won = store.claim_batch("a", t(10), 60_000, 10).await.expect("claim");
+        assert_eq!(won.len(), 1);
+        assert_eq!(won[0].record.id, first);
+
+        // The other claim, as the database holds it once both committed.
+        let group = ActionKind::OrdersImport.serial_group().expect("a serial group").to_owned();
+        let other = |cursor: i64| {
+            let store = store.clone();
+            let id = second.to_string();
+            async move {
+                let client = store.client().await.expect("client");
+                let sql = "UPDATE async_actions SET status = 'IN_PROGRESS', attempt = attempt + 1, \
+                     lease_owner = 'b', lease_expires_at = 70000, cursor = $2 WHERE id = $1 \
+                     RETURNING attempt";
+                let row = client.query_one(sql, &[&id, &cursor]).await.expect("race");
+                row.get::<_, i64>(0)
+            }
+        };
+        let attempt = other(0).await;
+        let checked = vec![(project.to_string(), group.clone(), (second.to_string(), attempt))];
+        let client = store.client().await.expect("client");
+        let given_back = serial_groups_checked(client, checked, t(11)).await.expect("check");
+        assert_eq!(given_back, [second.to_string()]);
+        let back = store.get_action(&project, &second).await.expect("get").expect("second");
+        assert_eq!(back.status, ActionStatus::Enqueued);
+        let winner = store.get_action(&project, &first).await.expect("get").expect("first");
+        assert_eq!(winner.status, ActionStatus::InProgress);
+
+        // With progress made, it goes back as a released lease: IN_PROGRESS, taken up again
+        // once the group is free, without counting as a lease that ran out.
+        let attempt = other(3).await;
+        let checked = vec![(project.to_string(), group, (second.to_string(), attempt))];
+        let client = store.client().await.expect("client");
+        let given_back = serial_groups_checked(client, checked, t(12)).await.expect("check");
+        assert_eq!(given_back, [second.to_string()]);
+        let back = store.get_action(&project, &second).await.expect("get").expect("second");
+        assert_eq!(back.status, ActionStatus::InProgress);
+        let done = ActionResult::count("Done.".to_owned(), 0);
+        store.finish_action(&won[0].fence, t(13), &done, None).await.expect("finish");
+        let next = store.claim_batch("a", t(14), 60_000, 10).await.expect("claim");
+        assert_eq!(next.len(), 1);
+        assert_eq!(next[0].record.id, second);
+        assert_eq!(next[0].record.cursor, 3);
+        assert!(!next[0].lease_expired);
+    }
 }
