@@ -102,4 +102,22 @@ impl Api {
     pub async fn action(&self, id: &str) -> anyhow::Result<Value> {
         self.get(&format!("/v1/async-actions/{id}")).await
     }
+
+    /// Returns once a worker runs action `id` (polling every `every`); an error if it ended
+    /// first, `before` saying what it had to run before (`"the loads"`).
+    pub async fn until_running(
+        &self,
+        id: &str,
+        every: Duration,
+        before: &str,
+    ) -> anyhow::Result<()> {
+        loop {
+            let action = self.action(id).await?;
+            match action["status"].as_str() {
+                Some("IN_PROGRESS") => return Ok(()),
+                Some("ENQUEUED") => tokio::time::sleep(every).await,
+                _ => bail!("the action ended before {before}: {action}"),
+            }
+        }
+    }
 }

@@ -303,14 +303,7 @@ async fn start_import(
     let api = cv_bench::api::Api::new(&server.base);
     eprintln!("api: importing {rows} customers during the loads…");
     let id = api.import_customers(&csv).await?;
-    loop {
-        let action = api.action(&id).await?;
-        match action["status"].as_str() {
-            Some("IN_PROGRESS") => break,
-            Some("ENQUEUED") => tokio::time::sleep(Duration::from_millis(50)).await,
-            _ => bail!("the import ended before the loads: {action}"),
-        }
-    }
+    api.until_running(&id, Duration::from_millis(50), "the loads").await?;
     Ok((api, id))
 }
 

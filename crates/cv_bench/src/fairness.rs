@@ -105,14 +105,7 @@ pub async fn run(
     let import = api.import_customers(&csv).await?;
     let import_path = format!("/v1/async-actions/{import}");
     // Probes start once a worker runs the import.
-    loop {
-        let a = api.get(&import_path).await?;
-        match a["status"].as_str() {
-            Some("IN_PROGRESS") => break,
-            Some("ENQUEUED") => tokio::time::sleep(Duration::from_millis(20)).await,
-            _ => bail!("the import ended before any probe: {a}"),
-        }
-    }
+    api.until_running(&import, Duration::from_millis(20), "any probe").await?;
     eprintln!("fairness: import running; probing…");
     let mut times = Vec::new();
     let mut late = 0;
